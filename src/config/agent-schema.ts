@@ -1,0 +1,78 @@
+/**
+ * Schema of the agent definition file (`config/agent.yaml`). One file drives both brains.
+ * Every section has defaults so a small file is enough; unknown keys are rejected so a typo fails
+ * at startup naming the field.
+ */
+import { z } from 'zod';
+
+const ms = (def: number) => z.number().int().nonnegative().default(def);
+
+export const turnSchema = z
+  .object({
+    /** VAD speech probability threshold. */
+    threshold: z.number().min(0).max(1).default(0.5),
+    hysteresis: z.number().min(0).max(0.5).default(0.15),
+    /** Speech needed before a speech onset is declared, ms. */
+    onsetMs: ms(64),
+    /** Silence that ends the caller's turn, ms (~300–700). */
+    endSilenceMs: z.number().int().min(100).max(3000).default(500),
+    /** Audio kept before the onset for the recogniser, ms. */
+    preRollMs: ms(300),
+  })
+  .strict();
+
+export const bargeInSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Sustained caller speech needed to interrupt the agent, ms (coughs and echo are shorter). */
+    minSpeechMs: ms(200),
+  })
+  .strict();
+
+export const timeoutsSchema = z
+  .object({
+    /** Silence from the caller after the agent finished speaking before a reprompt, ms. */
+    inactivityMs: ms(8000),
+    /** Reprompts on inactivity before a polite goodbye. */
+    inactivityReprompts: z.number().int().min(0).max(5).default(2),
+    /** Hard cap on a call, ms. */
+    maxDurationMs: ms(15 * 60_000),
+    /** Longest wait for the goodbye's final mark before hanging up anyway, ms. */
+    hangupMarkTimeoutMs: ms(5000),
+  })
+  .strict();
+
+export const playoutSchema = z
+  .object({
+    /** Most audio kept queued at Twilio ahead of real time, ms. */
+    maxLeadMs: z.number().int().min(100).max(5000).default(600),
+    /** Audio per outbound media message (a multiple of 20 ms), ms. */
+    chunkMs: z.number().int().min(20).max(400).multipleOf(20).default(100),
+  })
+  .strict();
+
+export const promptsSchema = z
+  .object({
+    greeting: z.string().min(1).default('Hello, how can I help you today?'),
+    inactivity: z.array(z.string().min(1)).min(1).default(['Are you still there?']),
+    goodbye: z.string().min(1).default('Thank you for calling. Goodbye.'),
+    maxDuration: z.string().min(1).default('We have reached the time limit for this call. Goodbye.'),
+    apology: z
+      .string()
+      .min(1)
+      .default("I'm sorry, I'm having trouble right now. Please call again in a few minutes."),
+  })
+  .strict();
+
+export const agentConfigSchema = z
+  .object({
+    name: z.string().min(1).default('Voice agent'),
+    prompts: promptsSchema.default({} as never),
+    turn: turnSchema.default({} as never),
+    bargeIn: bargeInSchema.default({} as never),
+    timeouts: timeoutsSchema.default({} as never),
+    playout: playoutSchema.default({} as never),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -1,0 +1,68 @@
+/**
+ * The dialog brain: one `BrainSession` per call, one `turn()` per caller turn. Both the offline
+ * flow engine and the LLM brain implement it. Tool calls happen inside the brain, through the
+ * `ToolRunner` it is given, which enforces confirm-back of critical arguments; the brain reports
+ * them as events so the session can record them.
+ */
+import type { SttHints } from '../speech/stt.js';
+
+export type BrainInput =
+  /** The stream started: produce the greeting. */
+  | { type: 'call-start' }
+  | { type: 'speech'; text: string; confidence: number }
+  /** Keypad digits; a menu key or a digit string ended by `#` (or by a pause). */
+  | { type: 'dtmf'; digits: string }
+  /** The caller said nothing for the inactivity timeout. */
+  | { type: 'no-input' }
+  /** The caller spoke but the recogniser returned nothing usable. */
+  | { type: 'no-match' };
+
+export interface ToolCallRecord {
+  name: string;
+  args: Record<string, unknown>;
+  result: unknown;
+  ms: number;
+  ok: boolean;
+}
+
+export type BrainEvent =
+  /** Reply text, in order; may be whole sentences or small deltas. */
+  | { type: 'text'; text: string }
+  | { type: 'tool-call'; call: ToolCallRecord }
+  /** Confirmed slot values (only values the caller has explicitly confirmed). */
+  | { type: 'slots'; slots: Record<string, string> }
+  /** What the caller's next turn is expected to contain (drives per-turn grammars). */
+  | { type: 'listen'; hints: SttHints; intent?: string }
+  /** Hang up after the reply has been played. */
+  | { type: 'end-call'; reason: string }
+  /** Hand the call to a person after the reply has been played. */
+  | { type: 'transfer'; reason: string };
+
+export interface ConversationTurn {
+  role: 'agent' | 'caller';
+  /** For agent turns, what the caller actually heard (a barge-in cuts it). */
+  text: string;
+}
+
+export interface BrainTurnOptions {
+  signal: AbortSignal;
+  /** The conversation so far, as heard. */
+  history: readonly ConversationTurn[];
+}
+
+export interface BrainSession {
+  turn(input: BrainInput, options: BrainTurnOptions): AsyncIterable<BrainEvent>;
+  /** The caller barged in: only `heardText` of the last reply reached them. */
+  interrupted?(heardText: string): void;
+}
+
+export interface CallContext {
+  callSid: string;
+  from: string;
+  to: string;
+}
+
+export interface Brain {
+  readonly name: string;
+  createSession(context: CallContext): BrainSession;
+}

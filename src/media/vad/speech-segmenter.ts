@@ -1,0 +1,83 @@
+/**
+ * Turns per-window speech probabilities into turn-taking events. Pure: state in, state out.
+ *
+ * - `speech-start` after `onsetMs` of speech (hysteresis: above `threshold`).
+ * - `barge-in-eligible` once the speech has lasted `minBargeInMs`: a cough or a click of echo is
+ *   shorter than that and must not cut the agent off.
+ * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn).
+ */
+import type { VadWindow } from './vad.js';
+
+export interface SegmenterConfig {
+  threshold: number;
+  hysteresis: number;
+  onsetMs: number;
+  minBargeInMs: number;
+  endSilenceMs: number;
+}
+
+export interface SegmenterState {
+  speaking: boolean;
+  /** Consecutive speech ms while not speaking (onset candidate). */
+  pendingSpeechMs: number;
+  /** Speech ms since onset (for barge-in eligibility). */
+  speechMs: number;
+  bargeInSignalled: boolean;
+  /** Consecutive silence ms while speaking. */
+  silenceMs: number;
+}
+
+export type SegmenterEvent =
+  | { type: 'speech-start'; /** speech already heard before the event, ms */ leadMs: number }
+  | { type: 'barge-in-eligible' }
+  | { type: 'speech-end'; /** trailing silence already elapsed, ms */ trailingMs: number };
+
+export const initialSegmenterState: SegmenterState = {
+  speaking: false,
+  pendingSpeechMs: 0,
+  speechMs: 0,
+  bargeInSignalled: false,
+  silenceMs: 0,
+};
+
+export function segment(
+  state: SegmenterState,
+  window: VadWindow,
+  config: SegmenterConfig,
+): [SegmenterState, SegmenterEvent[]] {
+  const events: SegmenterEvent[] = [];
+  if (!state.speaking) {
+    const isSpeech = window.probability >= config.threshold;
+    const pending = isSpeech ? state.pendingSpeechMs + window.durationMs : 0;
+    if (pending >= config.onsetMs) {
+      events.push({ type: 'speech-start', leadMs: pending });
+      const next: SegmenterState = {
+        speaking: true,
+        pendingSpeechMs: 0,
+        speechMs: pending,
+        bargeInSignalled: pending >= config.minBargeInMs,
+        silenceMs: 0,
+      };
+      if (next.bargeInSignalled) events.push({ type: 'barge-in-eligible' });
+      return [next, events];
+    }
+    return [{ ...state, pendingSpeechMs: pending }, events];
+  }
+
+  const isSilence = window.probability < config.threshold - config.hysteresis;
+  if (isSilence) {
+    const silenceMs = state.silenceMs + window.durationMs;
+    if (silenceMs >= config.endSilenceMs) {
+      events.push({ type: 'speech-end', trailingMs: silenceMs });
+      return [initialSegmenterState, events];
+    }
+    return [{ ...state, silenceMs }, events];
+  }
+  const speechMs = state.speechMs + window.durationMs;
+  let bargeInSignalled = state.bargeInSignalled;
+  if (!bargeInSignalled && speechMs >= config.minBargeInMs) {
+    bargeInSignalled = true;
+    events.push({ type: 'barge-in-eligible' });
+  }
+  return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0 }, events];
+}

@@ -1,0 +1,55 @@
+/**
+ * Speech-to-text stage. One `SttStream` per call. The call session feeds it every inbound frame
+ * (μ-law 8 kHz, gaps already filled with silence) and tells it what its own VAD decided, so an
+ * engine that cannot endpoint by itself (an offline grammar decoder) and one that can (a cloud
+ * streaming recogniser) sit behind the same interface.
+ */
+export type SttEvent =
+  /** The engine's own voice activity detector saw speech start (cloud engines only). */
+  | { type: 'speech-start' }
+  | { type: 'transcript-partial'; text: string }
+  | {
+      type: 'transcript-final';
+      text: string;
+      /** 0..1; engines without a confidence report 1 for an in-grammar match. */
+      confidence: number;
+      /** True when this transcript closes the caller's turn. */
+      endOfTurn: boolean;
+      /** Time the engine spent producing this final after it had the audio, ms. */
+      sttMs: number;
+    }
+  | { type: 'error'; error: Error; fatal: boolean };
+
+/** What the next caller turn is expected to contain, in a form each engine can use. */
+export interface SttHints {
+  /** A JSGF grammar (offline grammar decoders). */
+  jsgf?: string;
+  /** Words or phrases worth boosting (cloud engines). */
+  keywords?: readonly string[];
+}
+
+export interface SttStream {
+  /** Caller audio, μ-law 8 kHz, in media order. */
+  write(mulaw: Uint8Array): void;
+  /** The session's VAD saw the caller start speaking (the engine keeps its own pre-roll). */
+  speechStarted(): void;
+  /** The session's VAD decided the caller's turn is over. */
+  speechEnded(): void;
+  setHints(hints: SttHints): void;
+  /** Idempotent; also happens when the open() signal aborts. */
+  close(): void;
+}
+
+export interface SttOpenOptions {
+  signal: AbortSignal;
+  hints: SttHints;
+  /** Audio kept from before the VAD onset so the first syllable is not cut, ms. */
+  preRollMs: number;
+  onEvent: (event: SttEvent) => void;
+}
+
+export interface SpeechToText {
+  /** Engine name for the call record, e.g. `pocketsphinx` or `deepgram:nova-3`. */
+  readonly name: string;
+  open(options: SttOpenOptions): SttStream;
+}

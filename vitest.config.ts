@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Shared 2-core machines: keep worker count modest so audio tests are not starved.
+    maxWorkers: 2,
+  },
+});
