@@ -67,11 +67,11 @@ export const promptsSchema = z
 export const agentConfigSchema = z
   .object({
     name: z.string().min(1).default('Voice agent'),
-    prompts: promptsSchema.default({} as never),
-    turn: turnSchema.default({} as never),
-    bargeIn: bargeInSchema.default({} as never),
-    timeouts: timeoutsSchema.default({} as never),
-    playout: playoutSchema.default({} as never),
+    prompts: promptsSchema.prefault({}),
+    turn: turnSchema.prefault({}),
+    bargeIn: bargeInSchema.prefault({}),
+    timeouts: timeoutsSchema.prefault({}),
+    playout: playoutSchema.prefault({}),
   })
   .strict();
 
