@@ -1,0 +1,200 @@
+/**
+ * Twilio Media Streams wire protocol (bidirectional `<Connect><Stream>`).
+ * Inbound: `connected`, `start`, `media`, `dtmf`, `mark`, `stop` as JSON text frames, with counters
+ * and timestamps sent as strings. Outbound: `media`, `mark`, `clear`. Every inbound frame is
+ * schema-checked here; anything else is a typed `ProtocolError` that the caller logs and drops.
+ */
+import { z } from 'zod';
+import { BYTES_PER_MS, MULAW_SILENCE } from './mulaw.js';
+
+/** Twilio sends numbers as strings ("4"); accept both, reject anything not a finite integer. */
+const numericString = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || (typeof value === 'string' && value.trim() === '')) {
+    ctx.addIssue({ code: 'custom', message: 'expected a number' });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
+
+const connectedSchema = z.object({
+  event: z.literal('connected'),
+  protocol: z.string().optional(),
+  version: z.string().optional(),
+});
+
+const startSchema = z.object({
+  event: z.literal('start'),
+  sequenceNumber: numericString.optional(),
+  streamSid: z.string().min(1),
+  start: z.object({
+    streamSid: z.string().min(1),
+    accountSid: z.string().optional(),
+    callSid: z.string().min(1),
+    tracks: z.array(z.string()).optional(),
+    customParameters: z.record(z.string(), z.string()).optional().default({}),
+    mediaFormat: z
+      .object({ encoding: z.string(), sampleRate: z.number(), channels: z.number() })
+      .optional(),
+  }),
+});
+
+const mediaSchema = z.object({
+  event: z.literal('media'),
+  sequenceNumber: numericString.optional(),
+  streamSid: z.string().min(1),
+  media: z.object({
+    track: z.string().optional(),
+    chunk: numericString.optional(),
+    timestamp: numericString,
+    payload: base64,
+  }),
+});
+
+const dtmfSchema = z.object({
+  event: z.literal('dtmf'),
+  sequenceNumber: numericString.optional(),
+  streamSid: z.string().min(1),
+  dtmf: z.object({ track: z.string().optional(), digit: z.string().regex(/^[0-9*#A-D]$/) }),
+});
+
+const markSchema = z.object({
+  event: z.literal('mark'),
+  sequenceNumber: numericString.optional(),
+  streamSid: z.string().min(1),
+  mark: z.object({ name: z.string() }),
+});
+
+const stopSchema = z.object({
+  event: z.literal('stop'),
+  sequenceNumber: numericString.optional(),
+  streamSid: z.string().min(1),
+  stop: z.object({ accountSid: z.string().optional(), callSid: z.string().optional() }).optional(),
+});
+
+const inboundSchema = z.discriminatedUnion('event', [
+  connectedSchema,
+  startSchema,
+  mediaSchema,
+  dtmfSchema,
+  markSchema,
+  stopSchema,
+]);
+
+export type TwilioInbound = z.infer<typeof inboundSchema>;
+export type TwilioStart = z.infer<typeof startSchema>;
+export type TwilioMedia = z.infer<typeof mediaSchema>;
+
+export type ProtocolErrorCode =
+  | 'binary-frame'
+  | 'frame-too-large'
+  | 'not-json'
+  | 'unknown-event'
+  | 'invalid-message'
+  | 'bad-media-format';
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export type ParseResult = { ok: true; message: TwilioInbound } | { ok: false; error: ProtocolError };
+
+const KNOWN_EVENTS = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop']);
+/** A 20 ms frame is ~400 characters of JSON; anything near this is not Twilio. */
+export const MAX_INBOUND_FRAME_BYTES = 64 * 1024;
+
+export function parseInbound(raw: string): ParseResult {
+  if (raw.length > MAX_INBOUND_FRAME_BYTES) {
+    return fail('frame-too-large', `frame of ${raw.length} bytes exceeds ${MAX_INBOUND_FRAME_BYTES}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return fail('not-json', 'frame is not JSON');
+  }
+  const event = typeof json === 'object' && json !== null ? (json as { event?: unknown }).event : undefined;
+  if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) {
+    return fail('unknown-event', `unknown event ${JSON.stringify(event)?.slice(0, 40)}`);
+  }
+  const parsed = inboundSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || '(root)';
+    return fail('invalid-message', `${event}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const message = parsed.data;
+  if (message.event === 'start') {
+    const format = message.start.mediaFormat;
+    if (format && (format.encoding !== 'audio/x-mulaw' || format.sampleRate !== 8000 || format.channels !== 1)) {
+      return fail(
+        'bad-media-format',
+        `unsupported media format ${format.encoding}/${format.sampleRate}/${format.channels}`,
+      );
+    }
+  }
+  return { ok: true, message };
+}
+
+function fail(code: ProtocolErrorCode, message: string): ParseResult {
+  return { ok: false, error: new ProtocolError(code, message) };
+}
+
+/** Decode a media payload; Buffer.from silently skips junk, so validity was checked by the schema. */
+export function decodePayload(payload: string): Uint8Array {
+  const buf = Buffer.from(payload, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function mediaMessage(streamSid: string, mulaw: Uint8Array): string {
+  const payload = Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength).toString('base64');
+  return JSON.stringify({ event: 'media', streamSid, media: { payload } });
+}
+
+export function markMessage(streamSid: string, name: string): string {
+  return JSON.stringify({ event: 'mark', streamSid, mark: { name } });
+}
+
+export function clearMessage(streamSid: string): string {
+  return JSON.stringify({ event: 'clear', streamSid });
+}
+
+/**
+ * Inbound media clock. The phone leg may omit silent audio; turn detection needs continuous time,
+ * so a gap between one frame's end and the next frame's timestamp is filled with silence.
+ * Pure: returns the next clock and the silence to insert before this frame's audio.
+ */
+export interface MediaClock {
+  /** Expected timestamp of the next frame, ms; null before the first frame. */
+  nextTimestampMs: number | null;
+}
+
+/** Longest gap we fill; beyond it the stream restarted or the clock jumped, not silence. */
+export const MAX_GAP_FILL_MS = 10_000;
+
+export function advanceMediaClock(
+  clock: MediaClock,
+  timestampMs: number,
+  payloadBytes: number,
+): [MediaClock, Uint8Array | null] {
+  const frameMs = payloadBytes / BYTES_PER_MS;
+  const frameEndMs = timestampMs + frameMs;
+  const next: MediaClock = { nextTimestampMs: frameEndMs };
+  const expected = clock.nextTimestampMs;
+  if (expected === null) return [next, null];
+  const gapMs = timestampMs - expected;
+  // Jitter of a millisecond or two is rounding, not lost audio.
+  if (gapMs < 2 || gapMs > MAX_GAP_FILL_MS) {
+    return [{ nextTimestampMs: Math.max(expected, frameEndMs) }, null];
+  }
+  const silence = new Uint8Array(Math.round(gapMs * BYTES_PER_MS)).fill(MULAW_SILENCE);
+  return [next, silence];
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  advanceMediaClock,
+  clearMessage,
+  decodePayload,
+  markMessage,
+  mediaMessage,
+  parseInbound,
+} from '../../src/media/twilio-protocol.js';
+
+// Shapes exactly as Twilio's "Media Streams – WebSocket Messages" page shows them.
+const connected = { event: 'connected', protocol: 'Call', version: '1.0.0' };
+const start = {
+  event: 'start',
+  sequenceNumber: '1',
+  start: {
+    accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    callSid: 'CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    tracks: ['inbound'],
+    mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+    customParameters: { FirstName: 'Jane', LastName: 'Doe', RemoteParty: 'Bob' },
+  },
+  streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+};
+const media = {
+  event: 'media',
+  sequenceNumber: '4',
+  media: { track: 'inbound', chunk: '2', timestamp: '5', payload: 'no+JhoaJjpzS' },
+  streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+};
+const dtmf = {
+  event: 'dtmf',
+  streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+  sequenceNumber: '5',
+  dtmf: { track: 'inbound_track', digit: '1' },
+};
+const mark = { event: 'mark', sequenceNumber: '4', streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX', mark: { name: 'my label' } };
+const stop = {
+  event: 'stop',
+  sequenceNumber: '5',
+  stop: { accountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX', callSid: 'CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' },
+  streamSid: 'MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+};
+
+describe('parseInbound: Twilio shapes', () => {
+  it.each([
+    ['connected', connected],
+    ['start', start],
+    ['media', media],
+    ['dtmf', dtmf],
+    ['mark', mark],
+    ['stop', stop],
+  ])('accepts %s', (event, message) => {
+    const result = parseInbound(JSON.stringify(message));
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.message.event).toBe(event);
+  });
+
+  it('turns string counters into numbers', () => {
+    const result = parseInbound(JSON.stringify(media));
+    if (!result.ok || result.message.event !== 'media') throw new Error('expected media');
+    expect(result.message.media.timestamp).toBe(5);
+    expect(result.message.media.chunk).toBe(2);
+    expect(result.message.sequenceNumber).toBe(4);
+  });
+
+  it('keeps custom parameters from start', () => {
+    const result = parseInbound(JSON.stringify(start));
+    if (!result.ok || result.message.event !== 'start') throw new Error('expected start');
+    expect(result.message.start.customParameters).toEqual({ FirstName: 'Jane', LastName: 'Doe', RemoteParty: 'Bob' });
+    expect(result.message.start.callSid).toBe('CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX');
+  });
+});
+
+describe('parseInbound: bad input is a typed error', () => {
+  it.each([
+    ['not JSON', 'hello', 'not-json'],
+    ['JSON array', '[1,2]', 'unknown-event'],
+    ['unknown event', JSON.stringify({ event: 'dance', streamSid: 'MZ1' }), 'unknown-event'],
+    ['no event', JSON.stringify({ streamSid: 'MZ1' }), 'unknown-event'],
+    ['media without payload', JSON.stringify({ ...media, media: { timestamp: '5' } }), 'invalid-message'],
+    ['invalid base64', JSON.stringify({ ...media, media: { ...media.media, payload: '!!!not base64' } }), 'invalid-message'],
+    ['non-numeric timestamp', JSON.stringify({ ...media, media: { ...media.media, timestamp: 'soon' } }), 'invalid-message'],
+    ['mark without name', JSON.stringify({ ...mark, mark: {} }), 'invalid-message'],
+    ['start without callSid', JSON.stringify({ ...start, start: { ...start.start, callSid: undefined } }), 'invalid-message'],
+    [
+      'start with PCM',
+      JSON.stringify({ ...start, start: { ...start.start, mediaFormat: { encoding: 'audio/l16', sampleRate: 16000, channels: 1 } } }),
+      'bad-media-format',
+    ],
+    ['bad dtmf digit', JSON.stringify({ ...dtmf, dtmf: { digit: 'x' } }), 'invalid-message'],
+    ['1 MB frame', JSON.stringify({ ...media, media: { ...media.media, payload: 'A'.repeat(1024 * 1024) } }), 'frame-too-large'],
+  ])('%s', (_name, raw, code) => {
+    const result = parseInbound(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe(code);
+  });
+});
+
+describe('outbound messages', () => {
+  it('serialises media, mark and clear with the streamSid', () => {
+    const audio = Uint8Array.of(0xff, 0x7f, 0x00);
+    const m = JSON.parse(mediaMessage('MZ1', audio));
+    expect(m).toEqual({ event: 'media', streamSid: 'MZ1', media: { payload: Buffer.from(audio).toString('base64') } });
+    expect(decodePayload(m.media.payload)).toEqual(audio);
+    expect(JSON.parse(markMessage('MZ1', 'g1:3'))).toEqual({ event: 'mark', streamSid: 'MZ1', mark: { name: 'g1:3' } });
+    expect(JSON.parse(clearMessage('MZ1'))).toEqual({ event: 'clear', streamSid: 'MZ1' });
+  });
+});
+
+describe('media clock gap filling', () => {
+  it.each([
+    // [expected next ts, frame ts, silence bytes inserted]
+    [null, 0, 0],
+    [20, 20, 0], // contiguous
+    [20, 21, 0], // 1 ms jitter
+    [20, 120, 800], // 100 ms missing → 800 bytes of silence
+    [20, 10, 0], // late/overlapping frame: nothing
+    [20, 20_000, 0], // clock jump beyond the cap: not silence
+  ])('expected %s, got %i → %i bytes of silence', (expected, ts, bytes) => {
+    const [next, silence] = advanceMediaClock({ nextTimestampMs: expected }, ts, 160);
+    expect(silence?.length ?? 0).toBe(bytes);
+    if (silence) expect(silence.every((b) => b === 0xff)).toBe(true);
+    expect(next.nextTimestampMs).toBeGreaterThanOrEqual(ts + 20);
+  });
+});
