@@ -57,6 +57,10 @@ export const promptsSchema = z
     inactivity: z.array(z.string().min(1)).min(1).default(['Are you still there?']),
     goodbye: z.string().min(1).default('Thank you for calling. Goodbye.'),
     maxDuration: z.string().min(1).default('We have reached the time limit for this call. Goodbye.'),
+    busy: z
+      .string()
+      .min(1)
+      .default('Sorry, all of our lines are busy right now. Please call again in a few minutes. Goodbye.'),
     apology: z
       .string()
       .min(1)

@@ -1,0 +1,14 @@
+/** What the route plugins share: configuration, metrics, the live calls and their records. */
+import type { AgentConfig } from './config/agent-schema.js';
+import type { ServerConfig } from './config/env.js';
+import type { CallManager } from './call-manager.js';
+import type { Metrics } from './observability/metrics.js';
+import type { CallRecordStore } from './store/call-records.js';
+
+export interface AppContext {
+  config: ServerConfig;
+  agent: AgentConfig;
+  metrics: Metrics;
+  calls: CallManager;
+  records: CallRecordStore;
+}

@@ -1,0 +1,59 @@
+/**
+ * buildApp(config, deps): the whole server as a Fastify instance, without listening.
+ * Only src/server.ts listens; tests drive this with inject()/injectWS().
+ */
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { AppContext } from './app-context.js';
+import { CallManager } from './call-manager.js';
+import type { AgentConfig } from './config/agent-schema.js';
+import type { ServerConfig } from './config/env.js';
+import type { CallEngines } from './dialog/call-session.js';
+import { Metrics } from './observability/metrics.js';
+import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
+import { opsRoutes } from './routes/ops.js';
+import { voiceRoutes } from './routes/voice.js';
+import { CallRecordStore } from './store/call-records.js';
+
+export interface AppDeps {
+  agent: AgentConfig;
+  /** Creates the per-call engines (offline or cloud, decided at startup). */
+  engines: () => CallEngines;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  context: AppContext;
+  /** SIGTERM: refuse new calls, let live ones finish up to the drain timeout, then close. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App> {
+  const log = deps.logger ?? pino({ level: config.logLevel });
+  const fastify = Fastify({
+    loggerInstance: log,
+    // Twilio webhooks are small; anything large is not Twilio.
+    bodyLimit: 256 * 1024,
+  }) as unknown as FastifyInstance;
+  const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
+  const records = new CallRecordStore(config.dataDir);
+  const calls = new CallManager(config.maxConcurrentCalls, records, log);
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+
+  await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD } });
+  await fastify.register(async (scope) => voiceRoutes(scope, context));
+  await fastify.register(async (scope) => mediaRoutes(scope, context, { engines: deps.engines }));
+  await fastify.register(async (scope) => opsRoutes(scope, context));
+
+  return {
+    fastify,
+    context,
+    async drain(timeoutMs = config.drainTimeoutMs) {
+      await calls.drain(timeoutMs);
+      await records.flush();
+    },
+  };
+}

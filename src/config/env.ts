@@ -1,0 +1,93 @@
+/**
+ * Server configuration from the environment: read once at startup, validated, frozen.
+ * The only module that reads `process.env` (server.ts passes it in).
+ */
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL (${protocols.join(' or ')})` },
+  );
+
+const envSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_URL: optionalUrl(['https:', 'http:']).transform((v) => v?.replace(/\/+$/, '')),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_API_URL: optionalUrl(['https:', 'http:']),
+  TRANSFER_NUMBER: optionalString,
+  DEEPGRAM_API_KEY: optionalString,
+  DEEPGRAM_URL: optionalUrl(['wss:', 'ws:', 'https:', 'http:']),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl(['https:', 'http:']),
+  ELEVENLABS_API_KEY: optionalString,
+  ELEVENLABS_VOICE_ID: optionalString,
+  ELEVENLABS_BASE_URL: optionalUrl(['https:', 'http:', 'wss:', 'ws:']),
+  AGENT_CONFIG: z.string().min(1).default('config/agent.yaml'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ADMIN_TOKEN: optionalString,
+  MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(50),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  twilio: { authToken: string | undefined; accountSid: string | undefined; apiUrl: string | undefined; transferNumber: string | undefined };
+  deepgram: { apiKey: string | undefined; url: string | undefined };
+  anthropic: { apiKey: string | undefined; baseUrl: string | undefined };
+  elevenlabs: { apiKey: string | undefined; voiceId: string | undefined; baseUrl: string | undefined };
+  agentConfigPath: string;
+  dataDir: string;
+  adminToken: string | undefined;
+  maxConcurrentCalls: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  drainTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    twilio: { authToken: e.TWILIO_AUTH_TOKEN, accountSid: e.TWILIO_ACCOUNT_SID, apiUrl: e.TWILIO_API_URL, transferNumber: e.TRANSFER_NUMBER },
+    deepgram: { apiKey: e.DEEPGRAM_API_KEY, url: e.DEEPGRAM_URL },
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+    elevenlabs: { apiKey: e.ELEVENLABS_API_KEY, voiceId: e.ELEVENLABS_VOICE_ID, baseUrl: e.ELEVENLABS_BASE_URL },
+    agentConfigPath: e.AGENT_CONFIG,
+    dataDir: e.DATA_DIR,
+    adminToken: e.ADMIN_TOKEN,
+    maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+    logLevel: e.LOG_LEVEL,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+  });
+}

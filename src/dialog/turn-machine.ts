@@ -1,0 +1,168 @@
+/**
+ * The call's turn-taking rules in one place: a pure `transition(state, event) → [state, effects]`.
+ * The runtime (call-session.ts) feeds it events from the VAD, recogniser, brain, playout and timers,
+ * and executes the effects it returns. Nothing here touches a socket, a timer or a clock.
+ */
+import type { BrainInput } from './brain.js';
+
+export type Phase = 'greeting' | 'listening' | 'caller-speaking' | 'thinking' | 'speaking' | 'ended';
+
+export interface TurnState {
+  phase: Phase;
+  /** Consecutive inactivity timeouts without the caller saying anything. */
+  inactivityCount: number;
+  /** The brain asked to hang up or transfer once its reply has played. */
+  pendingExit: { kind: 'hang-up' | 'transfer'; reason: string } | null;
+  /** The agent's closing words are playing (this is the end reason); nothing but the hang-up follows. */
+  closing: string | null;
+}
+
+export type TurnEvent =
+  | { type: 'start' }
+  | { type: 'speech-start'; agentAudioPending: boolean }
+  /** The caller's speech has lasted long enough to interrupt the agent. */
+  | { type: 'barge-in-eligible'; agentAudioPending: boolean; bargeInEnabled: boolean }
+  | { type: 'speech-end' }
+  | { type: 'transcript'; text: string; confidence: number }
+  /** A complete keypad entry (a key, or digits ended by `#` or a pause). */
+  | { type: 'dtmf'; digits: string; agentAudioPending: boolean }
+  /** The brain finished its turn and everything it said has played (or was cleared). */
+  | { type: 'reply-done'; outcome: 'played' | 'cleared' }
+  | { type: 'brain-exit'; kind: 'hang-up' | 'transfer'; reason: string }
+  | { type: 'brain-failed' }
+  | { type: 'inactivity'; maxReprompts: number }
+  | { type: 'max-duration' }
+  /** The closing utterance finished (played, cleared or timed out). */
+  | { type: 'closing-done' }
+  | { type: 'stop'; reason: string };
+
+export type TurnEffect =
+  | { type: 'run-brain'; input: BrainInput }
+  /** Clear Twilio's buffer, abort in-flight brain/TTS/tool work, record the reply as interrupted. */
+  | { type: 'barge-in' }
+  | { type: 'stt-speech-start' }
+  | { type: 'stt-speech-end' }
+  | { type: 'arm-inactivity' }
+  | { type: 'disarm-inactivity' }
+  /** Abort the current turn and speak a fixed closing line, then end the call. */
+  | { type: 'say-goodbye'; prompt: 'goodbye' | 'maxDuration' | 'apology' }
+  | { type: 'hang-up'; reason: string }
+  | { type: 'transfer'; reason: string }
+  | { type: 'finalize'; reason: string };
+
+export const initialTurnState: TurnState = {
+  phase: 'greeting',
+  inactivityCount: 0,
+  pendingExit: null,
+  closing: null,
+};
+
+const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
+
+export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
+  if (state.phase === 'ended') return [state, []];
+
+  switch (event.type) {
+    case 'start':
+      return [{ ...initialTurnState, phase: 'greeting' }, [{ type: 'run-brain', input: { type: 'call-start' } }]];
+
+    case 'speech-start':
+      if (state.closing) return [state, []];
+      // While the agent talks, speech only interrupts once it is sustained (barge-in-eligible).
+      if (agentTalking(state.phase) && event.agentAudioPending) return [state, [{ type: 'stt-speech-start' }]];
+      return [
+        { ...state, phase: 'caller-speaking' },
+        [{ type: 'disarm-inactivity' }, { type: 'stt-speech-start' }],
+      ];
+
+    case 'barge-in-eligible':
+      if (state.closing || !event.bargeInEnabled) return [state, []];
+      if (agentTalking(state.phase) && event.agentAudioPending) {
+        return [
+          { ...state, phase: 'caller-speaking', pendingExit: null },
+          [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
+        ];
+      }
+      return [state, []];
+
+    case 'speech-end':
+      if (state.phase !== 'caller-speaking') return [state, [{ type: 'stt-speech-end' }]];
+      return [{ ...state, phase: 'thinking' }, [{ type: 'stt-speech-end' }]];
+
+    case 'transcript': {
+      if (state.closing) return [state, []];
+      // A transcript of speech the agent talked over (not a barge-in) is dropped, not answered twice.
+      if (state.phase !== 'thinking' && state.phase !== 'caller-speaking' && state.phase !== 'listening') {
+        return [state, []];
+      }
+      const input: BrainInput =
+        event.text.trim() === ''
+          ? { type: 'no-match' }
+          : { type: 'speech', text: event.text, confidence: event.confidence };
+      return [
+        { ...state, phase: 'thinking', inactivityCount: 0 },
+        [{ type: 'disarm-inactivity' }, { type: 'run-brain', input }],
+      ];
+    }
+
+    case 'dtmf': {
+      if (state.closing) return [state, []];
+      const effects: TurnEffect[] = [];
+      if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
+      effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null }, effects];
+    }
+
+    case 'brain-exit':
+      return [{ ...state, pendingExit: { kind: event.kind, reason: event.reason } }, []];
+
+    case 'brain-failed':
+      return [{ ...state, closing: 'error' }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'apology' }]];
+
+    case 'reply-done': {
+      if (state.closing) return [state, []];
+      if (event.outcome === 'cleared') return [state, []]; // barge-in already moved us on
+      if (state.pendingExit) {
+        const exit = state.pendingExit;
+        const effect: TurnEffect =
+          exit.kind === 'transfer' ? { type: 'transfer', reason: exit.reason } : { type: 'hang-up', reason: exit.reason };
+        return [{ ...state, phase: 'ended', pendingExit: null }, [effect, { type: 'finalize', reason: exit.reason }]];
+      }
+      if (state.phase === 'caller-speaking') return [state, []];
+      return [{ ...state, phase: 'listening' }, [{ type: 'arm-inactivity' }]];
+    }
+
+    case 'inactivity': {
+      if (state.phase !== 'listening' || state.closing) return [state, []];
+      const count = state.inactivityCount + 1;
+      if (count > event.maxReprompts) {
+        return [{ ...state, inactivityCount: count, closing: 'inactivity' }, [{ type: 'say-goodbye', prompt: 'goodbye' }]];
+      }
+      return [
+        { ...state, phase: 'thinking', inactivityCount: count },
+        [{ type: 'run-brain', input: { type: 'no-input' } }],
+      ];
+    }
+
+    case 'max-duration':
+      if (state.closing) return [state, []];
+      return [
+        { ...state, closing: 'max-duration' },
+        [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'maxDuration' }],
+      ];
+
+    case 'closing-done': {
+      const reason = state.closing ?? 'agent-hangup';
+      return [{ ...state, phase: 'ended' }, [{ type: 'hang-up', reason }, { type: 'finalize', reason }]];
+    }
+
+    case 'stop':
+      return [{ ...state, phase: 'ended' }, [{ type: 'disarm-inactivity' }, { type: 'finalize', reason: event.reason }]];
+  }
+}
+
+/** The phase to show while a brain reply is being spoken. */
+export function speakingPhase(state: TurnState): TurnState {
+  if (state.phase === 'thinking' || state.phase === 'listening') return { ...state, phase: 'speaking' };
+  return state;
+}

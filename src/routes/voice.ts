@@ -1,0 +1,89 @@
+/**
+ * Twilio voice webhooks: the incoming-call webhook answers TwiML that opens a bidirectional media
+ * stream; the status callback records stream and call events. Both are signature-checked on the raw
+ * form parameters when TWILIO_AUTH_TOKEN is set.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
+import { z } from 'zod';
+import type { AppContext } from '../app-context.js';
+import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
+
+const incomingCallSchema = z.object({ CallSid: z.string().min(1), From: z.string().optional(), To: z.string().optional() }).loose();
+const statusSchema = z
+  .object({
+    CallSid: z.string().min(1),
+    StreamSid: z.string().optional(),
+    StreamEvent: z.string().optional(),
+    StreamError: z.string().optional(),
+    CallStatus: z.string().optional(),
+    Timestamp: z.string().optional(),
+  })
+  .loose();
+
+export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Twilio signs the form parameters exactly as sent: keep them as a flat string map, untrimmed.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    const params: Record<string, string> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) params[key] = value;
+    done(null, params);
+  });
+
+  const checkSignature = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = ctx.config.twilio.authToken;
+    if (!token) return;
+    const url = publicBaseUrl(request, ctx.config.publicUrl) + request.url;
+    const params = (request.body ?? {}) as Record<string, string>;
+    if (!validSignature(token, headerValue(request.headers['x-twilio-signature']), url, params)) {
+      ctx.metrics.signatureRejections.inc({ route: request.routeOptions.url ?? 'unknown' });
+      request.log.warn({ url }, 'rejected webhook: bad or missing X-Twilio-Signature');
+      return reply.code(403).send({ error: 'invalid signature' });
+    }
+  };
+
+  app.post('/voice', { preHandler: checkSignature }, async (request, reply) => {
+    const parsed = incomingCallSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      request.log.warn({ issues: parsed.error.issues }, 'malformed incoming-call webhook');
+      return reply.code(400).send({ error: 'expected a Twilio incoming-call webhook (CallSid)' });
+    }
+    const { CallSid: callSid, From: from = '', To: to = '' } = parsed.data;
+    const response = new twilio.twiml.VoiceResponse();
+    const refusal = ctx.calls.refusalReason();
+    if (refusal) {
+      ctx.metrics.callsRejected.inc({ reason: refusal });
+      request.log.warn({ callSid, reason: refusal }, 'refusing incoming call');
+      response.say(ctx.agent.prompts.busy);
+      response.hangup();
+    } else {
+      const base = publicBaseUrl(request, ctx.config.publicUrl);
+      const connect = response.connect();
+      const stream = connect.stream({
+        url: `${toWebSocketUrl(base)}/media`,
+        statusCallback: `${base}/voice/status`,
+        statusCallbackMethod: 'POST',
+      });
+      stream.parameter({ name: 'callSid', value: callSid });
+      stream.parameter({ name: 'from', value: from });
+      stream.parameter({ name: 'to', value: to });
+      // Reached when our side closes the stream: hang up rather than leave the caller in silence.
+      response.hangup();
+      request.log.info({ callSid }, 'incoming call: opening media stream');
+    }
+    return reply.type('text/xml').send(response.toString());
+  });
+
+  app.post('/voice/status', { preHandler: checkSignature }, async (request, reply) => {
+    const parsed = statusSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      request.log.warn({ issues: parsed.error.issues }, 'malformed status callback');
+      return reply.code(400).send({ error: 'expected a Twilio status callback (CallSid)' });
+    }
+    const s = parsed.data;
+    const event = s.StreamEvent ?? (s.CallStatus ? `call-${s.CallStatus}` : 'unknown');
+    const log = s.StreamError || event === 'stream-error' ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
+    log({ callSid: s.CallSid, streamSid: s.StreamSid, event, streamError: s.StreamError }, 'twilio status callback');
+    await ctx.calls.noteStreamEvent(s.CallSid, { event, ...(s.StreamError ? { error: s.StreamError } : {}), at: s.Timestamp ?? new Date().toISOString() });
+    return reply.code(204).send();
+  });
+}

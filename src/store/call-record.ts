@@ -1,0 +1,53 @@
+/** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
+import type { ToolCallRecord } from '../dialog/brain.js';
+
+export interface TurnMetrics {
+  /** End of the caller's speech → first outbound agent audio frame. */
+  ttfaMs: number | null;
+  /** End of the caller's speech → end-of-turn decision. */
+  endpointMs: number | null;
+  /** End-of-turn decision → final transcript. */
+  sttMs: number | null;
+  /** Final transcript → first reply text from the brain. */
+  llmFirstTokenMs: number | null;
+  /** First reply text → first synthesized audio byte. */
+  ttsFirstByteMs: number | null;
+}
+
+export interface AgentTurn {
+  role: 'agent';
+  text: string;
+  startedAt: string;
+  interrupted: boolean;
+  heardText: string;
+}
+
+export interface CallerTurn {
+  role: 'caller';
+  text: string;
+  startedAt: string;
+  endedAt: string;
+  /** How the turn arrived: speech, keypad, or nothing usable. */
+  input: 'speech' | 'dtmf' | 'no-match';
+  confidence?: number;
+  metrics: TurnMetrics;
+}
+
+export interface CallRecord {
+  callSid: string;
+  streamSid: string;
+  from: string;
+  to: string;
+  startedAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+  engines: { stt: string; llm: string; tts: string; vad: string };
+  turns: Array<AgentTurn | CallerTurn>;
+  toolCalls: ToolCallRecord[];
+  slots: Record<string, string>;
+  bargeIns: number;
+  /** Stream status callbacks and errors reported by Twilio for this call. */
+  streamEvents: Array<{ event: string; error?: string; at: string }>;
+  /** Malformed frames dropped on this call, by error code. */
+  protocolErrors: Record<string, number>;
+}

@@ -1,0 +1,176 @@
+/**
+ * Plays Twilio's side of a media stream against our /media socket: connected → start → 20 ms media
+ * frames; echoes our marks once the audio before them has "played" (real time, or at once); honours
+ * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
+ */
+import WebSocket from 'ws';
+
+export interface FakeCallerOptions {
+  url: string;
+  headers?: Record<string, string>;
+  callSid?: string;
+  streamSid?: string;
+  from?: string;
+  to?: string;
+  /** 'realtime' plays outbound audio at 8 bytes/ms; 'instant' echoes marks as soon as they arrive. */
+  playback?: 'realtime' | 'instant';
+}
+
+type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
+
+export class FakeTwilioCaller {
+  readonly ws: WebSocket;
+  readonly received: Array<Outbound & { at: number; streamSid: string }> = [];
+  readonly callSid: string;
+  readonly streamSid: string;
+  private seq = 1;
+  private chunk = 0;
+  private timestampMs = 0;
+  /** Outbound playback buffer: audio ms and marks waiting for it to play. */
+  private queue: Array<{ kind: 'audio'; ms: number } | { kind: 'mark'; name: string }> = [];
+  private playTimer: NodeJS.Timeout | null = null;
+  receivedAudioBytes = 0;
+  playedAudioMs = 0;
+
+  constructor(private readonly options: FakeCallerOptions) {
+    this.callSid = options.callSid ?? `CA${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
+    this.streamSid = options.streamSid ?? `MZ${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
+    this.ws = new WebSocket(options.url, { headers: options.headers });
+    this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === WebSocket.OPEN) return resolve();
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  closed(): Promise<number> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve(1000);
+      this.ws.once('close', (code) => resolve(code));
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.opened();
+    this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+    this.send({
+      event: 'start',
+      sequenceNumber: String(this.seq++),
+      start: {
+        accountSid: 'AC00000000000000000000000000000000',
+        streamSid: this.streamSid,
+        callSid: this.callSid,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters: { callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' },
+      },
+      streamSid: this.streamSid,
+    });
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Send `ms` of audio as 20 ms frames, paced at real time unless `fast`. */
+  async sendAudio(byte: number, ms: number, fast = false): Promise<void> {
+    for (let t = 0; t < ms; t += 20) {
+      const payload = Buffer.alloc(160, byte).toString('base64');
+      this.send({
+        event: 'media',
+        sequenceNumber: String(this.seq++),
+        media: { track: 'inbound', chunk: String(++this.chunk), timestamp: String(this.timestampMs), payload },
+        streamSid: this.streamSid,
+      });
+      this.timestampMs += 20;
+      if (!fast) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Loud μ-law (0x00 ≈ full-scale negative) reads as speech to the amplitude VAD. */
+  speak(ms: number, fast = false): Promise<void> {
+    return this.sendAudio(0x00, ms, fast);
+  }
+
+  silence(ms: number, fast = false): Promise<void> {
+    return this.sendAudio(0xff, ms, fast);
+  }
+
+  dtmf(digit: string): void {
+    this.send({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: String(this.seq++), dtmf: { track: 'inbound_track', digit } });
+  }
+
+  stop(): void {
+    this.send({
+      event: 'stop',
+      sequenceNumber: String(this.seq++),
+      stop: { accountSid: 'AC00000000000000000000000000000000', callSid: this.callSid },
+      streamSid: this.streamSid,
+    });
+  }
+
+  async waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const started = Date.now();
+    while (!predicate()) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  count(event: Outbound['event']): number {
+    return this.received.filter((m) => m.event === event).length;
+  }
+
+  private onMessage(message: Outbound & { streamSid: string }): void {
+    this.received.push({ ...message, at: Date.now() });
+    if (message.event === 'media') {
+      const bytes = Buffer.from(message.media.payload, 'base64').length;
+      this.receivedAudioBytes += bytes;
+      this.queue.push({ kind: 'audio', ms: bytes / 8 });
+    } else if (message.event === 'mark') {
+      this.queue.push({ kind: 'mark', name: message.mark.name });
+    } else if (message.event === 'clear') {
+      // Twilio empties its buffer and sends back every pending mark.
+      const marks = this.queue.flatMap((q) => (q.kind === 'mark' ? [q.name] : []));
+      this.queue = [];
+      for (const name of marks) this.echo(name);
+    }
+    this.play();
+  }
+
+  private play(): void {
+    if (this.playTimer) return;
+    while (this.queue[0]?.kind === 'mark') this.echo((this.queue.shift() as { name: string }).name);
+    const head = this.queue[0];
+    if (!head) return;
+    if (this.options.playback === 'instant') {
+      this.queue.shift();
+      this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
+      return this.play();
+    }
+    this.playTimer = setTimeout(() => {
+      this.playTimer = null;
+      if (this.queue[0] === head) {
+        this.queue.shift();
+        this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
+      }
+      this.play();
+    }, head.kind === 'audio' ? head.ms : 0);
+  }
+
+  private echo(name: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) {
+      this.send({ event: 'mark', sequenceNumber: String(this.seq++), streamSid: this.streamSid, mark: { name } });
+    }
+  }
+
+  close(): void {
+    if (this.playTimer) clearTimeout(this.playTimer);
+    this.ws.close();
+  }
+}
