@@ -73,6 +73,7 @@ export class CallSession {
   private pendingTiming: CallerTurnTiming | null = null;
   private speechOnsetAt: number | null = null;
   private inactivityTimer: NodeJS.Timeout | null = null;
+  private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
 
@@ -289,6 +290,15 @@ export class CallSession {
         }
       },
       onBrainEvent: (event) => this.onBrainEvent(event),
+      onAudioComplete: (utteranceId) => {
+        // Hang up after the goodbye has played, but never wait forever for a mark that may not come.
+        if (!this.state.pendingExit) return;
+        const capMs = this.playout.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
+        this.exitCapTimer = setTimeout(() => {
+          this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
+          this.dispatch({ type: 'reply-done', outcome: 'played' });
+        }, capMs);
+      },
     })
       .then((result) => {
         agentTurn.text = result.text;
@@ -424,6 +434,7 @@ export class CallSession {
     this.callAbort.abort(new Error(`call ended: ${reason}`));
     this.disarmInactivity();
     clearTimeout(this.maxDurationTimer);
+    if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
     this.playout.close();
     this.stt.close();
     this.vad.close();

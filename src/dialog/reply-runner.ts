@@ -15,6 +15,8 @@ export interface ReplyHooks {
   onFirstText?(): void;
   /** First synthesized audio byte. */
   onFirstAudioChunk?(): void;
+  /** All of the reply's audio is with the playout; only playback remains. */
+  onAudioComplete?(utteranceId: number): void;
   /** Every non-text brain event, in order. */
   onBrainEvent?(event: Exclude<BrainEvent, { type: 'text' }>): void;
 }
@@ -104,7 +106,9 @@ export async function runReply(
     void playout.finish(utteranceId);
     return { utteranceId, text: spoken.join(' '), outcome: 'aborted' };
   }
-  const outcome = await raceAbort(playout.finish(utteranceId), signal);
+  const finished = playout.finish(utteranceId);
+  hooks.onAudioComplete?.(utteranceId);
+  const outcome = await raceAbort(finished, signal);
   return { utteranceId, text: spoken.join(' '), outcome };
 }
 

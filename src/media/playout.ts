@@ -170,6 +170,12 @@ export class Playout {
     return u ? this.report(u, 'playing') : this.finished.get(utteranceId);
   }
 
+  /** Audio of an utterance not yet confirmed played (queued here or at Twilio), ms. */
+  unplayedMs(utteranceId: number): number {
+    const u = this.find(utteranceId);
+    return u ? (u.appendedBytes - u.playedBytes) / BYTES_PER_MS : 0;
+  }
+
   /** Stop for good (call ended): settle everything as cleared, send nothing more. */
   close(): void {
     if (this.closed) return;

@@ -12,8 +12,11 @@ export interface FakeCallerOptions {
   streamSid?: string;
   from?: string;
   to?: string;
-  /** 'realtime' plays outbound audio at 8 bytes/ms; 'instant' echoes marks as soon as they arrive. */
-  playback?: 'realtime' | 'instant';
+  /**
+   * 'realtime' plays outbound audio at 8 bytes/ms; 'instant' echoes marks as soon as they arrive;
+   * 'never-echo' plays but never echoes a mark (a broken peer).
+   */
+  playback?: 'realtime' | 'instant' | 'never-echo';
 }
 
 type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
@@ -164,6 +167,7 @@ export class FakeTwilioCaller {
   }
 
   private echo(name: string): void {
+    if (this.options.playback === 'never-echo') return;
     if (this.ws.readyState === WebSocket.OPEN) {
       this.send({ event: 'mark', sequenceNumber: String(this.seq++), streamSid: this.streamSid, mark: { name } });
     }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { initialTurnState, transition, type Phase, type TurnEffect, type TurnEvent, type TurnState } from '../../src/dialog/turn-machine.js';
+
+const state = (phase: Phase, extra: Partial<TurnState> = {}): TurnState => ({ ...initialTurnState, phase, ...extra });
+const types = (effects: TurnEffect[]) => effects.map((e) => e.type);
+
+describe('turn machine transitions', () => {
+  it.each<[string, TurnState, TurnEvent, Phase, string[]]>([
+    ['start greets', state('greeting'), { type: 'start' }, 'greeting', ['run-brain']],
+    ['caller speaks while listening', state('listening'), { type: 'speech-start', agentAudioPending: false }, 'caller-speaking', ['disarm-inactivity', 'stt-speech-start']],
+    ['speech over agent audio is not yet a barge-in', state('speaking'), { type: 'speech-start', agentAudioPending: true }, 'speaking', ['stt-speech-start']],
+    ['sustained speech over agent audio barges in', state('speaking'), { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true }, 'caller-speaking', ['barge-in', 'disarm-inactivity']],
+    ['barge-in during the greeting', state('greeting'), { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true }, 'caller-speaking', ['barge-in', 'disarm-inactivity']],
+    ['barge-in disabled by config', state('speaking'), { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: false }, 'speaking', []],
+    ['no barge-in when nothing is playing', state('speaking'), { type: 'barge-in-eligible', agentAudioPending: false, bargeInEnabled: true }, 'speaking', []],
+    ['end of speech → thinking', state('caller-speaking'), { type: 'speech-end' }, 'thinking', ['stt-speech-end']],
+    ['transcript → brain turn', state('thinking'), { type: 'transcript', text: 'book', confidence: 1 }, 'thinking', ['disarm-inactivity', 'run-brain']],
+    ['transcript of speech the agent talked over is dropped', state('speaking'), { type: 'transcript', text: 'uh', confidence: 1 }, 'speaking', []],
+    ['reply played → listening', state('speaking'), { type: 'reply-done', outcome: 'played' }, 'listening', ['arm-inactivity']],
+    ['cleared reply changes nothing', state('caller-speaking'), { type: 'reply-done', outcome: 'cleared' }, 'caller-speaking', []],
+    ['reply played with a pending hang-up', state('speaking', { pendingExit: { kind: 'hang-up', reason: 'caller-goodbye' } }), { type: 'reply-done', outcome: 'played' }, 'ended', ['hang-up', 'finalize']],
+    ['reply played with a pending transfer', state('speaking', { pendingExit: { kind: 'transfer', reason: 'transfer' } }), { type: 'reply-done', outcome: 'played' }, 'ended', ['transfer', 'finalize']],
+    ['key press over agent audio clears it', state('speaking'), { type: 'dtmf', digits: '1', agentAudioPending: true }, 'thinking', ['barge-in', 'disarm-inactivity', 'run-brain']],
+    ['key press while listening', state('listening'), { type: 'dtmf', digits: '1', agentAudioPending: false }, 'thinking', ['disarm-inactivity', 'run-brain']],
+    ['inactivity reprompts', state('listening'), { type: 'inactivity', maxReprompts: 2 }, 'thinking', ['run-brain']],
+    ['inactivity after the last reprompt says goodbye', state('listening', { inactivityCount: 2 }), { type: 'inactivity', maxReprompts: 2 }, 'listening', ['say-goodbye']],
+    ['inactivity is ignored unless listening', state('speaking'), { type: 'inactivity', maxReprompts: 2 }, 'speaking', []],
+    ['max duration', state('listening'), { type: 'max-duration' }, 'listening', ['disarm-inactivity', 'say-goodbye']],
+    ['closing line done hangs up', state('listening', { closing: 'inactivity' }), { type: 'closing-done' }, 'ended', ['hang-up', 'finalize']],
+    ['brain failure apologises and ends', state('thinking'), { type: 'brain-failed' }, 'thinking', ['disarm-inactivity', 'say-goodbye']],
+    ['stop finalizes', state('speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'finalize']],
+    ['nothing happens after the end', state('ended'), { type: 'start' }, 'ended', []],
+  ])('%s', (_name, from, event, phase, effects) => {
+    const [next, out] = transition(from, event);
+    expect(next.phase).toBe(phase);
+    expect(types(out)).toEqual(effects);
+  });
+
+  it('an empty transcript is a no-match for the brain', () => {
+    const [, effects] = transition(state('thinking'), { type: 'transcript', text: '  ', confidence: 0 });
+    expect(effects).toContainEqual({ type: 'run-brain', input: { type: 'no-match' } });
+  });
+
+  it('end reasons follow the closing cause', () => {
+    const [closing] = transition(state('listening', { inactivityCount: 2 }), { type: 'inactivity', maxReprompts: 2 });
+    const [, effects] = transition(closing, { type: 'closing-done' });
+    expect(effects).toEqual([{ type: 'hang-up', reason: 'inactivity' }, { type: 'finalize', reason: 'inactivity' }]);
+  });
+
+  it('while closing, caller speech and keys are ignored', () => {
+    const closing = state('speaking', { closing: 'max-duration' });
+    expect(transition(closing, { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true })[1]).toEqual([]);
+    expect(transition(closing, { type: 'dtmf', digits: '1', agentAudioPending: true })[1]).toEqual([]);
+  });
+});
