@@ -31,8 +31,12 @@ export type BrainEvent =
   | { type: 'tool-call'; call: ToolCallRecord }
   /** Confirmed slot values (only values the caller has explicitly confirmed). */
   | { type: 'slots'; slots: Record<string, string> }
-  /** What the caller's next turn is expected to contain (drives per-turn grammars). */
-  | { type: 'listen'; hints: SttHints; intent?: string }
+  /**
+   * What the caller's next turn is expected to contain (drives per-turn grammars). `keypad` says how
+   * key presses are collected: `single` (a menu: each key is an entry) or `digits` (a number: keys
+   * are gathered until `#` or a pause; `*` restarts).
+   */
+  | { type: 'listen'; hints: SttHints; intent?: string; keypad?: 'single' | 'digits' }
   /** Hang up after the reply has been played. */
   | { type: 'end-call'; reason: string }
   /** Hand the call to a person after the reply has been played. */

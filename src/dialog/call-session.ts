@@ -14,7 +14,11 @@ import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
 import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
+import { keypadTimeout, pressKey, type KeypadMode, type KeypadResult, type KeypadState } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
+
+/** Pause after the last key that ends a digit entry, ms. */
+const KEYPAD_PAUSE_MS = 2500;
 import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 
 export interface CallEngines {
@@ -76,6 +80,9 @@ export class CallSession {
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
+  private keypadMode: KeypadMode = 'single';
+  private keypad: KeypadState = { keys: '' };
+  private keypadTimer: NodeJS.Timeout | null = null;
 
   constructor(options: CallSessionOptions) {
     this.options = options;
@@ -157,8 +164,26 @@ export class CallSession {
       });
   }
 
-  onDtmf(digit: string): void {
-    this.dispatch({ type: 'dtmf', digits: digit, agentAudioPending: this.playout.isPlaying });
+  onDtmf(key: string): void {
+    if (this.ended) return;
+    // A key press interrupts the agent at once, even when the entry is not complete yet.
+    if (this.playout.isPlaying) {
+      this.dispatch({ type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
+    }
+    this.onKeypadResult(pressKey(this.keypad, key, this.keypadMode));
+  }
+
+  private onKeypadResult(result: KeypadResult): void {
+    this.keypad = result.state;
+    if (this.keypadTimer) clearTimeout(this.keypadTimer);
+    this.keypadTimer = null;
+    if (result.entry !== null) {
+      this.dispatch({ type: 'dtmf', digits: result.entry, agentAudioPending: this.playout.isPlaying });
+    }
+    if (result.waitForMore) {
+      this.disarmInactivity();
+      this.keypadTimer = setTimeout(() => this.onKeypadResult(keypadTimeout(this.keypad)), KEYPAD_PAUSE_MS);
+    }
   }
 
   onMark(name: string): void {
@@ -368,6 +393,7 @@ export class CallSession {
         break;
       case 'listen':
         this.stt.setHints(event.hints);
+        this.keypadMode = event.keypad ?? 'single';
         break;
       case 'end-call':
         this.dispatch({ type: 'brain-exit', kind: 'hang-up', reason: event.reason });
@@ -435,6 +461,7 @@ export class CallSession {
     this.disarmInactivity();
     clearTimeout(this.maxDurationTimer);
     if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
+    if (this.keypadTimer) clearTimeout(this.keypadTimer);
     this.playout.close();
     this.stt.close();
     this.vad.close();
