@@ -15,7 +15,11 @@ export type Database = BetterSqlite3.Database;
 export interface OpenDatabaseOptions {
   /** Directory holding `agent.db`; created if missing. */
   dataDir: string;
-  /** How long a write waits for another connection's write lock, ms. */
+  /**
+   * How long a write waits for another connection's write lock, ms. better-sqlite3 waits
+   * synchronously, blocking the event loop (and every call's audio), so keep it short: our own
+   * transactions hold the lock for well under a millisecond.
+   */
   busyTimeoutMs?: number;
 }
 
@@ -59,7 +63,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   const db = new BetterSqlite3(join(options.dataDir, 'agent.db'));
   try {
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     migrate(db);
