@@ -1,0 +1,176 @@
+/**
+ * Bookings over the schedule's slots. Every write is one IMMEDIATE transaction, and the partial
+ * unique index `bookings_one_live_per_slot` is what actually prevents double booking: whichever
+ * connection commits second gets a constraint error, which becomes ToolError('slot-taken').
+ * Business rules that depend on "now" or opening hours (past, closed) live in the tools.
+ */
+import { randomInt } from 'node:crypto';
+import type { Booking } from '../tools/calendar-schemas.js';
+import { ToolError } from '../tools/tool-error.js';
+import type { Database } from './database.js';
+
+export interface NewBooking {
+  name: string;
+  phone: string;
+  date: string;
+  time: string;
+  service?: string | undefined;
+}
+
+interface BookingRow {
+  id: string;
+  name: string;
+  phone: string;
+  date: string;
+  time: string;
+  service: string | null;
+  status: 'booked' | 'cancelled';
+}
+
+const bookingColumns = 'id, name, phone, date, time, service, status';
+
+function toBooking(row: BookingRow): Booking {
+  return {
+    bookingId: row.id,
+    name: row.name,
+    phone: row.phone,
+    date: row.date,
+    time: row.time,
+    service: row.service,
+    status: row.status,
+  };
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+function slotTaken(date: string, time: string, cause: unknown): ToolError {
+  return new ToolError('slot-taken', `${date} at ${time} is already booked`, { cause });
+}
+
+/** Six digits: short enough to read out or key in on a phone. */
+function newBookingId(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+}
+
+export class BookingStore {
+  constructor(
+    private readonly db: Database,
+    /** Timestamps for created/updated columns. */
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  hasSlot(date: string, time: string): boolean {
+    return this.db.prepare('SELECT 1 FROM slots WHERE date = ? AND time = ?').get(date, time) !== undefined;
+  }
+
+  /** Seeded slots on `date` with no live booking, in time order. */
+  freeSlots(date: string): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s.time FROM slots s
+         WHERE s.date = ? AND NOT EXISTS (
+           SELECT 1 FROM bookings b WHERE b.date = s.date AND b.time = s.time AND b.status = 'booked')
+         ORDER BY s.time`,
+      )
+      .all(date) as { time: string }[];
+    return rows.map((row) => row.time);
+  }
+
+  get(bookingId: string): Booking | undefined {
+    const row = this.db.prepare(`SELECT ${bookingColumns} FROM bookings WHERE id = ?`).get(bookingId) as
+      | BookingRow
+      | undefined;
+    return row && toBooking(row);
+  }
+
+  /** Live bookings for `phone` at or after `fromDate` `fromTime`, soonest first. */
+  upcomingByPhone(phone: string, fromDate: string, fromTime: string): Booking[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${bookingColumns} FROM bookings
+         WHERE phone = ? AND status = 'booked' AND (date > ? OR (date = ? AND time >= ?))
+         ORDER BY date, time`,
+      )
+      .all(phone, fromDate, fromDate, fromTime) as BookingRow[];
+    return rows.map(toBooking);
+  }
+
+  /** Throws ToolError 'no-such-slot' if the slot was never seeded, 'slot-taken' if it is booked. */
+  book(booking: NewBooking): Booking {
+    const insert = this.db.prepare(
+      `INSERT INTO bookings (id, name, phone, date, time, service, status, created_at, updated_at)
+       VALUES (@id, @name, @phone, @date, @time, @service, 'booked', @at, @at)`,
+    );
+    return this.db
+      .transaction((): Booking => {
+        this.requireSlot(booking.date, booking.time);
+        const at = new Date(this.now()).toISOString();
+        // A random id can collide with an old booking's: retry a few times with a fresh one.
+        for (let attempt = 0; ; attempt++) {
+          const id = newBookingId();
+          try {
+            insert.run({ ...booking, service: booking.service ?? null, id, at });
+            return { bookingId: id, ...booking, service: booking.service ?? null, status: 'booked' };
+          } catch (error) {
+            const code = sqliteCode(error);
+            if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' && attempt < 5) continue;
+            if (code === 'SQLITE_CONSTRAINT_UNIQUE') throw slotTaken(booking.date, booking.time, error);
+            throw error;
+          }
+        }
+      })
+      .immediate();
+  }
+
+  /** Throws ToolError 'not-found' unless `bookingId` is a live booking. */
+  cancel(bookingId: string): Booking {
+    return this.db
+      .transaction((): Booking => {
+        const booking = this.requireLive(bookingId);
+        this.db
+          .prepare(`UPDATE bookings SET status = 'cancelled', updated_at = ? WHERE id = ?`)
+          .run(new Date(this.now()).toISOString(), bookingId);
+        return { ...booking, status: 'cancelled' };
+      })
+      .immediate();
+  }
+
+  /**
+   * Moves a live booking to another slot with one UPDATE, so taking the new slot and releasing
+   * the old one commit together; on 'slot-taken' nothing changes and the old booking stands.
+   */
+  reschedule(bookingId: string, date: string, time: string): Booking {
+    return this.db
+      .transaction((): Booking => {
+        const booking = this.requireLive(bookingId);
+        if (booking.date === date && booking.time === time) return booking;
+        this.requireSlot(date, time);
+        try {
+          this.db
+            .prepare('UPDATE bookings SET date = ?, time = ?, updated_at = ? WHERE id = ?')
+            .run(date, time, new Date(this.now()).toISOString(), bookingId);
+        } catch (error) {
+          if (sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') throw slotTaken(date, time, error);
+          throw error;
+        }
+        return { ...booking, date, time };
+      })
+      .immediate();
+  }
+
+  private requireSlot(date: string, time: string): void {
+    if (!this.hasSlot(date, time)) {
+      throw new ToolError('no-such-slot', `${date} at ${time} is not an appointment slot`);
+    }
+  }
+
+  private requireLive(bookingId: string): Booking {
+    const booking = this.get(bookingId);
+    if (!booking || booking.status !== 'booked') {
+      throw new ToolError('not-found', `no current booking with id ${bookingId}`);
+    }
+    return booking;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The embedded SQLite store: `<dataDir>/agent.db`, opened with better-sqlite3 in WAL mode so
+ * readers never block the writer, and with a busy timeout so two processes writing at once wait
+ * for each other instead of failing. Schema changes are numbered migrations tracked in
+ * `PRAGMA user_version`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { CalendarConfig } from '../tools/calendar-config.js';
+import { addDays, localDateTime, slotTimesOn, type Clock } from '../tools/clinic-time.js';
+
+export type Database = BetterSqlite3.Database;
+
+export interface OpenDatabaseOptions {
+  /** Directory holding `agent.db`; created if missing. */
+  dataDir: string;
+  /**
+   * How long a write waits for another connection's write lock, ms. better-sqlite3 waits
+   * synchronously, blocking the event loop (and every call's audio), so keep it short: our own
+   * transactions hold the lock for well under a millisecond.
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Migrations in order; index + 1 is the `user_version` after applying one. Append only: a
+ * database that has run migration N never runs it again.
+ */
+const migrations: readonly string[] = [
+  `
+  CREATE TABLE slots (
+    date TEXT NOT NULL,
+    time TEXT NOT NULL,
+    PRIMARY KEY (date, time)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE bookings (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    date TEXT NOT NULL,
+    time TEXT NOT NULL,
+    service TEXT,
+    status TEXT NOT NULL CHECK (status IN ('booked', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    FOREIGN KEY (date, time) REFERENCES slots (date, time)
+  );
+
+  -- The double-booking guard: at most one live booking per slot, enforced by SQLite itself, so
+  -- two calls racing for a slot (even from different processes) cannot both commit.
+  CREATE UNIQUE INDEX bookings_one_live_per_slot ON bookings (date, time) WHERE status = 'booked';
+
+  CREATE INDEX bookings_by_phone ON bookings (phone, status, date, time);
+  `,
+];
+
+export const schemaVersion = migrations.length;
+
+export function openDatabase(options: OpenDatabaseOptions): Database {
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = new BetterSqlite3(join(options.dataDir, 'agent.db'));
+  try {
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000))}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: Database): void {
+  // IMMEDIATE takes the write lock before reading user_version, so two processes opening a fresh
+  // file at once apply each migration exactly once.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > migrations.length) {
+      throw new Error(`agent.db has schema version ${current}, newer than this build (${migrations.length})`);
+    }
+    for (let version = current; version < migrations.length; version++) {
+      db.exec(migrations[version] ?? '');
+    }
+    db.pragma(`user_version = ${migrations.length}`);
+  }).immediate();
+}
+
+/**
+ * Adds the bookable slots from the clinic's today (per `clock`, in its time zone) through
+ * `daysAhead - 1` days later. Existing slots are kept, so calling this again (each startup, or
+ * when the day rolls over) only extends the horizon. Returns how many slots were added.
+ */
+export function seedSchedule(db: Database, calendar: CalendarConfig, clock: Clock): number {
+  const today = localDateTime(clock.now(), calendar.timezone).date;
+  const insert = db.prepare('INSERT OR IGNORE INTO slots (date, time) VALUES (?, ?)');
+  return db.transaction(() => {
+    let added = 0;
+    for (let offset = 0; offset < calendar.daysAhead; offset++) {
+      const date = addDays(today, offset);
+      for (const time of slotTimesOn(calendar, date)) added += insert.run(date, time).changes;
+    }
+    return added;
+  }).immediate();
+}

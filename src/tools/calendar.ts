@@ -1,0 +1,217 @@
+/**
+ * The clinic's calendar tools over the SQLite store. Opening hours and "now" come from the
+ * config and the injected clock; slot existence and double booking are the store's job.
+ *
+ * SQLite calls are synchronous and short, so abort is honoured by checking the signal before the
+ * work (and after it for reads). A write that has committed is always reported as done: telling
+ * the caller "that failed" about a booking that exists would be worse than finishing late.
+ */
+import type { z } from 'zod';
+import { BookingStore } from '../store/booking-store.js';
+import { seedSchedule, type Database } from '../store/database.js';
+import type { CalendarConfig } from './calendar-config.js';
+import {
+  bookAppointmentInput,
+  cancelAppointmentInput,
+  checkAvailabilityInput,
+  findBookingsInput,
+  rescheduleAppointmentInput,
+  type Booking,
+} from './calendar-schemas.js';
+import { addDays, isCalendarDate, isPast, localDateTime, slotTimesOn, weekdayOf, type Clock } from './clinic-time.js';
+import type { Tool } from './tool.js';
+import { ToolError } from './tool-error.js';
+
+export interface CalendarToolsOptions {
+  db: Database;
+  calendar: CalendarConfig;
+  clock: Clock;
+  /** Per-tool timeout, ms. */
+  timeoutMs?: number;
+}
+
+export interface AvailabilityResult {
+  date: string;
+  /** Free slot start times, HH:MM, in order (future ones only). */
+  available: string[];
+  /** Set when a time was asked about: whether that exact slot can be booked. */
+  requestedFree?: boolean;
+  /** The clinic does not open on that weekday. */
+  closed: boolean;
+}
+
+export interface BookingResult {
+  booking: Booking;
+}
+
+export interface BookingsResult {
+  bookings: Booking[];
+}
+
+type CheckAvailabilityArgs = z.infer<typeof checkAvailabilityInput>;
+type BookAppointmentArgs = z.infer<typeof bookAppointmentInput>;
+type FindBookingsArgs = z.infer<typeof findBookingsInput>;
+type CancelAppointmentArgs = z.infer<typeof cancelAppointmentInput>;
+type RescheduleAppointmentArgs = z.infer<typeof rescheduleAppointmentInput>;
+
+export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
+  const calendar = new ClinicCalendar(options);
+  const timeoutMs = options.timeoutMs ?? 2000;
+
+  const checkAvailability: Tool<CheckAvailabilityArgs, AvailabilityResult> = {
+    name: 'check_availability',
+    description:
+      'List the free appointment times on a date (YYYY-MM-DD). Pass a time (HH:MM) to also learn whether that exact time is free.',
+    input: checkAvailabilityInput,
+    critical: [],
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      const result = calendar.availability(args.date, args.time);
+      signal.throwIfAborted();
+      return result;
+    },
+  };
+
+  const bookAppointment: Tool<BookAppointmentArgs, BookingResult> = {
+    name: 'book_appointment',
+    description:
+      "Book an appointment for the caller at a free slot. Confirm the date, time and phone number with the caller first.",
+    input: bookAppointmentInput,
+    critical: ['date', 'time', 'phone'],
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      return { booking: calendar.book(args) };
+    },
+  };
+
+  const findBookings: Tool<FindBookingsArgs, BookingsResult> = {
+    name: 'find_bookings',
+    description: "List the caller's upcoming appointments by phone number (digits only).",
+    input: findBookingsInput,
+    critical: [],
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      const bookings = calendar.upcoming(args.phone);
+      signal.throwIfAborted();
+      return { bookings };
+    },
+  };
+
+  const cancelAppointment: Tool<CancelAppointmentArgs, BookingResult> = {
+    name: 'cancel_appointment',
+    description: 'Cancel an upcoming appointment by its booking id. Confirm with the caller first.',
+    input: cancelAppointmentInput,
+    critical: ['bookingId'],
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      return { booking: calendar.cancel(args.bookingId) };
+    },
+  };
+
+  const rescheduleAppointment: Tool<RescheduleAppointmentArgs, BookingResult> = {
+    name: 'reschedule_appointment',
+    description:
+      'Move an upcoming appointment (by booking id) to another free date and time. The old time is kept if the new one is not available.',
+    input: rescheduleAppointmentInput,
+    critical: ['date', 'time'],
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      return { booking: calendar.reschedule(args.bookingId, args.date, args.time) };
+    },
+  };
+
+  return [checkAvailability, bookAppointment, findBookings, cancelAppointment, rescheduleAppointment];
+}
+
+/** The rules behind the tools, kept apart from the Tool plumbing. */
+class ClinicCalendar {
+  private readonly store: BookingStore;
+  private readonly db: Database;
+  private readonly config: CalendarConfig;
+  private readonly clock: Clock;
+  /** The clinic day the schedule was last seeded from; reseeded when the day rolls over. */
+  private seededOn: string | undefined;
+
+  constructor(options: CalendarToolsOptions) {
+    this.db = options.db;
+    this.config = options.calendar;
+    this.clock = options.clock;
+    this.store = new BookingStore(options.db, () => options.clock.now());
+    this.ensureSeeded();
+  }
+
+  availability(date: string, time: string | undefined): AvailabilityResult {
+    const now = this.ensureSeeded();
+    requireCalendarDate(date);
+    const closed = this.config.hours[weekdayOf(date)] === undefined;
+    const available = closed ? [] : this.store.freeSlots(date).filter((slot) => !isPast(now, date, slot));
+    const result: AvailabilityResult = { date, available, closed };
+    if (time !== undefined) result.requestedFree = available.includes(time);
+    return result;
+  }
+
+  book(args: BookAppointmentArgs): Booking {
+    this.requireBookable(args.date, args.time);
+    return this.store.book(args);
+  }
+
+  upcoming(phone: string): Booking[] {
+    const now = this.ensureSeeded();
+    return this.store.upcomingByPhone(phone, now.date, now.time);
+  }
+
+  cancel(bookingId: string): Booking {
+    const now = this.ensureSeeded();
+    const booking = this.store.get(bookingId);
+    if (booking && booking.status === 'booked' && isPast(now, booking.date, booking.time)) {
+      throw new ToolError('past', `booking ${bookingId} was on ${booking.date} at ${booking.time}, which has passed`);
+    }
+    return this.store.cancel(bookingId);
+  }
+
+  reschedule(bookingId: string, date: string, time: string): Booking {
+    this.requireBookable(date, time);
+    return this.store.reschedule(bookingId, date, time);
+  }
+
+  /** Throws the ToolError a caller can act on: invalid-date, past, closed, no-such-slot, beyond-horizon. */
+  private requireBookable(date: string, time: string): void {
+    const now = this.ensureSeeded();
+    requireCalendarDate(date);
+    if (isPast(now, date, time)) throw new ToolError('past', `${date} at ${time} has already passed`);
+    const hours = this.config.hours[weekdayOf(date)];
+    if (!hours) throw new ToolError('closed', `the clinic is closed on ${weekdayOf(date)}s`);
+    if (time < hours.open || time >= hours.close) {
+      throw new ToolError('closed', `on ${weekdayOf(date)}s the clinic is open from ${hours.open} to ${hours.close}`);
+    }
+    if (!slotTimesOn(this.config, date).includes(time)) {
+      throw new ToolError(
+        'no-such-slot',
+        `appointments start every ${this.config.slotMinutes} minutes from ${hours.open}; ${time} is not a start time`,
+      );
+    }
+    const lastDay = addDays(now.date, this.config.daysAhead - 1);
+    if (date > lastDay) {
+      throw new ToolError('beyond-horizon', `appointments can be booked up to ${lastDay}`);
+    }
+  }
+
+  /** Extends the seeded schedule when the clinic's day has changed; returns the clinic's now. */
+  private ensureSeeded() {
+    const now = localDateTime(this.clock.now(), this.config.timezone);
+    if (this.seededOn !== now.date) {
+      seedSchedule(this.db, this.config, this.clock);
+      this.seededOn = now.date;
+    }
+    return now;
+  }
+}
+
+function requireCalendarDate(date: string): void {
+  if (!isCalendarDate(date)) throw new ToolError('invalid-date', `${date} is not a calendar date`);
+}
