@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -42,6 +42,7 @@ export async function startTestServer(options: {
     close: async () => {
       await app.drain(1000);
       await app.fastify.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

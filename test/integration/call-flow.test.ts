@@ -110,9 +110,12 @@ describe('a whole call over the media WebSocket', () => {
     const vad = new AmplitudeVad();
     const stt = new ScriptedStt([]);
     server = await startTestServer({ engines: () => ({ vad, stt, tts, brain }) });
-    const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: 'realtime' });
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
+    const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: 'instant' });
     await caller.start();
     await caller.waitFor(() => caller.count('media') > 0, 5000, 'greeting audio');
+    expect(timers()).toBeGreaterThan(timersBefore); // the session's max-duration timer, at least
     caller.stop();
     await caller.waitFor(() => server!.app.context.calls.active === 0, 5000, 'call ended');
     caller.close();
@@ -123,5 +126,8 @@ describe('a whole call over the media WebSocket', () => {
     expect(vad.streamsOpen).toBe(0);
     expect(stt.streamsOpen).toBe(0);
     await caller.waitFor(() => tts.aborted === 1, 2000, 'tts aborted');
+    // No timer of the call outlives it (waitFor's own polling timer is gone once it resolves).
+    await new Promise((r) => setImmediate(r));
+    expect(timers()).toBe(timersBefore);
   });
 });
