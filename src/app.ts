@@ -5,6 +5,7 @@
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import type { CallContext } from './dialog/brain.js';
 import type { AppContext } from './app-context.js';
 import { CallManager } from './call-manager.js';
 import type { AgentConfig } from './config/agent-schema.js';
@@ -19,7 +20,7 @@ import { CallRecordStore } from './store/call-records.js';
 export interface AppDeps {
   agent: AgentConfig;
   /** Creates the per-call engines (offline or cloud, decided at startup). */
-  engines: () => CallEngines;
+  engines: (call: CallContext) => CallEngines;
   logger?: Logger;
   metrics?: Metrics;
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket, RawData } from 'ws';
 import type { AppContext } from '../app-context.js';
+import type { CallContext } from '../dialog/brain.js';
 import { CallSession, type CallEngines } from '../dialog/call-session.js';
 import {
   advanceMediaClock,
@@ -26,7 +27,7 @@ export const MEDIA_WS_MAX_PAYLOAD = 1536 * 1024;
 
 export interface MediaRouteOptions {
   /** Per-call engines (STT/TTS/VAD/brain). */
-  engines: () => CallEngines;
+  engines: (call: CallContext) => CallEngines;
   /** Alternative upgrade credential (the browser phone's single-use token); true when valid. */
   acceptUpgradeToken?: (request: FastifyRequest) => boolean;
 }
@@ -61,7 +62,7 @@ class MediaConnection {
     private readonly socket: WebSocket,
     private readonly ctx: AppContext,
     logger: Logger,
-    private readonly engines: () => CallEngines,
+    private readonly engines: (call: CallContext) => CallEngines,
   ) {
     this.log = logger;
     // Synchronously: Twilio sends `connected` and `start` immediately after the upgrade.
@@ -135,7 +136,7 @@ class MediaConnection {
     };
     let engines: CallEngines;
     try {
-      engines = this.engines();
+      engines = this.engines({ callSid, from: params.from ?? '', to: params.to ?? '' });
     } catch (error) {
       this.log.error({ err: error }, 'could not create engines for the call');
       this.socket.close(1011, 'engine failure');
