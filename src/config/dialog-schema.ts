@@ -113,7 +113,7 @@ export const messagesSchema = z
     startOver: z.string().default('Okay, let us start over.'),
     toolFailed: z.string().default('I am sorry, something went wrong on my side.'),
     notHeardYet: z.string().default('Let me read that back in full first.'),
-    notUnderstood: z.string().default('Okay.'),
+    keptAppointment: z.string().default('Okay, I will leave your appointment as it is.'),
   })
   .strict();
 

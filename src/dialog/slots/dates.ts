@@ -118,3 +118,12 @@ export function formatDateForSpeech(iso: string): string {
   const month = MONTHS[Number(iso.slice(5, 7)) - 1]!;
   return `${cap(weekdayName(iso))}, ${cap(month)} ${ordinalToWords(Number(iso.slice(8, 10)))}`;
 }
+
+/** Keypad date entry as month and day, `MMDD` ("0324" → the next March 24th). */
+export function parseKeypadDate(digits: string, today: string): string | null {
+  const m = /^(\d{2})(\d{2})$/.exec(digits);
+  if (!m) return null;
+  const month = Number(m[1]);
+  const day = Number(m[2]);
+  return month >= 1 && month <= 12 ? nextMonthDay(today, month, day) : null;
+}

@@ -115,3 +115,10 @@ export function formatTimeForSpeech(hhmm: string): string {
 export function toMinutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
+
+/** Keypad time entry `HMM` or `HHMM` ("0230" → 14:30 at a day clinic; "1430" → 14:30). */
+export function parseKeypadTime(digits: string, window: ClockWindow = DEFAULT_WINDOW): string | null {
+  const m = /^(\d{1,2})(\d{2})$/.exec(digits);
+  if (!m) return null;
+  return parseTime(`${Number(m[1])}:${m[2]}`, window);
+}
