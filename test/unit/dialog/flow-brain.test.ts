@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { FlowBrain } from '../../../src/dialog/flow-brain.js';
 import { FakeClinicTools } from '../../fakes/fake-clinic-tools.js';
-import { lastEvent, ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
+import { jsgfWords, loadCmuDictionary } from '../../helpers/jsgf-matcher.js';
+import { emittedGrammars, lastEvent, ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
 
 const config = loadAgentConfig('config/agent.yaml');
 // Monday 17 March 2025, 10:00 in New York.
@@ -238,5 +239,16 @@ describe('flow brain: questions, people, misses', () => {
     controller.abort();
     const r = await c.run({ type: 'speech', text: 'book an appointment', confidence: 1 }, controller.signal);
     expect(r.events).toEqual([]);
+  });
+});
+
+// Runs after the scripts above (tests in a file run in order): every grammar they received.
+describe('flow brain: grammars emitted during the scripts', () => {
+  it('emitted grammars', () => expect(emittedGrammars.size).toBeGreaterThan(5));
+  it.skipIf(loadCmuDictionary() === null)('use only words from the pocketsphinx dictionary', () => {
+    const dict = loadCmuDictionary()!;
+    const missing = new Set<string>();
+    for (const jsgf of emittedGrammars) for (const w of jsgfWords(jsgf)) if (!dict.has(w)) missing.add(w);
+    expect([...missing]).toEqual([]);
   });
 });
