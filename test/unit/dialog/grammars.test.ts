@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import type { StepName } from '../../../src/config/dialog-schema.js';
@@ -71,5 +75,41 @@ describe('step grammars', () => {
     expect(() => alt(['book 2'])).toThrow(/not a plain lower-case word/);
     expect(() => buildJsgf('g', "that's", new Map())).toThrow(/not a plain lower-case word/);
     expect(() => buildJsgf('g', '<missing>', new Map())).toThrow(/not defined/);
+  });
+});
+
+const POCKETSPHINX = '/usr/bin/pocketsphinx_continuous';
+
+/** One second of 16 kHz silence as a WAV file. */
+function silentWav(path: string): void {
+  const samples = 16000;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + samples * 2, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(16000, 24);
+  header.writeUInt32LE(32000, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(samples * 2, 40);
+  writeFileSync(path, Buffer.concat([header, Buffer.alloc(samples * 2)]));
+}
+
+describe.skipIf(!existsSync(POCKETSPHINX) || loadCmuDictionary() === null)('step grammars in real pocketsphinx', () => {
+  it('every step grammar loads without errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jsgf-'));
+    const wav = join(dir, 'silence.wav');
+    silentWav(wav);
+    for (const { step, task, jsgf } of all.filter((g) => g.task !== null)) {
+      const gram = join(dir, `${step}-${task}.gram`);
+      writeFileSync(gram, jsgf);
+      const run = spawnSync(POCKETSPHINX, ['-jsgf', gram, '-infile', wav], { encoding: 'utf8', timeout: 60_000 });
+      const errors = `${run.stderr}${run.stdout}`.split('\n').filter((line) => /^(ERROR|FATAL)/.test(line));
+      expect({ step, task, errors, status: run.status }).toEqual({ step, task, errors: [], status: 0 });
+    }
   });
 });
