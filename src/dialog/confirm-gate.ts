@@ -69,6 +69,11 @@ export function readBackHeard(state: ConfirmGateState, heardText: string): Confi
   return { ...state, pending: { ...state.pending, heard: norm(heardText).includes(norm(state.pending.readBack)) } };
 }
 
+/** The read-back was spoken again in full: presume it heard unless another barge-in says otherwise. */
+export function readBackRepeated(state: ConfirmGateState): ConfirmGateState {
+  return state.pending ? { ...state, pending: { ...state.pending, heard: true } } : state;
+}
+
 export type ConfirmAnswer = { kind: 'yes' } | { kind: 'no'; corrections?: Readonly<Record<string, string>> };
 
 export type ConfirmOutcome =

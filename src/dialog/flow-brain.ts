@@ -204,7 +204,11 @@ class FlowSession implements BrainSession {
     if (!outcome.ok && outcome.error.code === 'aborted') return;
     // Not configured (or failed): say how to reach a person, then carry on where we were.
     yield* say(rt, rt.config.business.phone ? m.transferUnavailable : m.transferUnavailableNoPhone);
-    yield* ask(rt, rt.state.step);
+    // A pending read-back or a list of offered times is part of the question: say it all again.
+    const pending = rt.state.gate.pending;
+    if (rt.state.step === 'confirm' && pending) yield* say(rt, m.confirmLead, { readBack: pending.readBack });
+    if (rt.state.step === 'time' && rt.state.offered.length > 0 && rt.state.lastReply) yield* say(rt, rt.state.lastReply);
+    else yield* ask(rt, rt.state.step);
   }
 
   private *endCall(reason: string): Generator<BrainEvent> {

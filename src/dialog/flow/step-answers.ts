@@ -5,7 +5,7 @@
  */
 import type { IntentConfig } from '../../config/dialog-schema.js';
 import type { BrainEvent } from '../brain.js';
-import { answerConfirmation } from '../confirm-gate.js';
+import { answerConfirmation, readBackRepeated } from '../confirm-gate.js';
 import { intentForKey, matchIntent } from '../intents.js';
 import { parseDate, parseKeypadDate } from '../slots/dates.js';
 import { parseDigitString, parseKeypadEntry } from '../slots/digits.js';
@@ -155,6 +155,7 @@ export async function* answerStep(rt: FlowRuntime, answer: Answer, runIntent: In
         yield { type: 'slots', slots: { ...state.confirmed } };
         yield* advance(rt);
       } else if (outcome.kind === 'not-heard') {
+        s.gate = readBackRepeated(s.gate);
         yield* say(rt, rt.config.offline.messages.notHeardYet);
         yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: outcome.readBack });
         yield* ask(rt, 'confirm');

@@ -9,6 +9,7 @@ import { formatDateForSpeech } from '../slots/dates.js';
 import { formatDigitsForSpeech } from '../slots/digits.js';
 import { numberToWords, ordinalToWords } from '../slots/numbers.js';
 import { formatTimeForSpeech, toMinutes } from '../slots/times.js';
+import { criticalArgsFor, readBackText } from '../read-back.js';
 import { fillTemplate, joinList } from '../templates.js';
 import { clearTask } from './flow-state.js';
 import { ask, callTool, filler, say, today, type Events, type FlowRuntime } from './runtime.js';
@@ -17,12 +18,6 @@ type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appoint
 
 const spokenDate = formatDateForSpeech;
 const spokenTime = formatTimeForSpeech;
-
-/** Arguments of `tool` that must be confirmed: those whose slot is marked critical in the config. */
-export function criticalArgs(rt: FlowRuntime, args: Record<string, unknown>): string[] {
-  const fields = rt.config.slots.fields;
-  return Object.keys(args).filter((name) => fields[name as keyof typeof fields]?.critical === true);
-}
 
 export async function* advance(rt: FlowRuntime): Events {
   const task = rt.state.task;
@@ -98,8 +93,8 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
  * back and the caller asked; only after their yes (handled by the confirm step) does the tool run.
  */
 async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>, vars: Record<string, string>) {
-  const template = rt.config.slots.readBack[tool];
-  const request = requestToolRun(rt.state.gate, tool, args, criticalArgs(rt, args), () => fillTemplate(template, vars));
+  const critical = criticalArgsFor(rt.config, tool, args);
+  const request = requestToolRun(rt.state.gate, tool, args, critical, (a) => readBackText(rt.config, tool, a, vars));
   rt.state.gate = request.state;
   if (!request.decision.run) {
     yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: request.decision.readBack });

@@ -252,3 +252,21 @@ describe('flow brain: grammars emitted during the scripts', () => {
     expect([...missing]).toEqual([]);
   });
 });
+
+describe('flow brain: barge-in during the read-back', () => {
+  it('does not book on a yes to a read-back the caller did not hear in full', async () => {
+    const tools = new FakeClinicTools();
+    const brain = new FlowBrain({ config, tools, now: () => NOW, monotonicMs: () => 0 });
+    const session = brain.createSession({ callSid: 'CA2', from: CALLER, to: '+15550142000' });
+    const c = new ScriptedCall(session);
+    await c.start();
+    for (const phrase of ['book an appointment', 'tomorrow at ten a m', 'sam']) await c.say(phrase);
+    const readBack = await c.say('yes');
+    session.interrupted?.(readBack.sentences[0]!.slice(0, 40));
+    const again = await c.say('yes');
+    expect(toolCalls(again)).toEqual([]);
+    expect(again.sentences[0]).toBe('Let me read that back in full first.');
+    // Heard in full this time (no barge-in): the next yes books.
+    expect(toolCalls(await c.say('yes'))).toMatchObject([{ name: 'book_appointment' }]);
+  });
+});
