@@ -4,6 +4,8 @@
  * at startup naming the field.
  */
 import { z } from 'zod';
+import { businessSchema, llmSchema, personaSchema, pricesSchema, recordingSchema, slotsSchema, toolsSchema } from './business-schema.js';
+import { offlineDialogSchema } from './dialog-schema.js';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 
@@ -76,7 +78,29 @@ export const agentConfigSchema = z
     bargeIn: bargeInSchema.prefault({}),
     timeouts: timeoutsSchema.prefault({}),
     playout: playoutSchema.prefault({}),
+    persona: personaSchema.prefault({}),
+    business: businessSchema.prefault({}),
+    tools: toolsSchema.prefault({}),
+    slots: slotsSchema.prefault({}),
+    offline: offlineDialogSchema.prefault({}),
+    prices: pricesSchema.prefault({}),
+    llm: llmSchema.prefault({}),
+    recording: recordingSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Duplicate ids or keys would make intent matching depend on list order in a way nobody sees.
+    const seenIds = new Set<string>();
+    const seenKeys = new Set<string>();
+    config.offline.intents.forEach((intent, i) => {
+      if (seenIds.has(intent.id)) ctx.addIssue({ code: 'custom', message: `duplicate intent id "${intent.id}"`, path: ['offline', 'intents', i, 'id'] });
+      seenIds.add(intent.id);
+      if (intent.dtmf === undefined) return;
+      if (seenKeys.has(intent.dtmf)) ctx.addIssue({ code: 'custom', message: `keypad key "${intent.dtmf}" used twice`, path: ['offline', 'intents', i, 'dtmf'] });
+      seenKeys.add(intent.dtmf);
+    });
+  });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+/** The file as written (every section optional). */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;

@@ -1,0 +1,219 @@
+/**
+ * The offline dialog engine ("flow brain"): a deterministic, config-driven state machine that
+ * needs no API keys. Every turn ends with a `listen` event carrying the JSGF grammar of the next
+ * step, because the offline recogniser can only hear what it is told to expect.
+ *
+ *   const brain = new FlowBrain({ config, tools, now: () => new Date() });
+ *   const session = brain.createSession({ callSid, from, to });
+ *   for await (const event of session.turn({ type: 'call-start' }, { signal, history })) …
+ */
+import type { AgentConfig } from '../config/agent-schema.js';
+import type { IntentConfig } from '../config/dialog-schema.js';
+import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
+import { readBackHeard } from './confirm-gate.js';
+import { answerStep, type Answer } from './flow/step-answers.js';
+import { clearTask, initialFlowState, type FlowState } from './flow/flow-state.js';
+import { ask, callTool, say, today, type Events, type FlowRuntime } from './flow/runtime.js';
+import { advance } from './flow/tasks.js';
+import { stepHints } from './grammar/step-grammars.js';
+import { intentForKey, matchIntent } from './intents.js';
+import { parseDate } from './slots/dates.js';
+import { callerIdDigits, parseKeypadEntry } from './slots/digits.js';
+import { BUILT_IN_FIRST_NAMES, nameParser } from './slots/names.js';
+import { normalizeUtterance } from './slots/normalize.js';
+import { parseTime, toMinutes, type ClockWindow } from './slots/times.js';
+import type { ToolInvoker } from './tool-invoker.js';
+
+export interface FlowBrainOptions {
+  config: AgentConfig;
+  tools: ToolInvoker;
+  /** Wall clock; "today" and "tomorrow" are relative to it (in the clinic's time zone). */
+  now?: () => Date;
+  /** Monotonic clock for tool timings, ms. */
+  monotonicMs?: () => number;
+}
+
+export class FlowBrain implements Brain {
+  readonly name = 'flow';
+  private readonly names: string[];
+  private readonly window: ClockWindow;
+
+  constructor(private readonly options: FlowBrainOptions) {
+    const slots = options.config.slots;
+    this.names = [...new Set([...(slots.useBuiltInNames ? BUILT_IN_FIRST_NAMES : []), ...slots.names])];
+    this.window = openingWindow(options.config);
+  }
+
+  createSession(context: CallContext): BrainSession {
+    return new FlowSession({
+      config: this.options.config,
+      tools: this.options.tools,
+      now: this.options.now ?? (() => new Date()),
+      monotonicMs: this.options.monotonicMs ?? (() => performance.now()),
+      callerId: callerIdDigits(context.from),
+      parseName: nameParser(this.names),
+      window: this.window,
+      grammar: { intents: this.options.config.offline.intents, names: this.names, services: this.options.config.business.services },
+      state: initialFlowState(),
+      signal: new AbortController().signal,
+      spoken: [],
+    });
+  }
+}
+
+/** Earliest opening to latest closing across the week: the hours a bare "three" must fall in. */
+function openingWindow(config: AgentConfig): ClockWindow {
+  const days = Object.values(config.business.schedule.hours);
+  if (days.length === 0) return { openMinutes: 8 * 60, closeMinutes: 18 * 60 };
+  return {
+    openMinutes: Math.min(...days.map((d) => toMinutes(d.open))),
+    closeMinutes: Math.max(...days.map((d) => toMinutes(d.close))),
+  };
+}
+
+class FlowSession implements BrainSession {
+  constructor(private readonly rt: FlowRuntime) {}
+
+  /** Exposed for tests and debugging. */
+  get state(): Readonly<FlowState> {
+    return this.rt.state;
+  }
+
+  async *turn(input: BrainInput, options: BrainTurnOptions): AsyncIterable<BrainEvent> {
+    const rt = this.rt;
+    if (rt.state.done) return;
+    rt.signal = options.signal;
+    rt.spoken = [];
+    let repeated = false;
+    for await (const event of this.handle(input, () => (repeated = true))) {
+      if (options.signal.aborted) return;
+      yield event;
+    }
+    if (options.signal.aborted) return;
+    rt.state.turns++;
+    if (!repeated && rt.spoken.length > 0) rt.state.lastReply = rt.spoken.join(' ');
+    if (!rt.state.done) yield { type: 'listen', hints: stepHints({ step: rt.state.step, task: rt.state.task }, rt.grammar), intent: rt.state.step };
+  }
+
+  interrupted(heardText: string): void {
+    this.rt.state.gate = readBackHeard(this.rt.state.gate, heardText);
+  }
+
+  private async *handle(input: BrainInput, markRepeat: () => void): Events {
+    const rt = this.rt;
+    const s = rt.state;
+    switch (input.type) {
+      case 'call-start':
+        yield* say(rt, rt.config.prompts.greeting);
+        return yield* ask(rt, 'menu');
+      case 'no-input': {
+        s.noInputs++;
+        if (s.noInputs > rt.config.timeouts.inactivityReprompts) return yield* this.endCall('no-input');
+        const inactivity = rt.config.prompts.inactivity;
+        yield* say(rt, inactivity[(s.noInputs - 1) % inactivity.length]!);
+        return yield* this.reprompt(s.noInputs);
+      }
+      case 'no-match':
+        s.noInputs = 0;
+        return yield* this.miss();
+      case 'speech': {
+        s.noInputs = 0;
+        const text = normalizeUtterance(input.text);
+        if (text === '' || input.confidence < rt.config.offline.minConfidence) return yield* this.miss();
+        const global = matchIntent(text, rt.config.offline.intents, { globalOnly: true });
+        if (global) {
+          if (global.action === 'repeat') markRepeat();
+          return yield* this.runIntent(rt, global, text);
+        }
+        return yield* this.answer({ kind: 'speech', text });
+      }
+      case 'dtmf': {
+        s.noInputs = 0;
+        const digitEntry = s.step === 'phone' || s.step === 'phoneChoice';
+        const global = digitEntry ? null : intentForKey(input.digits, rt.config.offline.intents, { globalOnly: true });
+        if (global && parseKeypadEntry(input.digits).length === 1) return yield* this.runIntent(rt, global, '');
+        return yield* this.answer({ kind: 'dtmf', digits: input.digits });
+      }
+    }
+  }
+
+  private async *answer(answer: Answer): Events {
+    const before = this.rt.state.step;
+    const understood = yield* answerStep(this.rt, answer, (rt, intent, text) => this.runIntent(rt, intent, text));
+    if (!understood) return yield* this.miss();
+    if (this.rt.state.step === before) this.rt.state.misses = 0;
+  }
+
+  /** Not understood: two different reprompts, then the keypad / person fallback. */
+  private async *miss(): Events {
+    this.rt.state.misses++;
+    yield* this.reprompt(this.rt.state.misses);
+  }
+
+  private *reprompt(attempt: number): Generator<BrainEvent> {
+    const step = this.rt.config.offline.steps[this.rt.state.step];
+    if (attempt <= step.reprompts.length) yield* say(this.rt, step.reprompts[attempt - 1]!);
+    else yield* say(this.rt, step.keypad);
+  }
+
+  private async *runIntent(rt: FlowRuntime, intent: IntentConfig, text: string): Events {
+    const s = rt.state;
+    switch (intent.action) {
+      case 'book':
+      case 'reschedule':
+      case 'cancel': {
+        clearTask(s);
+        s.task = intent.action;
+        if (intent.action === 'book') {
+          // "book a checkup tomorrow at three" fills what it can in one go.
+          const date = parseDate(text, today(rt));
+          const time = date ? parseTime(text, rt.window) : null;
+          const service = rt.config.business.services.find((sv) => ` ${text} `.includes(` ${sv} `));
+          if (date) s.slots.date = date;
+          if (time) s.slots.time = time;
+          if (service) s.slots.service = service;
+        }
+        return yield* advance(rt);
+      }
+      case 'answer':
+        yield* say(rt, intent.answer ?? '');
+        return yield* ask(rt, 'anythingElse');
+      case 'transfer':
+        return yield* this.transfer(text);
+      case 'goodbye':
+        return yield* this.endCall('caller-goodbye');
+      case 'repeat':
+        return yield* say(rt, s.lastReply || rt.config.offline.steps[s.step].prompt);
+      case 'start-over':
+        clearTask(s);
+        yield* say(rt, rt.config.offline.messages.startOver);
+        return yield* ask(rt, 'menu');
+    }
+  }
+
+  private async *transfer(text: string): Events {
+    const rt = this.rt;
+    const m = rt.config.offline.messages;
+    const outcome = yield* callTool(rt, 'transfer_to_person', { reason: `caller asked during ${rt.state.step}${text ? `: ${text}` : ''}`.slice(0, 200) });
+    if (outcome.ok && (outcome.result as { transferred?: boolean }).transferred === true) {
+      yield* say(rt, m.transferring);
+      rt.state.done = true;
+      yield { type: 'transfer', reason: 'caller-request' };
+      return;
+    }
+    if (!outcome.ok && outcome.error.code === 'aborted') return;
+    // Not configured (or failed): say how to reach a person, then carry on where we were.
+    yield* say(rt, rt.config.business.phone ? m.transferUnavailable : m.transferUnavailableNoPhone);
+    // A pending read-back or a list of offered times is part of the question: say it all again.
+    const pending = rt.state.gate.pending;
+    if (rt.state.step === 'confirm' && pending) yield* say(rt, m.confirmLead, { readBack: pending.readBack });
+    if (rt.state.step === 'time' && rt.state.offered.length > 0 && rt.state.lastReply) yield* say(rt, rt.state.lastReply);
+    else yield* ask(rt, rt.state.step);
+  }
+
+  private *endCall(reason: string): Generator<BrainEvent> {
+    yield* say(this.rt, this.rt.config.prompts.goodbye);
+    this.rt.state.done = true;
+    yield { type: 'end-call', reason };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the flow's handlers share during one turn: config, tools, clock, the call's state, and the
+ * output helpers that turn text into sentence events and tool runs into `tool-call` events.
+ */
+import type { AgentConfig } from '../../config/agent-schema.js';
+import type { StepName } from '../../config/dialog-schema.js';
+import type { ClinicToolName } from '../../tools/calendar-schemas.js';
+import type { BrainEvent } from '../brain.js';
+import type { GrammarContext } from '../grammar/step-grammars.js';
+import { formatDigitsForSpeech } from '../slots/digits.js';
+import { todayIn } from '../slots/dates.js';
+import type { ClockWindow } from '../slots/times.js';
+import { fillTemplate, joinList, splitSentences } from '../templates.js';
+import type { ToolInvoker, ToolOutcome } from '../tool-invoker.js';
+import type { FlowState } from './flow-state.js';
+
+export type Events = AsyncGenerator<BrainEvent, void, undefined>;
+
+export interface FlowRuntime {
+  readonly config: AgentConfig;
+  readonly tools: ToolInvoker;
+  readonly now: () => Date;
+  /** Monotonic ms, for tool timings. */
+  readonly monotonicMs: () => number;
+  /** National digits of the caller ID, or null when withheld. */
+  readonly callerId: string | null;
+  readonly parseName: (text: string) => string | null;
+  readonly window: ClockWindow;
+  readonly grammar: GrammarContext;
+  readonly state: FlowState;
+  signal: AbortSignal;
+  /** Sentences said so far this turn. */
+  spoken: string[];
+}
+
+export function today(rt: FlowRuntime): string {
+  return todayIn(rt.config.business.schedule.timezone, rt.now());
+}
+
+/** Placeholders every config text may use. */
+export function baseVars(rt: FlowRuntime): Record<string, string> {
+  const b = rt.config.business;
+  return {
+    businessName: b.name,
+    persona: rt.config.persona.name,
+    hours: b.hoursText,
+    address: b.address,
+    services: joinList(b.services),
+    businessPhone: b.phone ? formatDigitsForSpeech(b.phone) : '',
+    callerIdEnding: rt.callerId ? formatDigitsForSpeech(rt.callerId.slice(-4)) : '',
+  };
+}
+
+/** Speaks `template` sentence by sentence. */
+export function* say(rt: FlowRuntime, template: string, vars: Record<string, string> = {}): Generator<BrainEvent> {
+  // "… at ten a.m." + "." must not be spoken as two full stops.
+  const text = fillTemplate(template, { ...baseVars(rt), ...vars }).replace(/([.?!])\.(?=\s|$)/g, '$1');
+  for (const sentence of splitSentences(text)) {
+    rt.spoken.push(sentence);
+    yield { type: 'text', text: sentence };
+  }
+}
+
+/** Moves to `step` and asks its question (or `prompt` instead, e.g. a list of offered times). */
+export function* ask(rt: FlowRuntime, step: StepName, prompt?: string): Generator<BrainEvent> {
+  if (rt.state.step !== step) rt.state.misses = 0;
+  rt.state.step = step;
+  yield* say(rt, prompt ?? rt.config.offline.steps[step].prompt);
+}
+
+/** A filler before a lookup, rotated by turn so replies stay deterministic. */
+export function* filler(rt: FlowRuntime): Generator<BrainEvent> {
+  const fillers = rt.config.offline.fillers;
+  if (fillers.length > 0) yield* say(rt, fillers[rt.state.turns % fillers.length]!);
+}
+
+/**
+ * Runs a tool (if enabled) and reports it. Returns the outcome; an abort mid-call comes back as
+ * `{ ok: false, error: { code: 'aborted' } }` and the turn loop stops yielding.
+ */
+export async function* callTool(rt: FlowRuntime, name: ClinicToolName, args: Record<string, unknown>): AsyncGenerator<BrainEvent, ToolOutcome> {
+  if (!rt.config.tools.enabled.includes(name)) return { ok: false, error: { code: 'not-enabled', message: `${name} is not enabled` } };
+  const started = rt.monotonicMs();
+  let outcome: ToolOutcome;
+  try {
+    outcome = await rt.tools.call(name, args, rt.signal);
+  } catch (error) {
+    outcome = { ok: false, error: { code: rt.signal.aborted ? 'aborted' : 'internal', message: (error as Error).message } };
+  }
+  const ms = Math.round(rt.monotonicMs() - started);
+  yield { type: 'tool-call', call: { name, args, result: outcome.ok ? outcome.result : outcome.error, ms, ok: outcome.ok } };
+  return outcome;
+}
