@@ -8,7 +8,7 @@
  *   for await (const event of session.turn({ type: 'call-start' }, { signal, history })) …
  */
 import type { AgentConfig } from '../config/agent-schema.js';
-import type { IntentConfig } from '../config/dialog-schema.js';
+import type { IntentConfig, StepName } from '../config/dialog-schema.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
 import { readBackHeard } from './confirm-gate.js';
 import { answerStep, type Answer } from './flow/step-answers.js';
@@ -23,6 +23,9 @@ import { BUILT_IN_FIRST_NAMES, nameParser } from './slots/names.js';
 import { normalizeUtterance } from './slots/normalize.js';
 import { parseTime, toMinutes, type ClockWindow } from './slots/times.js';
 import type { ToolInvoker } from './tool-invoker.js';
+
+/** Steps whose keypad answer is several digits (gathered until # or a pause), not a menu key. */
+const DIGIT_ENTRY_STEPS: ReadonlySet<StepName> = new Set<StepName>(['date', 'time', 'phone', 'phoneChoice']);
 
 export interface FlowBrainOptions {
   config: AgentConfig;
@@ -92,7 +95,14 @@ class FlowSession implements BrainSession {
     if (options.signal.aborted) return;
     rt.state.turns++;
     if (!repeated && rt.spoken.length > 0) rt.state.lastReply = rt.spoken.join(' ');
-    if (!rt.state.done) yield { type: 'listen', hints: stepHints({ step: rt.state.step, task: rt.state.task }, rt.grammar), intent: rt.state.step };
+    if (!rt.state.done) {
+      yield {
+        type: 'listen',
+        hints: stepHints({ step: rt.state.step, task: rt.state.task }, rt.grammar),
+        intent: rt.state.step,
+        keypad: DIGIT_ENTRY_STEPS.has(rt.state.step) ? 'digits' : 'single',
+      };
+    }
   }
 
   interrupted(heardText: string): void {
