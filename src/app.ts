@@ -4,7 +4,9 @@
  */
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './observability/logger.js';
+import { createRedactor } from './observability/redact.js';
 import type { CallContext } from './dialog/brain.js';
 import type { AppContext } from './app-context.js';
 import { CallManager } from './call-manager.js';
@@ -33,14 +35,15 @@ export interface App {
 }
 
 export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App> {
-  const log = deps.logger ?? pino({ level: config.logLevel });
+  const redact = createRedactor(deps.agent.recording.redact);
+  const log = deps.logger ?? createLogger(config.logLevel, redact);
   const fastify = Fastify({
     loggerInstance: log,
     // Twilio webhooks are small; anything large is not Twilio.
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
-  const records = new CallRecordStore(config.dataDir);
+  const records = new CallRecordStore(config.dataDir, redact);
   const calls = new CallManager(config.maxConcurrentCalls, records, log);
   const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
 

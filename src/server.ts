@@ -2,11 +2,12 @@
  * The process entry point: read config once, check the machine, build the app, listen, and drain
  * on SIGTERM/SIGINT. The only module that listens or reads process.env.
  */
-import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadAgentConfig } from './config/load-agent-config.js';
 import { ConfigError, loadServerConfig } from './config/env.js';
 import { createEngines } from './engines.js';
+import { createLogger } from './observability/logger.js';
+import { createRedactor } from './observability/redact.js';
 
 async function main(): Promise<void> {
   let config;
@@ -16,19 +17,25 @@ async function main(): Promise<void> {
     console.error(error instanceof ConfigError ? `config error: ${error.message}` : error);
     process.exit(1);
   }
-  const logger = pino({ level: config.logLevel });
   let agent;
   try {
     agent = loadAgentConfig(config.agentConfigPath);
   } catch (error) {
-    logger.fatal((error as Error).message);
+    console.error(`config error: ${(error as Error).message}`);
     process.exit(1);
   }
+  const logger = createLogger(config.logLevel, createRedactor(agent.recording.redact));
   if (!config.twilio.authToken) {
     logger.warn('TWILIO_AUTH_TOKEN is not set: webhook and media-stream signatures are NOT checked (development mode)');
   }
 
-  const engines = await createEngines({ config, agent, logger });
+  let engines;
+  try {
+    engines = await createEngines({ config, agent, logger });
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
   const app = await buildApp(config, { agent, engines: engines.forCall, logger });
 
   let shuttingDown = false;

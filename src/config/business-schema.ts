@@ -115,7 +115,7 @@ export const recordingSchema = z
     redact: z
       .object({
         cardNumbers: z.boolean().default(true),
-        phoneNumbers: z.boolean().default(false),
+        phoneNumbers: z.boolean().default(true),
         datesOfBirth: z.boolean().default(true),
         emails: z.boolean().default(true),
         custom: z.array(regexString).default([]),

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactCallRecord, type Redactor } from '../observability/redact.js';
 import type { CallRecord } from './call-record.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -14,7 +15,11 @@ export class CallRecordStore {
   private readonly live = new Map<string, CallRecord>();
   private readonly writes = new Set<Promise<void>>();
 
-  constructor(dataDir: string) {
+  /** Personal data is redacted in everything this store hands out or writes. */
+  constructor(
+    dataDir: string,
+    private readonly redact: Redactor = (text) => text,
+  ) {
     this.dir = join(dataDir, 'calls');
     mkdirSync(this.dir, { recursive: true });
   }
@@ -29,7 +34,7 @@ export class CallRecordStore {
       if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
       const file = join(this.dir, `${record.callSid}.json`);
       const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, JSON.stringify(record, null, 2));
+      await writeFile(tmp, JSON.stringify(redactCallRecord(record, this.redact), null, 2));
       await rename(tmp, file);
     })().finally(() => {
       this.live.delete(record.callSid);
@@ -42,7 +47,7 @@ export class CallRecordStore {
   async get(callSid: string): Promise<CallRecord | undefined> {
     if (!CALL_SID.test(callSid)) return undefined;
     const live = this.live.get(callSid);
-    if (live) return live;
+    if (live) return redactCallRecord(live, this.redact);
     try {
       return JSON.parse(await readFile(join(this.dir, `${callSid}.json`), 'utf8')) as CallRecord;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp, type App } from '../../src/app.js';
 import { agentConfigSchema } from '../../src/config/agent-schema.js';
 import { loadServerConfig } from '../../src/config/env.js';
@@ -20,6 +20,7 @@ export async function startTestServer(options: {
   env?: Record<string, string>;
   agent?: Record<string, unknown>;
   engines?: () => CallEngines;
+  logger?: Logger;
 } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'voice-test-'));
   const config = loadServerConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env });
@@ -31,7 +32,7 @@ export async function startTestServer(options: {
   const app = await buildApp(config, {
     agent,
     engines: options.engines ?? (() => scriptedEngines()),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   const address = await app.fastify.listen({ host: '127.0.0.1', port: 0 });
   return {
