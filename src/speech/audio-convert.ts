@@ -28,6 +28,38 @@ export function upsample2xLinear(input: Int16Array): Int16Array {
   return out;
 }
 
+/**
+ * 16 kHz → 8 kHz: 31-tap Hamming-windowed-sinc low-pass at 3.6 kHz, keep every 2nd sample.
+ * For flite's 16 kHz voices (slt, rms, awb); kal is native 8 kHz and skips this.
+ */
+export function decimate16kTo8k(input: Int16Array): Int16Array {
+  const out = new Int16Array(Math.floor(input.length / 2));
+  const half = (DECIMATION_TAPS.length - 1) / 2;
+  for (let o = 0; o < out.length; o++) {
+    let acc = 0;
+    for (let k = 0; k < DECIMATION_TAPS.length; k++) {
+      const idx = 2 * o + k - half;
+      if (idx >= 0 && idx < input.length) acc += input[idx]! * DECIMATION_TAPS[k]!;
+    }
+    out[o] = Math.max(-32768, Math.min(32767, Math.round(acc)));
+  }
+  return out;
+}
+
+const DECIMATION_TAPS: readonly number[] = (() => {
+  const taps = 31;
+  const half = (taps - 1) / 2;
+  const cutoff = 3600 / 16000;
+  const h: number[] = [];
+  for (let i = 0; i < taps; i++) {
+    const n = i - half;
+    const sinc = n === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * n) / (Math.PI * n);
+    h.push(sinc * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (taps - 1))));
+  }
+  const gain = h.reduce((a, b) => a + b, 0); // unity gain at DC
+  return h.map((x) => x / gain);
+})();
+
 /** Little-endian bytes of PCM16 samples (what pocketsphinx's process_raw expects on x86/ARM). */
 export function pcm16ToLeBytes(pcm: Int16Array): Buffer {
   const out = Buffer.allocUnsafe(pcm.length * 2);

@@ -6,31 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseWav, pcm16ToMulaw, wavPcm16 } from '../../src/speech/audio-convert.js';
-
-/** Windowed-sinc low-pass at 3.6 kHz (for 16 kHz input), then keep every 2nd sample. */
-export function decimate16kTo8k(input: Int16Array): Int16Array {
-  const taps = 31;
-  const half = (taps - 1) / 2;
-  const cutoff = 3600 / 16000;
-  const h: number[] = [];
-  for (let i = 0; i < taps; i++) {
-    const n = i - half;
-    const sinc = n === 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * n) / (Math.PI * n);
-    h.push(sinc * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (taps - 1))));
-  }
-  const gain = h.reduce((a, b) => a + b, 0);
-  const out = new Int16Array(Math.floor(input.length / 2));
-  for (let o = 0; o < out.length; o++) {
-    let acc = 0;
-    for (let k = 0; k < taps; k++) {
-      const idx = 2 * o + k - half;
-      if (idx >= 0 && idx < input.length) acc += input[idx]! * h[k]!;
-    }
-    out[o] = Math.max(-32768, Math.min(32767, Math.round(acc / gain)));
-  }
-  return out;
-}
+import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from '../../src/speech/audio-convert.js';
 
 /** PCM16 8 kHz speech for `text` from flite `voice`, with `padMs` of silence on both sides. */
 export function callerPcm(text: string, voice = 'slt', padMs = 300): Int16Array {

@@ -16,3 +16,23 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Live child processes of `ppid` (optionally only those named `command`) (Linux /proc), e.g. to check nothing was left running. */
+export function childPids(command?: string, ppid = process.pid): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command: state ppid ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (Number(fields[1]) === ppid && fields[0] !== 'Z' && (!command || comm === command)) out.push(Number(entry));
+    } catch {
+      // process exited while we were looking
+    }
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decimate16kTo8k,
   mulawToPcm16,
   parseWav,
   pcm16ToLeBytes,
@@ -78,5 +79,23 @@ describe('parseWav', () => {
 
   it('rejects stereo when PCM16 mono is required', () => {
     expect(() => wavPcm16(parseWav(wav({ channels: 2, samples: [1, 2] })))).toThrow(/mono/);
+  });
+});
+
+describe('decimate16kTo8k', () => {
+  const tone = (hz: number, n: number) => Int16Array.from({ length: n }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / 16000)));
+  const rms = (x: Int16Array) => Math.sqrt(x.slice(50, -50).reduce((a, v) => a + v * v, 0) / (x.length - 100));
+  it.each([
+    { hz: 0, keep: true },
+    { hz: 440, keep: true },
+    { hz: 2000, keep: true },
+    { hz: 6000, keep: false },
+  ])('$hz Hz passes: $keep', ({ hz, keep }) => {
+    const input = hz === 0 ? new Int16Array(1600).fill(1000) : tone(hz, 1600);
+    const out = decimate16kTo8k(input);
+    expect(out.length).toBe(800);
+    const ratio = rms(out) / rms(input);
+    if (keep) expect(ratio).toBeGreaterThan(0.8);
+    else expect(ratio).toBeLessThan(0.1);
   });
 });
