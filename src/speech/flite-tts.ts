@@ -36,6 +36,15 @@ export function normaliseTtsText(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * Sentence pieces of normalised text: split after . ! ? followed by a space and a capital/digit,
+ * so "3.5", "p.m. on" and "Dr. smith" style lower-case continuations stay whole.
+ */
+export function splitSentences(text: string): string[] {
+  const pieces = text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'])/).map((p) => p.trim()).filter(Boolean);
+  return pieces.length > 0 ? pieces : [text];
+}
+
 /** Splits μ-law audio into chunks of at most `chunkBytes` (views, no copy). */
 export function chunkAudio(audio: Uint8Array, chunkBytes: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -91,16 +100,26 @@ export class FliteTts implements TextToSpeech {
         const text = next.value;
         const key = normaliseTtsText(text);
         if (!key) continue;
-        let audio: Uint8Array;
-        try {
-          audio = await this.audioFor(key, signal);
-        } catch (error) {
-          if (signal.aborted) return;
-          throw error;
-        }
-        for (const chunk of chunkAudio(audio, this.chunkBytes)) {
-          if (signal.aborted) return;
-          yield { audio: chunk, text };
+        // A multi-sentence item is rendered sentence by sentence, the next one synthesising while
+        // the current one is yielded: first audio then costs one short sentence, not the paragraph.
+        const pieces = this.isCached(key) ? [key] : splitSentences(key);
+        let pending = this.audioFor(pieces[0]!, signal);
+        for (let i = 0; i < pieces.length; i++) {
+          let audio: Uint8Array;
+          try {
+            audio = await pending;
+          } catch (error) {
+            if (signal.aborted) return;
+            throw error;
+          }
+          if (i + 1 < pieces.length) {
+            pending = this.audioFor(pieces[i + 1]!, signal);
+            pending.catch(() => {}); // surfaced when awaited; avoid an unhandled rejection on early exit
+          }
+          for (const chunk of chunkAudio(audio, this.chunkBytes)) {
+            if (signal.aborted) return;
+            yield { audio: chunk, text };
+          }
         }
       }
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkAudio, FliteTts, normaliseTtsText } from '../../../src/speech/flite-tts.js';
+import { chunkAudio, FliteTts, normaliseTtsText, splitSentences } from '../../../src/speech/flite-tts.js';
 import type { TtsChunk } from '../../../src/speech/tts.js';
 import { mulawToPcm16 } from '../../../src/speech/audio-convert.js';
 import { childPids, waitFor } from '../../helpers/process.js';
@@ -32,6 +32,13 @@ describe('pure helpers', () => {
     { input: '', output: '' },
     { input: '\t', output: '' },
   ])('normaliseTtsText($input)', ({ input, output }) => expect(normaliseTtsText(input)).toBe(output));
+
+  it.each([
+    { input: 'Hello.', output: ['Hello.'] },
+    { input: 'Thanks for calling. Your visit is at 3 p.m. on Tuesday.', output: ['Thanks for calling.', 'Your visit is at 3 p.m. on Tuesday.'] },
+    { input: 'Really? Yes! 5 left.', output: ['Really?', 'Yes!', '5 left.'] },
+    { input: 'It costs 3.50 dollars', output: ['It costs 3.50 dollars'] },
+  ])('splitSentences($input)', ({ input, output }) => expect(splitSentences(input)).toEqual(output));
 
   it.each([
     { length: 0, size: 4, lengths: [] },
@@ -81,6 +88,14 @@ describe('FliteTts', () => {
     const signal = new AbortController().signal;
     await collect(tts.stream({ text: texts('One.', 'One.', 'Two.', 'One.'), signal }));
     expect(tts.runs).toEqual(['One.', 'Two.', 'One.']);
+  });
+
+  it('renders a multi-sentence item sentence by sentence, all chunks tagged with the whole item', async () => {
+    const tts = new CountingFlite();
+    const item = 'Thanks for calling. Your appointment is confirmed.';
+    const chunks = await collect(tts.stream({ text: texts(item), signal: new AbortController().signal }));
+    expect(tts.runs).toEqual(['Thanks for calling.', 'Your appointment is confirmed.']);
+    expect(new Set(chunks.map((c) => c.text))).toEqual(new Set([item]));
   });
 
   it('stops promptly on abort, killing flite and ignoring a stalled text source', async () => {
