@@ -128,7 +128,7 @@ class PocketsphinxSttStream implements SttStream {
     const chunks = this.utterance;
     this.utterance = undefined;
     this.utteranceBytes = 0;
-    const jsgf = this.hints.jsgf ?? this.defaultJsgf;
+    const jsgf = this.hints.jsgf || this.defaultJsgf; // an empty grammar string means "no hint"
     void this.decode(concat(chunks), jsgf);
   }
 
