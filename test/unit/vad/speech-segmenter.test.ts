@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  initialSegmenterState,
+  segment,
+  type SegmenterConfig,
+  type SegmenterEvent,
+  type SegmenterState,
+} from '../../../src/media/vad/speech-segmenter.js';
+
+const config: SegmenterConfig = { threshold: 0.5, hysteresis: 0.15, onsetMs: 64, minBargeInMs: 160, endSilenceMs: 320 };
+
+/** Runs 32 ms windows with these probabilities; returns each window's events, tagged by index. */
+function runWindows(probabilities: number[], cfg = config): { events: string[]; state: SegmenterState } {
+  let state = initialSegmenterState;
+  const events: string[] = [];
+  probabilities.forEach((probability, i) => {
+    let out: SegmenterEvent[];
+    [state, out] = segment(state, { probability, durationMs: 32 }, cfg);
+    for (const e of out) {
+      const detail = e.type === 'speech-start' ? `:${e.leadMs}` : e.type === 'speech-end' ? `:${e.trailingMs}` : '';
+      events.push(`${i}:${e.type}${detail}`);
+    }
+  });
+  return { events, state };
+}
+
+const S = 0.9; // speech
+const Q = 0.05; // quiet
+const M = 0.4; // between threshold - hysteresis (0.35) and threshold (0.5)
+const rep = (p: number, n: number) => Array<number>(n).fill(p);
+
+describe('segment', () => {
+  it.each([
+    { name: 'silence only', input: rep(Q, 20), events: [] },
+    { name: 'one speech window is not an onset', input: [Q, S, Q, Q], events: [] },
+    { name: 'onset after 64 ms of speech', input: [Q, S, S, S], events: ['2:speech-start:64'] },
+    { name: 'interrupted onset restarts', input: [S, Q, S, S], events: ['3:speech-start:64'] },
+    {
+      name: 'barge-in eligible after 160 ms of speech',
+      input: rep(S, 6),
+      events: ['1:speech-start:64', '4:barge-in-eligible'],
+    },
+    {
+      name: 'end after 320 ms of silence',
+      input: [...rep(S, 3), ...rep(Q, 10)],
+      events: ['1:speech-start:64', '12:speech-end:320'],
+    },
+    {
+      name: 'a short pause does not end the turn',
+      input: [...rep(S, 3), ...rep(Q, 9), S, ...rep(Q, 9)],
+      events: ['1:speech-start:64'], // 128 ms of speech in total: below minBargeInMs
+    },
+    {
+      name: 'hysteresis band counts as speech while speaking (silence timer resets)',
+      input: [...rep(S, 2), ...rep(Q, 9), M, ...rep(Q, 9)],
+      events: ['1:speech-start:64'],
+    },
+    {
+      name: 'hysteresis band is not speech before onset',
+      input: rep(M, 10),
+      events: [],
+    },
+    {
+      name: 'new turn after an end',
+      input: [...rep(S, 2), ...rep(Q, 10), ...rep(S, 2)],
+      events: ['1:speech-start:64', '11:speech-end:320', '13:speech-start:64'],
+    },
+  ])('$name', ({ input, events }) => {
+    expect(runWindows(input).events).toEqual(events);
+  });
+
+  it('signals barge-in together with the onset when onset ≥ minBargeInMs', () => {
+    const cfg = { ...config, onsetMs: 160 };
+    expect(runWindows(rep(S, 5), cfg).events).toEqual(['4:speech-start:160', '4:barge-in-eligible']);
+  });
+
+  it('signals barge-in only once per turn', () => {
+    const { events } = runWindows([...rep(S, 6), Q, ...rep(S, 6)]);
+    expect(events.filter((e) => e.endsWith('barge-in-eligible'))).toHaveLength(1);
+  });
+
+  it('returns to the initial state after speech-end', () => {
+    expect(runWindows([...rep(S, 2), ...rep(Q, 10)]).state).toEqual(initialSegmenterState);
+  });
+});
