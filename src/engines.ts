@@ -58,6 +58,7 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
   // One decoder process per core: utterances from all calls queue on them.
   const pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
   const stt = new PocketsphinxStt({ pool });
+  stt.warm(); // load the acoustic model now, not on the first caller's first word
   const tts = new FliteTts({ voice: 'kal' });
   const fixedPrompts = [
     agent.prompts.greeting,
@@ -94,7 +95,7 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
       return { vad, stt, tts, brain: new FlowBrain({ config: agent, tools: runner }) };
     },
     async close() {
-      await pool.close?.();
+      pool.close();
       db.close();
     },
   };
