@@ -32,6 +32,12 @@ export class CallManager {
     return null;
   }
 
+  /** The live session of a call, if it is running here. */
+  session(callSid: string): CallSession | undefined {
+    for (const session of this.sessions.values()) if (session.record.callSid === callSid) return session;
+    return undefined;
+  }
+
   add(session: CallSession): void {
     this.sessions.set(session.record.streamSid, session);
     this.records.track(session.record);
@@ -43,11 +49,10 @@ export class CallManager {
   }
 
   async noteStreamEvent(callSid: string, entry: { event: string; error?: string; at: string }): Promise<void> {
-    for (const session of this.sessions.values()) {
-      if (session.record.callSid === callSid) {
-        session.record.streamEvents.push(entry);
-        return;
-      }
+    const live = this.session(callSid);
+    if (live) {
+      live.record.streamEvents.push(entry);
+      return;
     }
     // The stream may already be over (stream-stopped arrives after the socket closed).
     await this.records.flush();

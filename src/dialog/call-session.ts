@@ -148,11 +148,14 @@ export class CallSession {
   onAudio(mulaw: Uint8Array): void {
     if (this.ended) return;
     this.options.metrics.framesIn.inc();
-    this.stt.write(mulaw);
     const pcm = decodeMulaw(mulaw);
+    // The recogniser gets each frame in step with the VAD's decisions about it, so an utterance
+    // cut at speech-start/speech-end holds exactly that audio even when frames arrive in a burst.
     this.vadChain = this.vadChain
       .then(() => this.vad.process(pcm))
       .then((windows) => {
+        if (this.ended) return;
+        this.stt.write(mulaw);
         for (const window of windows) {
           const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
           this.segmenter = next;

@@ -80,10 +80,17 @@ export class FakeTwilioCaller {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** Send `ms` of audio as 20 ms frames, paced at real time unless `fast`. */
-  async sendAudio(byte: number, ms: number, fast = false): Promise<void> {
-    for (let t = 0; t < ms; t += 20) {
-      const payload = Buffer.alloc(160, byte).toString('base64');
+  /** Send `ms` of one repeated byte as 20 ms frames, paced at real time unless `fast`. */
+  sendAudio(byte: number, ms: number, fast = false): Promise<void> {
+    return this.sendMulaw(new Uint8Array(Math.round(ms * 8)).fill(byte), fast);
+  }
+
+  /** Send μ-law audio as 20 ms frames (the last one padded with silence), real time unless `fast`. */
+  async sendMulaw(audio: Uint8Array, fast = false): Promise<void> {
+    for (let at = 0; at < audio.length; at += 160) {
+      const frame = Buffer.alloc(160, 0xff);
+      frame.set(audio.subarray(at, at + 160));
+      const payload = frame.toString('base64');
       this.send({
         event: 'media',
         sequenceNumber: String(this.seq++),

@@ -67,7 +67,7 @@ export class ScriptedCall {
         if (this.jsgf) emittedGrammars.add(this.jsgf);
       }
     }
-    const sentences = events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+    const sentences = events.flatMap((e) => (e.type === 'text' ? [e.text.trim()] : []));
     const result = { events, text: sentences.join(' '), sentences };
     if (result.text) this.history.push({ role: 'agent', text: result.text });
     this.turns.push(result);

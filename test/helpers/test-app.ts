@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { buildApp, type App } from '../../src/app.js';
-import { agentConfigSchema } from '../../src/config/agent-schema.js';
+import { agentConfigSchema, type AgentConfig } from '../../src/config/agent-schema.js';
+import type { CallContext } from '../../src/dialog/brain.js';
 import { loadServerConfig } from '../../src/config/env.js';
 import type { CallEngines } from '../../src/dialog/call-session.js';
 import { scriptedEngines } from '../fakes/scripted-engines.js';
@@ -17,14 +18,18 @@ export interface TestServer {
 }
 
 export async function startTestServer(options: {
+  /** Use this data directory (e.g. one the engines' database already lives in). */
+  dataDir?: string;
   env?: Record<string, string>;
   agent?: Record<string, unknown>;
-  engines?: () => CallEngines;
+  /** A complete agent config (instead of test defaults + `agent` overrides). */
+  agentConfig?: AgentConfig;
+  engines?: (call: CallContext) => CallEngines;
   logger?: Logger;
 } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'voice-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'voice-test-'));
   const config = loadServerConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...options.env });
-  const agent = agentConfigSchema.parse({
+  const agent = options.agentConfig ?? agentConfigSchema.parse({
     turn: { endSilenceMs: 300, onsetMs: 60 },
     bargeIn: { minSpeechMs: 100 },
     ...options.agent,

@@ -57,7 +57,8 @@ export function* say(rt: FlowRuntime, template: string, vars: Record<string, str
   const text = fillTemplate(template, { ...baseVars(rt), ...vars }).replace(/([.?!])\.(?=\s|$)/g, '$1');
   for (const sentence of splitSentences(text)) {
     rt.spoken.push(sentence);
-    yield { type: 'text', text: sentence };
+    // The trailing space marks the sentence as complete for the session's sentence chunker.
+    yield { type: 'text', text: `${sentence} ` };
   }
 }
 

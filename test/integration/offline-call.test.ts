@@ -1,0 +1,185 @@
+/**
+ * Whole calls through the media WebSocket with the real offline engines: Silero VAD, pocketsphinx
+ * with the flow brain's per-turn grammars, flite, and the clinic tools on SQLite. The caller's
+ * voice is a different flite voice, μ-law encoded like a phone line.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../src/config/load-agent-config.js';
+import { loadServerConfig } from '../../src/config/env.js';
+import type { CallSession } from '../../src/dialog/call-session.js';
+import { createEngines, type EngineSet } from '../../src/engines.js';
+import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
+import { callerMulaw } from '../helpers/caller-audio.js';
+import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../helpers/test-app.js';
+
+const agent = loadAgentConfig('config/agent.yaml');
+/** flite's rms voice survives the μ-law phone path best (notes/offline-engines.md). */
+const CALLER_VOICE = 'rms';
+let dataDir: string;
+let engines: EngineSet;
+let server: TestServer;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'offline-call-'));
+  const config = loadServerConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  engines = await createEngines({ config, agent, logger: pino({ level: 'silent' }) });
+  server = await startTestServer({ dataDir, agentConfig: agent, engines: (call) => engines.forCall(call) });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await engines?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+class OfflineCaller {
+  readonly twilio: FakeTwilioCaller;
+  session!: CallSession;
+  constructor(from = '+15551234567', playback: 'instant' | 'realtime' = 'instant') {
+    this.twilio = new FakeTwilioCaller({ url: server.wsUrl, playback, from });
+  }
+  async start(): Promise<string> {
+    await this.twilio.start();
+    await until(() => server.app.context.calls.session(this.twilio.callSid) !== undefined, 'session');
+    this.session = server.app.context.calls.session(this.twilio.callSid)!;
+    return this.awaitReply(0);
+  }
+  /** Speak `text` once the agent is listening; resolves with the agent's reply. */
+  async say(text: string): Promise<string> {
+    await until(() => this.session.phase === 'listening' || this.session.isEnded, 'agent to listen');
+    const before = this.session.record.turns.length;
+    await this.twilio.sendMulaw(callerMulaw(text, CALLER_VOICE), true);
+    await this.twilio.silence(700, true);
+    return this.awaitReply(before + 2);
+  }
+  async press(keys: string): Promise<string> {
+    await until(() => this.session.phase === 'listening' || this.session.isEnded, 'agent to listen');
+    const before = this.session.record.turns.length;
+    for (const key of keys) this.twilio.dtmf(key);
+    return this.awaitReply(before + 2);
+  }
+  heard(): string[] {
+    return this.session.record.turns.filter((t): t is CallerTurn => t.role === 'caller').map((t) => t.text);
+  }
+  private async awaitReply(turns: number): Promise<string> {
+    await until(
+      () => this.session.isEnded || (this.session.phase === 'listening' && this.session.record.turns.length >= turns),
+      'agent reply',
+    );
+    const last = this.session.record.turns.filter((t): t is AgentTurn => t.role === 'agent').at(-1);
+    return last?.text ?? '';
+  }
+}
+
+function bookings(): Array<{ name: string; phone: string; date: string; time: string; status: string }> {
+  const db = new BetterSqlite3(join(dataDir, 'agent.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT name, phone, date, time, status FROM bookings ORDER BY created_at').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+describe('offline calls by voice and keypad', () => {
+  it('books an appointment by voice with a read-back, a correction and a yes', async () => {
+    const call = new OfflineCaller();
+    expect(await call.start()).toMatch(/Maple Street Clinic/);
+    expect(await call.say('book an appointment')).toMatch(/what day/i);
+    expect(await call.say('tuesday')).toMatch(/what time/i);
+    expect(await call.say('ten a m')).toMatch(/name/i);
+    expect(await call.say('james')).toMatch(/number you are calling from/i);
+    const readBack = await call.say('yes');
+    expect(readBack).toMatch(/Tuesday, \w+ \w+/);
+    expect(readBack).toMatch(/ten a\.m\./i);
+    expect(readBack).toMatch(/is that right/i);
+    const corrected = await call.say('no make it eleven a m');
+    expect(corrected).toMatch(/eleven a\.m\./i);
+    const booked = await call.say('yes');
+    expect(booked).toMatch(/booked|confirmed|all set/i);
+    expect(call.heard()).toEqual(['book an appointment', 'tuesday', 'ten a m', 'james', 'yes', 'no make it eleven a m', 'yes']);
+
+    const rows = bookings().filter((b) => b.name.toLowerCase() === 'james');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ phone: '5551234567', time: '11:00', status: 'booked' });
+    expect(new Date(`${rows[0]!.date}T12:00:00Z`).getUTCDay()).toBe(2); // a Tuesday
+
+    const record = call.session.record;
+    expect(record.toolCalls.some((t) => t.name === 'book_appointment' && t.ok)).toBe(true);
+    expect(record.slots).toMatchObject({ time: expect.any(String), date: expect.any(String) });
+    const callerTurns = record.turns.filter((t): t is CallerTurn => t.role === 'caller');
+    for (const t of callerTurns) {
+      expect(t.metrics.sttMs).toBeGreaterThanOrEqual(0);
+      expect(t.metrics.ttfaMs).toBeGreaterThan(0);
+    }
+    call.twilio.stop();
+    await until(() => call.session.isEnded, 'end');
+    call.twilio.close();
+  });
+
+  it('books with the keypad: menu key, date and time digits, a typed phone number', async () => {
+    const call = new OfflineCaller('+15550000000');
+    await call.start();
+    expect(await call.press('1')).toMatch(/what day/i);
+    expect(await call.say('wednesday')).toMatch(/what time/i);
+    expect(await call.press('0230#')).toMatch(/name/i);
+    expect(await call.say('david')).toMatch(/number you are calling from/i);
+    const readBack = await call.press('5559876543#');
+    expect(readBack).toMatch(/five five five, nine eight seven, six five four three/);
+    await call.press('1');
+    const rows = bookings().filter((b) => b.name.toLowerCase() === 'david');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ phone: '5559876543', time: '14:30', status: 'booked' });
+    call.twilio.stop();
+    await until(() => call.session.isEnded, 'end');
+    call.twilio.close();
+  });
+
+  it('cancels by voice and says goodbye', async () => {
+    const call = new OfflineCaller();
+    await call.start();
+    expect(await call.say('cancel my appointment')).toMatch(/number you are calling from/i);
+    const found = await call.say('yes');
+    expect(found).toMatch(/cancel/i);
+    const done = await call.say('yes');
+    expect(done).toMatch(/cancelled/i);
+    expect(bookings().find((b) => b.name.toLowerCase() === 'james')?.status).toBe('cancelled');
+    await call.say('goodbye');
+    expect(await call.twilio.closed()).toBe(1000);
+    expect(call.session.record.endReason).toBeTruthy();
+  });
+
+  it('barge-in during a long reply clears the audio and the caller is heard', async () => {
+    const call = new OfflineCaller('+15551234567', 'realtime');
+    await call.start();
+    await until(() => call.session.phase === 'listening', 'listening');
+    const mediaBefore = call.twilio.count('media');
+    // The hours answer is long; interrupt it as soon as its audio starts.
+    await call.twilio.sendMulaw(callerMulaw('what are your opening hours', CALLER_VOICE), true);
+    await call.twilio.silence(700, true);
+    await until(() => call.twilio.count('media') > mediaBefore, 'hours audio');
+    await call.twilio.sendMulaw(callerMulaw('book an appointment', CALLER_VOICE), true);
+    await call.twilio.silence(700, true);
+    await until(() => call.session.record.bargeIns === 1, 'barge-in');
+    expect(call.twilio.count('clear')).toBe(1);
+    const interrupted = call.session.record.turns.find((t): t is AgentTurn => t.role === 'agent' && t.interrupted);
+    expect(interrupted?.text).toMatch(/open/i);
+    expect(interrupted!.heardText.length).toBeLessThan(interrupted!.text.length);
+    call.twilio.stop();
+    await until(() => call.session.isEnded, 'end');
+    call.twilio.close();
+  });
+});
