@@ -162,22 +162,25 @@ describe('offline calls by voice and keypad', () => {
     expect(call.session.record.endReason).toBeTruthy();
   });
 
-  it('barge-in during a long reply clears the audio and the caller is heard', async () => {
+  it('barge-in during the long greeting clears the audio, and the caller is heard and answered', async () => {
     const call = new OfflineCaller('+15551234567', 'realtime');
-    await call.start();
-    await until(() => call.session.phase === 'listening', 'listening');
-    const mediaBefore = call.twilio.count('media');
-    // The hours answer is long; interrupt it as soon as its audio starts.
-    await call.twilio.sendMulaw(callerMulaw('what are your opening hours', CALLER_VOICE), true);
-    await call.twilio.silence(700, true);
-    await until(() => call.twilio.count('media') > mediaBefore, 'hours audio');
-    await call.twilio.sendMulaw(callerMulaw('book an appointment', CALLER_VOICE), true);
-    await call.twilio.silence(700, true);
-    await until(() => call.session.record.bargeIns === 1, 'barge-in');
-    expect(call.twilio.count('clear')).toBe(1);
-    const interrupted = call.session.record.turns.find((t): t is AgentTurn => t.role === 'agent' && t.interrupted);
-    expect(interrupted?.text).toMatch(/open/i);
-    expect(interrupted!.heardText.length).toBeLessThan(interrupted!.text.length);
+    await call.twilio.start();
+    await until(() => call.twilio.count('media') > 0, 'greeting audio');
+    call.session = server.app.context.calls.session(call.twilio.callSid)!;
+    await call.twilio.silence(500); // let some of the greeting play
+    await call.twilio.sendMulaw(callerMulaw('book an appointment', CALLER_VOICE));
+    await call.twilio.silence(700);
+    await until(() => call.twilio.count('clear') === 1, 'clear on the wire');
+    expect(call.session.record.bargeIns).toBe(1);
+    const greeting = call.session.record.turns[0] as AgentTurn;
+    expect(greeting).toMatchObject({ role: 'agent', interrupted: true });
+    expect(greeting.text).toMatch(/Maple Street Clinic/);
+    expect(greeting.heardText.length).toBeGreaterThan(0);
+    expect(greeting.heardText.length).toBeLessThan(greeting.text.length);
+    expect(greeting.text.startsWith(greeting.heardText)).toBe(true);
+    await until(() => call.heard().length === 1 && call.session.phase === 'listening', 'the answer to the barge-in');
+    expect(call.heard()).toEqual(['book an appointment']);
+    expect((call.session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
     call.twilio.stop();
     await until(() => call.session.isEnded, 'end');
     call.twilio.close();
