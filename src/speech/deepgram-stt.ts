@@ -297,13 +297,10 @@ class DeepgramSttStream implements SttStream {
 
   private releaseSocket(): void {
     const socket = this.socket;
+    this.attempt++; // the SDK reports our own close() synchronously: it must not look like a drop
     this.socket = null;
     this.socketOpen = false;
-    try {
-      socket?.close();
-    } catch {
-      // already closed
-    }
+    if (socket) closeQuietly(socket);
   }
 
   private fail(error: Error): void {
