@@ -282,12 +282,10 @@ class DeepgramSttStream implements SttStream {
   }
 
   private send(what: string, action: (socket: ListenSocket) => void): void {
-    if (this.socket) this.sendOn(this.socket, what, () => action(this.socket!));
-  }
-
-  private sendOn(socket: ListenSocket, what: string, action: () => void): void {
+    const socket = this.socket;
+    if (!socket) return;
     try {
-      action();
+      action(socket);
       this.lastSentAt = performance.now();
     } catch (error) {
       // The socket closed under us; its close event drives the reconnect.

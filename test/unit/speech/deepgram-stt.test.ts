@@ -3,6 +3,9 @@
  * here (loud μ-law = speech, 0xFF = silence); the fake decides from it when results come. No timing
  * is asserted: tests wait for events and check their order and content.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeepgramStt, type DeepgramSttOptions } from '../../../src/speech/deepgram-stt.js';
 import type { SttEvent, SttHints, SttStream } from '../../../src/speech/stt.js';
@@ -157,8 +160,12 @@ describe('DeepgramStt against the fake Deepgram', () => {
     expect(errors()).toEqual([]);
   });
 
-  it('a failed upgrade (503) is retried within the budget', async () => {
-    await startFake({ transcript: { utterances: [{ text: 'Yes.' }] }, connections: [{ upgrade: 503 }] });
+  it('a failed upgrade (503) is retried within the budget; the transcript comes from a sidecar file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dg-fake-'));
+    const sidecar = join(dir, 'yes.transcript.json');
+    writeFileSync(sidecar, JSON.stringify({ utterances: [{ text: 'Yes.' }] }));
+    await startFake({ transcript: sidecar, connections: [{ upgrade: 503 }] });
+    rmSync(dir, { recursive: true });
     const { stream, finals, errors } = open();
     await feed(stream, new Uint8Array([...speech(400), ...silence(400)]));
     await until(() => finals().length === 1, 'final');
@@ -205,6 +212,18 @@ describe('DeepgramStt against the fake Deepgram', () => {
     await sleep(100);
     expect(finals()).toHaveLength(1);
     expect(finals()[0]!.text).toBe('Cancel my');
+  });
+
+  it('a stalled service still ends the turn: after speechEnded() the final comes on the Finalize timeout', async () => {
+    await startFake({ transcript: { utterances: [{ text: 'Hello?' }] }, connections: [{ stall: true }] });
+    const { stream, finals, errors } = open({ finalizeTimeoutMs: 200 });
+    stream.speechStarted();
+    await feed(stream, new Uint8Array([...speech(300), ...silence(100)]));
+    stream.speechEnded();
+    await until(() => finals().length === 1, 'final');
+    expect(fake!.connections[0]!.control).toEqual(['Finalize']);
+    expect(finals()[0]).toMatchObject({ text: '', endOfTurn: true });
+    expect(errors()).toEqual([]);
   });
 
   it('close/abort sends CloseStream and leaves no socket or timer behind', async () => {
