@@ -1,0 +1,435 @@
+/**
+ * Deepgram live speech-to-text (`/v1/listen` over WebSocket) through the official SDK.
+ *
+ * One socket per call, fed Twilio's μ-law 8 kHz as is. Turn-taking combines both detectors:
+ * - our VAD is the authority while it tracks the caller: `speechEnded()` sends `Finalize` and the
+ *   turn's final is emitted when Deepgram answers it (`from_finalize`), or after
+ *   `finalizeTimeoutMs` with whatever was heard, because Deepgram does not promise an answer;
+ * - when our VAD is idle (it missed the speech), Deepgram's own `speech_final` / `UtteranceEnd`
+ *   close the turn.
+ * Either way the session gets exactly one `transcript-final` with `endOfTurn: true` per turn.
+ *
+ * Reconnect is ours (the SDK's silent retries are off): a socket lost mid-call is replaced within
+ * `reconnectBudgetMs`, and the audio Deepgram had not finalised is replayed from a bounded ring so
+ * the turn in progress is not lost. Past the budget the stream fails with a fatal error event.
+ *
+ * Keyword hints (`setHints`) cannot change a live socket: they are sent as `keyterm` (Nova-3) or
+ * `keywords` (older models) on the next (re)connect.
+ */
+import { DeepgramClient } from '@deepgram/sdk';
+import type { Logger } from 'pino';
+import { BYTES_PER_MS } from '../media/mulaw.js';
+import { AudioRing } from './audio-ring.js';
+import type { SpeechToText, SttEvent, SttHints, SttOpenOptions, SttStream } from './stt.js';
+
+export interface DeepgramSttOptions {
+  apiKey: string;
+  /** Base URL override (`DEEPGRAM_URL`), e.g. `ws://127.0.0.1:PORT`; default is Deepgram's cloud. */
+  url?: string;
+  model?: string;
+  language?: string;
+  /** Silence after speech before Deepgram marks `speech_final`, ms. */
+  endpointingMs?: number;
+  /** Gap after the last finalised word before Deepgram sends `UtteranceEnd`, ms (≥ 1000). */
+  utteranceEndMs?: number;
+  /** Longest outage (including the first connect) before the stream fails for good, ms. */
+  reconnectBudgetMs?: number;
+  /** With no audio sent for this long, a KeepAlive is sent (Deepgram closes idle sockets at ~10 s). */
+  keepAliveMs?: number;
+  /** How long to wait for Deepgram's answer to `Finalize` before closing the turn anyway, ms. */
+  finalizeTimeoutMs?: number;
+  /** Unfinalised audio kept for replay after a reconnect, ms. */
+  replayMs?: number;
+  logger?: Logger;
+}
+
+type Settings = Required<Omit<DeepgramSttOptions, 'apiKey' | 'url' | 'language' | 'logger'>> &
+  Pick<DeepgramSttOptions, 'language' | 'logger'>;
+
+type ListenSocket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
+
+/** The parts of Deepgram's live messages this adapter reads. */
+interface LiveMessage {
+  type?: string;
+  start?: number;
+  duration?: number;
+  is_final?: boolean;
+  speech_final?: boolean;
+  from_finalize?: boolean;
+  timestamp?: number;
+  channel?: { alternatives?: { transcript?: string; confidence?: number }[] };
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 1000;
+/** Rounding slack when mapping Deepgram's seconds back to byte positions (1 ms). */
+const INDEX_SLACK = BYTES_PER_MS;
+
+export class DeepgramStt implements SpeechToText {
+  readonly name: string;
+  private readonly client: DeepgramClient;
+  private readonly settings: Settings;
+
+  constructor(options: DeepgramSttOptions) {
+    this.settings = {
+      model: options.model ?? 'nova-3',
+      language: options.language,
+      endpointingMs: options.endpointingMs ?? 300,
+      utteranceEndMs: options.utteranceEndMs ?? 1000,
+      reconnectBudgetMs: options.reconnectBudgetMs ?? 3000,
+      keepAliveMs: options.keepAliveMs ?? 3000,
+      finalizeTimeoutMs: options.finalizeTimeoutMs ?? 1500,
+      replayMs: options.replayMs ?? 20_000,
+      logger: options.logger,
+    };
+    this.name = `deepgram:${this.settings.model}`;
+    this.client = new DeepgramClient({ apiKey: options.apiKey, ...(options.url ? { baseUrl: options.url } : {}) });
+  }
+
+  open(options: SttOpenOptions): SttStream {
+    return new DeepgramSttStream(this.client, this.settings, options);
+  }
+}
+
+class DeepgramSttStream implements SttStream {
+  private state: 'running' | 'failed' | 'closed' = 'running';
+  private hints: SttHints;
+  // Connection
+  private socket: ListenSocket | null = null;
+  private socketOpen = false;
+  /** Identifies the current connection attempt; events of older sockets are ignored. */
+  private attempt = 0;
+  private connects = 0;
+  private outageSince: number | null = performance.now();
+  private retryDelayMs = FIRST_RETRY_MS;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readonly keepAliveTimer: NodeJS.Timeout;
+  private lastSentAt = performance.now();
+  // Audio
+  private readonly ring: AudioRing;
+  /** Stream position of the next byte for Deepgram (gated silence is not counted). */
+  private nextIndex = 0;
+  /** Stream position of the first byte sent on the current socket (its audio time 0). */
+  private connectionBase = 0;
+  private quietMs = 0;
+  // Turn
+  private segments: { text: string; confidence: number }[] = [];
+  private interim = '';
+  private lastPartial = '';
+  private vadSpeaking = false;
+  private speechEndedAt: number | null = null;
+  private finalizePending = false;
+  private finalizeTimer: NodeJS.Timeout | null = null;
+  /** Deepgram said `speech_final` and has heard nothing since: it has nothing left to flush. */
+  private deepgramEndpointed = false;
+  /** Audio before this position belongs to a turn already answered; late results about it are dropped. */
+  private cutIndex = 0;
+  private readonly onAbort = () => this.close();
+
+  constructor(
+    private readonly client: DeepgramClient,
+    private readonly settings: Settings,
+    private readonly options: SttOpenOptions,
+  ) {
+    this.hints = options.hints;
+    this.ring = new AudioRing(settings.replayMs * BYTES_PER_MS);
+    this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(50, settings.keepAliveMs / 2));
+    if (options.signal.aborted) {
+      this.close();
+      return;
+    }
+    options.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.connect();
+  }
+
+  write(mulaw: Uint8Array): void {
+    if (this.state !== 'running') return;
+    const quiet = isQuiet(mulaw);
+    this.quietMs = quiet ? this.quietMs + mulaw.length / BYTES_PER_MS : 0;
+    // Between turns, long digital silence is not worth streaming (Deepgram bills audio):
+    // KeepAlive holds the socket instead. During a turn Deepgram needs the silence to endpoint.
+    if (quiet && this.quietMs > this.settings.keepAliveMs && !this.turnOpen()) return;
+    const chunk = mulaw.slice();
+    this.ring.push(this.nextIndex, chunk);
+    this.nextIndex += chunk.length;
+    if (this.socketOpen) this.send('media', (socket) => socket.sendMedia(chunk));
+  }
+
+  speechStarted(): void {
+    if (this.state !== 'running') return;
+    this.vadSpeaking = true;
+  }
+
+  speechEnded(): void {
+    if (this.state !== 'running') return;
+    this.vadSpeaking = false;
+    if (this.speechEndedAt !== null) return; // already waiting for this turn's answer
+    this.speechEndedAt = performance.now();
+    if (this.deepgramEndpointed && this.interim === '' && this.segments.length > 0) {
+      // Deepgram already finalised every word of this turn: nothing to flush, answer now.
+      this.closeTurn(this.cutIndex, false);
+      return;
+    }
+    this.finalizePending = true;
+    if (this.socketOpen) this.send('Finalize', (socket) => socket.sendFinalize({ type: 'Finalize' }));
+    this.finalizeTimer = setTimeout(() => {
+      this.finalizeTimer = null;
+      this.settings.logger?.warn({ timeoutMs: this.settings.finalizeTimeoutMs }, 'deepgram did not answer Finalize; using what it heard');
+      this.closeTurn(this.nextIndex, true);
+    }, this.settings.finalizeTimeoutMs);
+  }
+
+  setHints(hints: SttHints): void {
+    this.hints = hints; // takes effect at the next (re)connect: a live socket's query is fixed
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    // Ask Deepgram to end the stream cleanly before the socket goes.
+    if (this.state === 'running' && this.socketOpen) this.send('CloseStream', (socket) => socket.sendCloseStream({ type: 'CloseStream' }));
+    this.shutDown('closed');
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  private connect(): void {
+    const attempt = ++this.attempt;
+    this.connects++;
+    const budgetLeftMs = this.settings.reconnectBudgetMs - (performance.now() - (this.outageSince ?? performance.now()));
+    const keyterms = [...(this.hints.keywords ?? [])].filter((k) => k.trim() !== '');
+    const hintParam = this.settings.model.startsWith('nova-3') ? 'keyterm' : 'keywords';
+    this.client.listen.v1
+      .connect({
+        model: this.settings.model,
+        ...(this.settings.language ? { language: this.settings.language } : {}),
+        encoding: 'mulaw',
+        sample_rate: 8000,
+        channels: 1,
+        interim_results: 'true',
+        endpointing: this.settings.endpointingMs,
+        utterance_end_ms: this.settings.utteranceEndMs,
+        vad_events: 'true',
+        smart_format: 'true',
+        punctuate: 'true',
+        ...(keyterms.length > 0 ? { [hintParam]: keyterms } : {}),
+        reconnectAttempts: 0,
+        connectionTimeoutInSeconds: Math.max(0.25, budgetLeftMs / 1000),
+      })
+      .then(
+        (socket) => {
+          // Closed or superseded while the SDK prepared the socket: it never connected, drop it.
+          if (this.state !== 'running' || attempt !== this.attempt) return;
+          this.socket = socket;
+          socket.on('open', () => this.onOpen(attempt));
+          socket.on('message', (message) => attempt === this.attempt && this.onMessage(message as LiveMessage));
+          socket.on('close', (event) => this.onSocketLost(attempt, `socket closed (code ${event.code})`, false));
+          socket.on('error', (error) => this.onSocketLost(attempt, error.message, isPermanentFailure(error.message)));
+          socket.connect();
+        },
+        (error: unknown) => this.onSocketLost(attempt, String(error), true),
+      );
+  }
+
+  private onOpen(attempt: number): void {
+    if (this.state !== 'running' || attempt !== this.attempt || !this.socket) return;
+    this.socketOpen = true;
+    this.outageSince = null;
+    this.retryDelayMs = FIRST_RETRY_MS;
+    // The new socket's audio time 0 is the oldest unfinalised byte: replay from there.
+    this.connectionBase = this.ring.firstIndex ?? this.nextIndex;
+    const replay = this.ring.contents();
+    if (this.connects > 1) {
+      this.settings.logger?.info({ replayBytes: this.ring.byteLength, lostBytes: this.ring.droppedBytes }, 'deepgram reconnected; replaying unfinalised audio');
+      // The replay re-transcribes everything after the last finalised segment.
+      this.interim = '';
+    }
+    for (const chunk of replay) this.send('media', (socket) => socket.sendMedia(chunk));
+    if (this.finalizePending) this.send('Finalize', (socket) => socket.sendFinalize({ type: 'Finalize' }));
+  }
+
+  private onSocketLost(attempt: number, reason: string, permanent: boolean): void {
+    if (this.state !== 'running' || attempt !== this.attempt) return;
+    this.socketOpen = false;
+    if (permanent) {
+      this.fail(new Error(`Deepgram refused the stream: ${reason}`));
+      return;
+    }
+    // A failed socket reports both `close` and `error`: one retry per attempt. The old socket is
+    // released only when the retry runs, so its later events (e.g. the HTTP status) still arrive.
+    if (this.reconnectTimer) return;
+    const now = performance.now();
+    this.outageSince ??= now;
+    const leftMs = this.settings.reconnectBudgetMs - (now - this.outageSince);
+    if (leftMs <= 0) {
+      this.fail(new Error(`Deepgram unreachable for ${this.settings.reconnectBudgetMs} ms (last: ${reason})`));
+      return;
+    }
+    this.settings.logger?.warn({ reason, retryInMs: this.retryDelayMs }, 'deepgram socket lost; reconnecting');
+    const delay = Math.min(this.retryDelayMs, leftMs);
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.releaseSocket();
+      this.connect();
+    }, delay);
+  }
+
+  private keepAlive(): void {
+    if (this.socketOpen && performance.now() - this.lastSentAt >= this.settings.keepAliveMs) {
+      // The message object is required: an empty frame would tell Deepgram the audio has ended.
+      this.send('KeepAlive', (socket) => socket.sendKeepAlive({ type: 'KeepAlive' }));
+    }
+  }
+
+  private send(what: string, action: (socket: ListenSocket) => void): void {
+    const socket = this.socket;
+    if (!socket) return;
+    try {
+      action(socket);
+      this.lastSentAt = performance.now();
+    } catch (error) {
+      // The socket closed under us; its close event drives the reconnect.
+      this.settings.logger?.debug({ err: error, what, readyState: socket.readyState }, 'deepgram send failed');
+    }
+  }
+
+  private releaseSocket(): void {
+    const socket = this.socket;
+    this.attempt++; // the SDK reports our own close() synchronously: it must not look like a drop
+    this.socket = null;
+    this.socketOpen = false;
+    if (socket) closeQuietly(socket);
+  }
+
+  private fail(error: Error): void {
+    this.settings.logger?.error({ err: error }, 'deepgram speech recognition failed');
+    this.shutDown('failed');
+    this.options.onEvent({ type: 'error', error, fatal: true });
+  }
+
+  /** Stops everything this stream started: timers, the socket and the abort listener. */
+  private shutDown(state: 'failed' | 'closed'): void {
+    this.state = state;
+    this.attempt++;
+    this.options.signal.removeEventListener('abort', this.onAbort);
+    clearInterval(this.keepAliveTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.finalizeTimer) clearTimeout(this.finalizeTimer);
+    this.reconnectTimer = null;
+    this.finalizeTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.socketOpen = false;
+    this.ring.clear();
+    if (socket) closeQuietly(socket); // its close event is ignored: the state is no longer running
+  }
+
+  // ---- transcripts ------------------------------------------------------------------------
+
+  private onMessage(message: LiveMessage): void {
+    if (this.state !== 'running' || typeof message !== 'object' || message === null) return;
+    switch (message.type) {
+      case 'Results':
+        this.onResults(message);
+        break;
+      case 'SpeechStarted':
+        if (this.toIndex(message.timestamp ?? 0) + INDEX_SLACK < this.cutIndex) return; // replayed audio
+        this.deepgramEndpointed = false;
+        this.emit({ type: 'speech-start' });
+        break;
+      case 'UtteranceEnd':
+        // Deepgram's word-gap detector: closes a turn our VAD did not track, or one we wait for.
+        if (this.segments.length > 0 && this.interim === '' && (!this.vadSpeaking || this.speechEndedAt !== null)) {
+          this.closeTurn(this.cutIndex, false);
+        }
+        break;
+    }
+  }
+
+  private onResults(message: LiveMessage): void {
+    const start = this.toIndex(message.start ?? 0);
+    const end = this.toIndex((message.start ?? 0) + (message.duration ?? 0));
+    if (start + INDEX_SLACK < this.cutIndex) return; // about audio of a turn already answered
+    const best = message.channel?.alternatives?.[0];
+    const text = (best?.transcript ?? '').trim();
+    if (!message.is_final) {
+      this.interim = text;
+      if (text) this.deepgramEndpointed = false;
+      this.emitPartial();
+      return;
+    }
+    this.interim = '';
+    if (text) this.segments.push({ text, confidence: best?.confidence ?? 0 });
+    // Finalised audio never needs a replay.
+    this.cutIndex = Math.max(this.cutIndex, end);
+    this.ring.trimBefore(this.cutIndex);
+    if (message.from_finalize && this.finalizePending) {
+      this.closeTurn(end, false);
+    } else if (message.speech_final) {
+      this.deepgramEndpointed = true;
+      const waiting = this.speechEndedAt !== null;
+      if (this.segments.length > 0 && (waiting || !this.vadSpeaking)) this.closeTurn(end, false);
+      // While our VAD still hears the caller, the turn stays open: a pause is not the end.
+    } else if (text) {
+      this.emitPartial();
+    }
+  }
+
+  private closeTurn(cut: number, withInterim: boolean): void {
+    const parts = this.segments.map((s) => s.text);
+    if (withInterim && this.interim) parts.push(this.interim);
+    const confidence = this.segments.length > 0 ? this.segments.reduce((sum, s) => sum + s.confidence, 0) / this.segments.length : 0;
+    const sttMs = this.speechEndedAt === null ? 0 : Math.round(performance.now() - this.speechEndedAt);
+    this.segments = [];
+    this.interim = '';
+    this.lastPartial = '';
+    this.speechEndedAt = null;
+    this.finalizePending = false;
+    this.deepgramEndpointed = false;
+    if (this.finalizeTimer) clearTimeout(this.finalizeTimer);
+    this.finalizeTimer = null;
+    this.cutIndex = Math.max(this.cutIndex, cut);
+    this.ring.trimBefore(this.cutIndex);
+    this.emit({ type: 'transcript-final', text: parts.join(' '), confidence, endOfTurn: true, sttMs });
+  }
+
+  private emitPartial(): void {
+    const text = [...this.segments.map((s) => s.text), this.interim].filter(Boolean).join(' ');
+    if (!text || text === this.lastPartial) return;
+    this.lastPartial = text;
+    this.emit({ type: 'transcript-partial', text });
+  }
+
+  private turnOpen(): boolean {
+    return this.vadSpeaking || this.speechEndedAt !== null || this.segments.length > 0 || this.interim !== '';
+  }
+
+  /** A time in the current socket's audio (seconds) as a stream position. */
+  private toIndex(seconds: number): number {
+    return this.connectionBase + Math.round(seconds * 1000 * BYTES_PER_MS);
+  }
+
+  private emit(event: SttEvent): void {
+    if (this.state === 'running') this.options.onEvent(event);
+  }
+}
+
+/** Every sample in μ-law segment 0 (|x| ≤ 120 of 32k): digital silence or near it. */
+function isQuiet(mulaw: Uint8Array): boolean {
+  for (const byte of mulaw) if ((~byte & 0x7f) >= 0x10) return false;
+  return true;
+}
+
+/** An HTTP 4xx on the upgrade (bad key, bad parameters) will not heal by retrying; 408/429 may. */
+function isPermanentFailure(message: string): boolean {
+  const status = Number(/Unexpected server response: (\d{3})/.exec(message)?.[1]);
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function closeQuietly(socket: ListenSocket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}
