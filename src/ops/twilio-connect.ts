@@ -177,17 +177,11 @@ export interface ConnectOutput {
   error(line: string): void;
 }
 
-export interface ConnectDeps {
-  /** Defaults to the SDK-backed client for the resolved credentials and API URL. */
-  createNumbersApi?: (settings: ConnectSettings) => TwilioNumbersApi;
-}
-
 /** The whole command: parse, validate, look up, (maybe) update, report. Returns the exit code. */
 export async function twilioConnect(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   out: ConnectOutput,
-  deps: ConnectDeps = {},
 ): Promise<number> {
   try {
     const args = parseConnectArgs(argv);
@@ -197,7 +191,7 @@ export async function twilioConnect(
       return EXIT_OK;
     }
     const settings = resolveConnectSettings(args, env);
-    const api = (deps.createNumbersApi ?? createTwilioNumbersApi)(settings);
+    const api = createTwilioNumbersApi(settings);
     await connectNumber(settings, api, out);
     return EXIT_OK;
   } catch (error) {
