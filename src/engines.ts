@@ -14,6 +14,13 @@ import { FlowBrain } from './dialog/flow-brain.js';
 import { EnergyVad } from './media/vad/energy-vad.js';
 import { SileroVad } from './media/vad/silero-vad.js';
 import type { Vad } from './media/vad/vad.js';
+import type { Metrics } from './observability/metrics.js';
+import { DeepgramStt } from './speech/deepgram-stt.js';
+import { ElevenLabsTts } from './speech/elevenlabs-tts.js';
+import { FallbackStt } from './speech/fallback-stt.js';
+import { FallbackTts } from './speech/fallback-tts.js';
+import type { SpeechToText } from './speech/stt.js';
+import type { TextToSpeech } from './speech/tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
@@ -36,15 +43,38 @@ export class StartupError extends Error {
   }
 }
 
-export async function createEngines(options: { config: ServerConfig; agent: AgentConfig; logger: Logger }): Promise<EngineSet> {
+export interface EngineOptions {
+  config: ServerConfig;
+  agent: AgentConfig;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+export async function createEngines(options: EngineOptions): Promise<EngineSet> {
   const { config, agent, logger } = options;
+  const cloud = {
+    stt: Boolean(config.deepgram.apiKey),
+    tts: Boolean(config.elevenlabs.apiKey && config.elevenlabs.voiceId),
+  };
+  if (config.elevenlabs.apiKey && !config.elevenlabs.voiceId) {
+    logger.warn('ELEVENLABS_API_KEY is set without ELEVENLABS_VOICE_ID: using the offline voice');
+  }
+
+  // The offline engines are the default, and the backup of every cloud stage.
   const system = checkSystemPackages();
-  if (!system.available.stt || !system.available.tts) {
-    const what = system.missing.map((m) => m.what).join(', ');
+  const missingFor = (feature: 'stt' | 'tts') => system.missing.filter((m) => m.feature === feature).map((m) => m.what);
+  const blocking = (['stt', 'tts'] as const).filter((stage) => !system.available[stage] && !cloud[stage]);
+  if (blocking.length > 0) {
     throw new StartupError(
-      `the offline speech engines need system packages that are missing (${what}). Install them with:\n` +
-        `  sudo ${system.installCommand ?? 'apt-get install -y $(cat scripts/system-packages.txt)'}`,
+      `the offline ${blocking.join(' and ')} engine needs system packages that are missing ` +
+        `(${blocking.flatMap(missingFor).join(', ')}). Install them with:\n` +
+        `  sudo ${system.installCommand ?? 'apt-get install -y $(grep -Ev "^\\s*(#|$)" scripts/system-packages.txt)'}`,
     );
+  }
+  for (const stage of ['stt', 'tts'] as const) {
+    if (cloud[stage] && !system.available[stage]) {
+      logger.warn({ missing: missingFor(stage), fix: system.installCommand }, `no offline ${stage} backup: if the cloud provider fails, this stage has no fallback`);
+    }
   }
 
   let vad: Vad;
@@ -55,11 +85,6 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
     vad = new EnergyVad();
   }
 
-  // One decoder process per core: utterances from all calls queue on them.
-  const pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
-  const stt = new PocketsphinxStt({ pool });
-  stt.warm(); // load the acoustic model now, not on the first caller's first word
-  const tts = new FliteTts({ voice: 'kal' });
   const fixedPrompts = [
     agent.prompts.greeting,
     agent.prompts.goodbye,
@@ -68,7 +93,50 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
     ...agent.prompts.inactivity,
     ...agent.offline.fillers,
   ];
-  await tts.warm?.(fixedPrompts);
+
+  let pool: PocketsphinxPool | null = null;
+  let offlineStt: SpeechToText | null = null;
+  if (system.available.stt) {
+    // One decoder process per core: utterances from all calls queue on them.
+    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
+    const pocketsphinx = new PocketsphinxStt({ pool });
+    pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
+    offlineStt = pocketsphinx;
+  }
+  let offlineTts: TextToSpeech | null = null;
+  if (system.available.tts) {
+    offlineTts = new FliteTts({ voice: 'kal' });
+    await offlineTts.warm?.(fixedPrompts);
+  }
+
+  let stt: SpeechToText = offlineStt!;
+  if (cloud.stt) {
+    const deepgram = new DeepgramStt({ apiKey: config.deepgram.apiKey!, url: config.deepgram.url, logger });
+    stt = offlineStt ? new FallbackStt(deepgram, offlineStt) : deepgram;
+  }
+
+  // ElevenLabs keeps one socket per call; fixed prompts are rendered once per process.
+  const promptCache = new Map<string, readonly Uint8Array[]>();
+  const cloudTts = (): TextToSpeech & { close(): Promise<void> } =>
+    new ElevenLabsTts({
+      apiKey: config.elevenlabs.apiKey!,
+      voiceId: config.elevenlabs.voiceId!,
+      baseUrl: config.elevenlabs.baseUrl,
+      logger,
+      promptCache,
+      onFallback: (event) => {
+        // Socket → HTTP inside the same provider: still the cloud voice, but worth seeing.
+        options.metrics?.fallbacks.inc({ stage: 'tts', from: 'elevenlabs-ws', to: 'elevenlabs-http' });
+        logger.warn({ event }, 'ElevenLabs socket unavailable; using HTTP streaming');
+      },
+    });
+  if (cloud.tts) {
+    const warmer = cloudTts();
+    void warmer
+      .warm?.(fixedPrompts)
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not pre-render prompts with ElevenLabs'))
+      .finally(() => void warmer.close());
+  }
 
   const db = openDatabase({ dataDir: config.dataDir });
   const tools = createClinicTools({
@@ -82,20 +150,29 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
       transferNumber: config.twilio.transferNumber,
     },
   });
-  const brainName = 'flow';
+  const names = {
+    stt: stt.name,
+    llm: 'flow',
+    tts: cloud.tts ? `elevenlabs:eleven_flash_v2_5` : offlineTts!.name,
+    vad: vad.name,
+  };
 
   return {
-    names: { stt: stt.name, llm: brainName, tts: tts.name, vad: vad.name },
+    names,
     forCall(call) {
       const runner = new ToolRunner({
         tools,
         call: { callSid: call.callSid, from: call.from },
         onInternalError: (tool, error) => logger.error({ err: error, tool, callSid: call.callSid }, 'tool failed'),
       });
-      return { vad, stt, tts, brain: new FlowBrain({ config: agent, tools: runner }) };
+      const brain = new FlowBrain({ config: agent, tools: runner });
+      if (!cloud.tts) return { vad, stt, tts: offlineTts!, brain };
+      const elevenlabs = cloudTts();
+      const tts = offlineTts ? new FallbackTts(elevenlabs, offlineTts) : elevenlabs;
+      return { vad, stt, tts, brain, dispose: () => void elevenlabs.close() };
     },
     async close() {
-      pool.close();
+      pool?.close();
       db.close();
     },
   };

@@ -7,6 +7,7 @@ import { loadAgentConfig } from './config/load-agent-config.js';
 import { ConfigError, loadServerConfig } from './config/env.js';
 import { createEngines } from './engines.js';
 import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
 import { createRedactor } from './observability/redact.js';
 
 async function main(): Promise<void> {
@@ -29,14 +30,15 @@ async function main(): Promise<void> {
     logger.warn('TWILIO_AUTH_TOKEN is not set: webhook and media-stream signatures are NOT checked (development mode)');
   }
 
+  const metrics = new Metrics({ defaultMetrics: true });
   let engines;
   try {
-    engines = await createEngines({ config, agent, logger });
+    engines = await createEngines({ config, agent, logger, metrics });
   } catch (error) {
     logger.fatal((error as Error).message);
     process.exit(1);
   }
-  const app = await buildApp(config, { agent, engines: engines.forCall, logger });
+  const app = await buildApp(config, { agent, engines: engines.forCall, logger, metrics });
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {

@@ -26,6 +26,8 @@ export interface CallEngines {
   tts: TextToSpeech;
   vad: Vad;
   brain: Brain;
+  /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */
+  dispose?: () => void;
 }
 
 export interface CallTransport {
@@ -104,6 +106,7 @@ export class CallSession {
       bargeIns: 0,
       streamEvents: [],
       protocolErrors: {},
+      fallbacks: [],
     };
     this.playout = new Playout({
       sink: {
@@ -224,8 +227,13 @@ export class CallSession {
   private onSttEvent(event: SttEvent): void {
     if (this.ended) return;
     if (event.type === 'transcript-final' && event.endOfTurn) {
-      if (this.pendingTiming) this.pendingTiming.transcriptAt = this.now();
+      const at = this.now();
+      if (this.pendingTiming) this.pendingTiming.transcriptAt = at;
+      // The recogniser ended the turn before our VAD did: time the turn from its transcript.
+      else this.pendingTiming = { lastWordAt: at, endOfTurnAt: at, transcriptAt: at, firstTextAt: null };
       this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
+    } else if (event.type === 'fallback') {
+      this.noteFallback('stt', event.from, event.to, event.reason);
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
@@ -233,6 +241,13 @@ export class CallSession {
         this.dispatch({ type: 'transcript', text: '', confidence: 0 });
       }
     }
+  }
+
+  /** A stage switched to its backup: counted, logged and kept in the call record. */
+  noteFallback(stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string): void {
+    this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
+    this.options.metrics.fallbacks.inc({ stage, from, to });
+    this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
   }
 
   private dispatch(event: TurnEvent): void {
@@ -318,6 +333,7 @@ export class CallSession {
         }
       },
       onBrainEvent: (event) => this.onBrainEvent(event),
+      onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
       onAudioComplete: (utteranceId) => {
         // Hang up after the goodbye has played, but never wait forever for a mark that may not come.
         if (!this.state.pendingExit) return;
@@ -433,7 +449,9 @@ export class CallSession {
     this.record.turns.push(agentTurn);
     const signal = this.callAbort.signal;
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
-    runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal)
+    runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
+      onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
+    })
       .then((result) => {
         if (result.outcome === 'played') agentTurn.heardText = text;
       })
@@ -468,6 +486,7 @@ export class CallSession {
     this.playout.close();
     this.stt.close();
     this.vad.close();
+    this.options.engines.dispose?.();
     this.record.endedAt = new Date().toISOString();
     this.record.endReason = reason;
     this.options.metrics.callsActive.dec();

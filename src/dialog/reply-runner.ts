@@ -17,6 +17,8 @@ export interface ReplyHooks {
   onFirstAudioChunk?(): void;
   /** All of the reply's audio is with the playout; only playback remains. */
   onAudioComplete?(utteranceId: number): void;
+  /** The reply switched to a backup voice. */
+  onTtsFallback?(info: { from: string; to: string; reason: string }): void;
   /** Every non-text brain event, in order. */
   onBrainEvent?(event: Exclude<BrainEvent, { type: 'text' }>): void;
 }
@@ -52,7 +54,8 @@ export async function runReply(
   let sawAudio = false;
 
   const synth = (async () => {
-    for await (const chunk of tts.stream({ text: pieces, signal })) {
+    const onFallback = hooks.onTtsFallback;
+    for await (const chunk of tts.stream({ text: pieces, signal, ...(onFallback ? { onFallback } : {}) })) {
       if (signal.aborted) return;
       if (!sawAudio) {
         sawAudio = true;

@@ -50,4 +50,6 @@ export interface CallRecord {
   streamEvents: Array<{ event: string; error?: string; at: string }>;
   /** Malformed frames dropped on this call, by error code. */
   protocolErrors: Record<string, number>;
+  /** Stages that switched to a backup engine during the call (degraded, never silent). */
+  fallbacks: Array<{ stage: 'stt' | 'tts' | 'llm'; from: string; to: string; reason: string; at: string }>;
 }

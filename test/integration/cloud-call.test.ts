@@ -1,0 +1,123 @@
+/**
+ * Calls through the real cloud adapters (Deepgram live STT, ElevenLabs multi-context TTS) against
+ * protocol-faithful local fakes, including their failures: every fault ends in a degraded but
+ * audible reply and a complete call record.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../src/config/load-agent-config.js';
+import { loadServerConfig } from '../../src/config/env.js';
+import { createEngines, type EngineSet } from '../../src/engines.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
+import { FakeDeepgram, type FakeDeepgramOptions } from '../fakes/deepgram-fake.js';
+import { FakeElevenLabs } from '../fakes/elevenlabs-fake.js';
+import { callerMulaw } from '../helpers/caller-audio.js';
+import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../helpers/test-app.js';
+
+const agent = loadAgentConfig('config/agent.yaml');
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean } = {}) {
+  const deepgram = await FakeDeepgram.start({
+    apiKey: 'dg-key',
+    transcript: { utterances: [{ text: 'I would like to book an appointment.' }, { text: 'Tuesday.' }] },
+    ...options.deepgram,
+  });
+  const elevenlabs = await FakeElevenLabs.start({ apiKey: 'xi-key', msPerWord: 40 });
+  if (options.elevenlabsDown) {
+    elevenlabs.faults.refuseUpgrade = true;
+    elevenlabs.faults.httpStatus = 500;
+  }
+  cleanup.push(() => deepgram.close(), () => elevenlabs.stop());
+  const dataDir = mkdtempSync(join(tmpdir(), 'cloud-call-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env = {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    DEEPGRAM_API_KEY: 'dg-key',
+    DEEPGRAM_URL: deepgram.url,
+    ELEVENLABS_API_KEY: 'xi-key',
+    ELEVENLABS_VOICE_ID: 'voice-1',
+    ELEVENLABS_BASE_URL: elevenlabs.baseUrl,
+  };
+  const metrics = new Metrics();
+  const engines: EngineSet = await createEngines({ config: loadServerConfig(env), agent, logger: pino({ level: 'silent' }), metrics });
+  cleanup.push(() => engines.close());
+  const server: TestServer = await startTestServer({ env, dataDir, agentConfig: agent, engines: (call) => engines.forCall(call) });
+  cleanup.push(() => server.close());
+  const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: 'instant' });
+  cleanup.push(() => caller.close());
+  return { deepgram, elevenlabs, server, caller, engines };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('cloud providers through their real SDKs', () => {
+  it('Deepgram hears the caller, the flow brain answers, ElevenLabs speaks', async () => {
+    const { server, caller, elevenlabs, deepgram } = await setup();
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    expect(session.record.engines).toMatchObject({ stt: 'deepgram:nova-3', tts: 'elevenlabs:eleven_flash_v2_5' });
+    await until(() => session.phase === 'listening', 'greeting played');
+    await caller.sendMulaw(callerMulaw('I would like to book an appointment', 'rms'));
+    await caller.silence(800);
+    await until(() => session.phase === 'listening' && session.record.turns.length >= 3, 'reply');
+    const callerTurn = session.record.turns.find((t): t is CallerTurn => t.role === 'caller')!;
+    expect(callerTurn.text).toBe('I would like to book an appointment.');
+    expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
+    expect(callerTurn.metrics.ttfaMs).toBeGreaterThan(0);
+    // The reply was rendered by the ElevenLabs socket in its own context.
+    expect(elevenlabs.contexts.some((c) => c.texts.join(' ').includes('What day'))).toBe(true);
+    expect(session.record.fallbacks).toEqual([]);
+    caller.stop();
+    await until(() => session.isEnded, 'end');
+    await until(() => deepgram.connections.some((c) => c.control.includes('CloseStream')), 'CloseStream');
+  });
+
+  it('Deepgram unreachable: the call switches to the offline recogniser and keeps answering', async () => {
+    const { server, caller } = await setup({ deepgram: { defaultBehavior: { upgrade: 503 } } });
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    await until(() => session.record.fallbacks.length === 1, 'stt fallback', 20_000);
+    expect(session.record.fallbacks[0]).toMatchObject({ stage: 'stt', from: 'deepgram:nova-3', to: 'pocketsphinx' });
+    await until(() => session.phase === 'listening', 'greeting played');
+    const before = session.record.turns.length;
+    await caller.dtmf('4');
+    await until(() => session.phase === 'listening' && session.record.turns.length >= before + 2, 'keypad answer');
+    expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/open/i);
+    const metrics = await server.app.fastify.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/voice_fallbacks_total\{stage="stt",from="deepgram:nova-3",to="pocketsphinx"\} 1/);
+  });
+
+  it('ElevenLabs down: replies are spoken in the offline voice, and the record says so', async () => {
+    const { server, caller } = await setup({ elevenlabsDown: true });
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio (offline voice)');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    await until(() => session.phase === 'listening', 'greeting played');
+    expect(session.record.fallbacks.some((f) => f.stage === 'tts' && f.to === 'flite:kal')).toBe(true);
+    expect((session.record.turns[0] as AgentTurn).heardText).toMatch(/Maple Street Clinic/);
+    caller.stop();
+    await until(() => session.isEnded, 'end');
+    await server.app.context.records.flush();
+    const stored = await server.app.context.records.get(caller.callSid);
+    expect(stored?.fallbacks.length).toBeGreaterThan(0);
+    expect(stored?.endReason).toBe('caller-hangup');
+  });
+});
