@@ -12,13 +12,14 @@ import type { Vad, VadStream } from '../media/vad/vad.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
-import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
+import type { AgentTurn, CallRecord, CallerTurn } from '../store/call-record.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
 import { keypadTimeout, pressKey, type KeypadMode, type KeypadResult, type KeypadState } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
+import { TurnTiming, type TimedCallerTurn } from './turn-timing.js';
 import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 
 export interface CallEngines {
@@ -53,13 +54,6 @@ export interface CallSessionOptions {
   onEnd?: (record: CallRecord) => void;
 }
 
-interface CallerTurnTiming {
-  lastWordAt: number;
-  endOfTurnAt: number;
-  transcriptAt: number | null;
-  firstTextAt: number | null;
-}
-
 export class CallSession {
   readonly record: CallRecord;
   private state: TurnState = initialTurnState;
@@ -76,7 +70,7 @@ export class CallSession {
   private vadChain: Promise<void> = Promise.resolve();
   private turnAbort: AbortController | null = null;
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
-  private pendingTiming: CallerTurnTiming | null = null;
+  private readonly timing: TurnTiming;
   private speechOnsetAt: number | null = null;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
@@ -120,7 +114,7 @@ export class CallSession {
       maxLeadMs: agent.playout.maxLeadMs,
       chunkMs: agent.playout.chunkMs,
       now: this.now,
-      onFirstAudio: () => this.onFirstAudioSent(),
+      onFirstAudio: () => this.timing.firstAudioSent(),
     });
     this.stt = engines.stt.open({
       signal: this.callAbort.signal,
@@ -130,6 +124,7 @@ export class CallSession {
     });
     this.vad = engines.vad.createStream();
     this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
+    this.timing = new TurnTiming(this.now, metrics, { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name });
     this.maxDurationTimer = setTimeout(() => this.dispatch({ type: 'max-duration' }), agent.timeouts.maxDurationMs);
     metrics.callsActive.inc();
     metrics.callsTotal.inc();
@@ -210,34 +205,30 @@ export class CallSession {
     switch (event.type) {
       case 'speech-start':
         this.speechOnsetAt = this.now() - event.leadMs;
+        this.timing.speechStarted();
         this.dispatch({ type: 'speech-start', agentAudioPending });
         break;
       case 'barge-in-eligible':
         this.dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: this.options.agent.bargeIn.enabled });
         break;
-      case 'speech-end': {
-        const at = this.now();
-        this.pendingTiming = { lastWordAt: at - event.trailingMs, endOfTurnAt: at, transcriptAt: null, firstTextAt: null };
+      case 'speech-end':
+        this.timing.speechEnded(event.trailingMs);
         this.dispatch({ type: 'speech-end' });
         break;
-      }
     }
   }
 
   private onSttEvent(event: SttEvent): void {
     if (this.ended) return;
     if (event.type === 'transcript-final' && event.endOfTurn) {
-      const at = this.now();
-      if (this.pendingTiming) this.pendingTiming.transcriptAt = at;
-      // The recogniser ended the turn before our VAD did: time the turn from its transcript.
-      else this.pendingTiming = { lastWordAt: at, endOfTurnAt: at, transcriptAt: at, firstTextAt: null };
+      this.timing.transcript();
       this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
     } else if (event.type === 'fallback') {
       this.noteFallback('stt', event.from, event.to, event.reason);
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
-      if (this.pendingTiming && this.state.phase === 'thinking') {
+      if (this.timing.hasPendingTurn && this.state.phase === 'thinking') {
         this.dispatch({ type: 'transcript', text: '', confidence: 0 });
       }
     }
@@ -254,13 +245,13 @@ export class CallSession {
     if (this.ended) return;
     const [next, effects] = transition(this.state, event);
     this.state = next;
-    for (const effect of effects) this.execute(effect, event);
+    for (const effect of effects) this.execute(effect);
   }
 
-  private execute(effect: TurnEffect, cause: TurnEvent): void {
+  private execute(effect: TurnEffect): void {
     switch (effect.type) {
       case 'run-brain':
-        this.startReply(effect.input, cause);
+        this.startReply(effect.input);
         break;
       case 'barge-in':
         this.bargeIn();
@@ -294,55 +285,38 @@ export class CallSession {
     }
   }
 
-  private startReply(input: BrainInput, cause: TurnEvent): void {
+  private startReply(input: BrainInput): void {
     this.abortTurn();
     const controller = new AbortController();
     this.turnAbort = controller;
     const signal = AbortSignal.any([controller.signal, this.callAbort.signal]);
 
-    let metrics: TurnMetrics | null = null;
-    if (input.type !== 'call-start' && input.type !== 'no-input') {
-      metrics = this.recordCallerTurn(input, cause);
+    let hooks: { onFirstText(): void; onFirstAudioChunk(): void } | null = null;
+    if (input.type === 'speech' || input.type === 'dtmf' || input.type === 'no-match') {
+      if (input.type === 'dtmf') this.timing.keyEntry();
+      const reply = this.timing.beginReply();
+      hooks = reply;
+      this.recordCallerTurn(input, reply.turn);
+    } else {
+      this.timing.beginUnpromptedReply();
     }
-    const timing = metrics ? this.pendingTiming : null;
-    this.pendingTiming = null;
     const agentTurn: AgentTurn = { role: 'agent', text: '', startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
     this.record.turns.push(agentTurn);
-    this.currentAgentTurn = { record: agentTurn, utteranceId: null };
-    this.pendingTtfa = metrics && timing ? { metrics, timing } : null;
-    const ttsName = this.options.engines.tts.name;
+    const current = { record: agentTurn, utteranceId: null as number | null };
+    this.currentAgentTurn = current;
     const brainName = this.options.engines.brain.name;
-    let firstTextAt: number | null = null;
 
     const events = this.brain.turn(input, { signal, history: [...this.history] });
-    const current = this.currentAgentTurn;
     runReply({ playout: this.playout, tts: this.options.engines.tts }, events, signal, {
       onUtterance: (id) => (current.utteranceId = id),
       onFirstText: () => {
-        firstTextAt = this.now();
-        if (metrics && timing?.transcriptAt != null) {
-          metrics.llmFirstTokenMs = round(firstTextAt - timing.transcriptAt);
-          this.options.metrics.observeStage('brain_first_token', brainName, metrics.llmFirstTokenMs);
-        }
+        hooks?.onFirstText();
         this.state = speakingPhase(this.state);
       },
-      onFirstAudioChunk: () => {
-        if (metrics && firstTextAt !== null) {
-          metrics.ttsFirstByteMs = round(this.now() - firstTextAt);
-          this.options.metrics.observeStage('tts_first_byte', ttsName, metrics.ttsFirstByteMs);
-        }
-      },
+      onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
       onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
-      onAudioComplete: (utteranceId) => {
-        // Hang up after the goodbye has played, but never wait forever for a mark that may not come.
-        if (!this.state.pendingExit) return;
-        const capMs = this.playout.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
-        this.exitCapTimer = setTimeout(() => {
-          this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
-          this.dispatch({ type: 'reply-done', outcome: 'played' });
-        }, capMs);
-      },
+      onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
       .then((result) => {
         agentTurn.text = result.text;
@@ -361,44 +335,29 @@ export class CallSession {
       });
   }
 
-  private pendingTtfa: { metrics: TurnMetrics; timing: CallerTurnTiming } | null = null;
-
-  private onFirstAudioSent(): void {
-    const pending = this.pendingTtfa;
-    this.pendingTtfa = null;
-    if (!pending) return;
-    pending.metrics.ttfaMs = round(this.now() - pending.timing.lastWordAt);
-    this.options.metrics.ttfa.observe(pending.metrics.ttfaMs / 1000);
+  /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
+  private capExitWait(utteranceId: number): void {
+    if (!this.state.pendingExit) return;
+    const capMs = this.playout.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
+    this.exitCapTimer = setTimeout(() => {
+      this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
+      this.dispatch({ type: 'reply-done', outcome: 'played' });
+    }, capMs);
   }
 
-  private recordCallerTurn(input: BrainInput, cause: TurnEvent): TurnMetrics {
-    const timing = this.pendingTiming;
-    const metrics: TurnMetrics = { ttfaMs: null, endpointMs: null, sttMs: null, llmFirstTokenMs: null, ttsFirstByteMs: null };
-    if (timing) {
-      metrics.endpointMs = round(timing.endOfTurnAt - timing.lastWordAt);
-      this.options.metrics.observeStage('endpoint', 'vad', metrics.endpointMs);
-      if (timing.transcriptAt !== null) {
-        metrics.sttMs = round(timing.transcriptAt - timing.endOfTurnAt);
-        this.options.metrics.observeStage('stt', this.options.engines.stt.name, metrics.sttMs);
-      }
-    } else if (cause.type === 'dtmf') {
-      // A key press has no endpointing: its TTFA runs from the key itself.
-      this.pendingTiming = { lastWordAt: this.now(), endOfTurnAt: this.now(), transcriptAt: this.now(), firstTextAt: null };
-    }
-    const nowIso = new Date().toISOString();
+  private recordCallerTurn(input: BrainInput, timed: TimedCallerTurn): void {
     const text = input.type === 'speech' ? input.text : input.type === 'dtmf' ? input.digits : '';
     const turn: CallerTurn = {
       role: 'caller',
       text,
-      startedAt: nowIso,
-      endedAt: nowIso,
+      startedAt: timed.startedAt,
+      endedAt: timed.endedAt,
       input: input.type === 'speech' ? 'speech' : input.type === 'dtmf' ? 'dtmf' : 'no-match',
-      metrics,
+      metrics: timed.metrics,
     };
     if (input.type === 'speech') turn.confidence = input.confidence;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
-    return metrics;
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
@@ -493,8 +452,4 @@ export class CallSession {
     this.options.metrics.callsEnded.inc({ reason });
     this.options.onEnd?.(this.record);
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms);
 }
