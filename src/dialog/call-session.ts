@@ -20,6 +20,7 @@ import { fixedText, runReply } from './reply-runner.js';
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
 import { TurnTiming, type TimedCallerTurn } from './turn-timing.js';
+import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
 import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 
 export interface CallEngines {
@@ -29,6 +30,8 @@ export interface CallEngines {
   brain: Brain;
   /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */
   dispose?: () => void;
+  /** Tokens the call's LLM used so far (cloud brains only). */
+  llmUsage?: () => Pick<CallUsage, 'llmInputTokens' | 'llmCachedInputTokens' | 'llmCacheWriteTokens' | 'llmOutputTokens'>;
 }
 
 export interface CallTransport {
@@ -71,6 +74,9 @@ export class CallSession {
   private turnAbort: AbortController | null = null;
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
   private readonly timing: TurnTiming;
+  /** Stages currently running on a paid provider (false once they fell back). */
+  private readonly paid: { stt: boolean; tts: boolean };
+  private readonly startedAtMs = Date.now();
   private speechOnsetAt: number | null = null;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
@@ -101,7 +107,10 @@ export class CallSession {
       streamEvents: [],
       protocolErrors: {},
       fallbacks: [],
+      usage: emptyUsage(),
+      cost: null,
     };
+    this.paid = { stt: isCloudEngine(engines.stt.name), tts: isCloudEngine(engines.tts.name) };
     this.playout = new Playout({
       sink: {
         sendMedia: (audio) => {
@@ -154,6 +163,7 @@ export class CallSession {
       .then((windows) => {
         if (this.ended) return;
         this.stt.write(mulaw);
+        if (this.paid.stt) this.record.usage.sttSeconds += mulaw.length / 8000;
         for (const window of windows) {
           const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
           this.segmenter = next;
@@ -237,6 +247,7 @@ export class CallSession {
   /** A stage switched to its backup: counted, logged and kept in the call record. */
   noteFallback(stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string): void {
     this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
+    if (stage === 'stt') this.paid.stt = false;
     this.options.metrics.fallbacks.inc({ stage, from, to });
     this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
   }
@@ -316,6 +327,7 @@ export class CallSession {
       onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
       onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
+      onSpeak: (piece) => this.countSpeech(piece),
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
       .then((result) => {
@@ -333,6 +345,10 @@ export class CallSession {
         this.options.logger.error({ err: error }, 'agent reply failed');
         this.dispatch({ type: 'brain-failed' });
       });
+  }
+
+  private countSpeech(piece: string): void {
+    if (this.paid.tts) this.record.usage.ttsCharacters += piece.length;
   }
 
   /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
@@ -410,6 +426,7 @@ export class CallSession {
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
     runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
       onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
+      onSpeak: (piece) => this.countSpeech(piece),
     })
       .then((result) => {
         if (result.outcome === 'played') agentTurn.heardText = text;
@@ -419,6 +436,19 @@ export class CallSession {
         clearTimeout(cap);
         this.dispatch({ type: 'closing-done' });
       });
+  }
+
+  private settleCost(): void {
+    const usage = this.record.usage;
+    Object.assign(usage, this.options.engines.llmUsage?.() ?? {});
+    const minutes = (Date.now() - this.startedAtMs) / 60_000;
+    const cost = callCost(usage, this.options.agent.prices, minutes);
+    this.record.cost = cost;
+    const m = this.options.metrics;
+    m.callMinutes.inc(minutes);
+    if (cost.stt > 0) m.callCost.inc({ provider: providerOf(this.options.engines.stt.name) }, cost.stt);
+    if (cost.llm > 0) m.callCost.inc({ provider: providerOf(this.options.engines.brain.name) }, cost.llm);
+    if (cost.tts > 0) m.callCost.inc({ provider: providerOf(this.options.engines.tts.name) }, cost.tts);
   }
 
   private abortTurn(): void {
@@ -448,8 +478,14 @@ export class CallSession {
     this.options.engines.dispose?.();
     this.record.endedAt = new Date().toISOString();
     this.record.endReason = reason;
+    this.settleCost();
     this.options.metrics.callsActive.dec();
     this.options.metrics.callsEnded.inc({ reason });
     this.options.onEnd?.(this.record);
   }
 }
+
+const CLOUD_PROVIDERS = ['deepgram', 'elevenlabs', 'claude', 'anthropic'];
+/** `deepgram:nova-3` → `deepgram`. */
+const providerOf = (engineName: string) => engineName.split(':')[0] ?? engineName;
+const isCloudEngine = (engineName: string) => CLOUD_PROVIDERS.includes(providerOf(engineName));

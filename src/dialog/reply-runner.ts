@@ -17,6 +17,8 @@ export interface ReplyHooks {
   onFirstAudioChunk?(): void;
   /** All of the reply's audio is with the playout; only playback remains. */
   onAudioComplete?(utteranceId: number): void;
+  /** A piece of text was handed to the voice (for usage accounting). */
+  onSpeak?(piece: string): void;
   /** The reply switched to a backup voice. */
   onTtsFallback?(info: { from: string; to: string; reason: string }): void;
   /** Every non-text brain event, in order. */
@@ -70,6 +72,7 @@ export async function runReply(
   const say = (list: string[]) => {
     for (const piece of list) {
       spoken.push(piece);
+      hooks.onSpeak?.(piece);
       pieces.push(piece);
     }
   };

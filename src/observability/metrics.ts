@@ -77,6 +77,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly callCost = new Counter({
+    name: 'voice_call_cost_usd_total',
+    help: 'Provider cost of finished calls (in the configured currency), by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+  readonly callMinutes = new Counter({
+    name: 'voice_call_minutes_total',
+    help: 'Minutes of finished calls',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

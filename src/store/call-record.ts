@@ -1,5 +1,6 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
 import type { ToolCallRecord } from '../dialog/brain.js';
+import type { CallCost, CallUsage } from '../observability/cost.js';
 
 export interface TurnMetrics {
   /** End of the caller's speech → first outbound agent audio frame. */
@@ -52,4 +53,7 @@ export interface CallRecord {
   protocolErrors: Record<string, number>;
   /** Stages that switched to a backup engine during the call (degraded, never silent). */
   fallbacks: Array<{ stage: 'stt' | 'tts' | 'llm'; from: string; to: string; reason: string; at: string }>;
+  /** What the call used of each paid provider, and what that cost (set when the call ends). */
+  usage: CallUsage;
+  cost: CallCost | null;
 }
