@@ -14,6 +14,7 @@ import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
 import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
+import type { CallSessionEvent } from './call-events.js';
 import { keypadTimeout, pressKey, type KeypadMode, type KeypadResult, type KeypadState } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
 
@@ -49,6 +50,8 @@ export interface CallSessionOptions {
   /** Monotonic clock, ms. */
   now?: () => number;
   onEnd?: (record: CallRecord) => void;
+  /** Live observer (the browser phone's transcript view); must not throw, and never affects the call. */
+  onEvent?: (event: CallSessionEvent) => void;
 }
 
 interface CallerTurnTiming {
@@ -141,6 +144,7 @@ export class CallSession {
   }
 
   start(): void {
+    this.emit({ type: 'call-started', callSid: this.record.callSid, streamSid: this.record.streamSid });
     this.dispatch({ type: 'start' });
   }
 
@@ -312,6 +316,7 @@ export class CallSession {
         if (metrics && firstTextAt !== null) {
           metrics.ttsFirstByteMs = round(this.now() - firstTextAt);
           this.options.metrics.observeStage('tts_first_byte', ttsName, metrics.ttsFirstByteMs);
+          this.emitMetrics(metrics);
         }
       },
       onBrainEvent: (event) => this.onBrainEvent(event),
@@ -331,6 +336,7 @@ export class CallSession {
         if (this.turnAbort === controller) this.turnAbort = null;
         if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
+          if (result.text) this.emit({ type: 'agent-turn', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
       })
@@ -350,6 +356,7 @@ export class CallSession {
     if (!pending) return;
     pending.metrics.ttfaMs = round(this.now() - pending.timing.lastWordAt);
     this.options.metrics.ttfa.observe(pending.metrics.ttfaMs / 1000);
+    this.emitMetrics(pending.metrics);
   }
 
   private recordCallerTurn(input: BrainInput, cause: TurnEvent): TurnMetrics {
@@ -379,6 +386,8 @@ export class CallSession {
     if (input.type === 'speech') turn.confidence = input.confidence;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
+    this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
+    this.emitMetrics(metrics);
     return metrics;
   }
 
@@ -419,6 +428,7 @@ export class CallSession {
       current.record.heardText = report?.heardText ?? '';
       if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
       this.brain.interrupted?.(current.record.heardText);
+      this.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
     }
     this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
   }
@@ -432,7 +442,10 @@ export class CallSession {
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
     runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal)
       .then((result) => {
-        if (result.outcome === 'played') agentTurn.heardText = text;
+        if (result.outcome === 'played') {
+          agentTurn.heardText = text;
+          this.emit({ type: 'agent-turn', text });
+        }
       })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
       .finally(() => {
@@ -469,7 +482,24 @@ export class CallSession {
     this.record.endReason = reason;
     this.options.metrics.callsActive.dec();
     this.options.metrics.callsEnded.inc({ reason });
+    this.emit({ type: 'call-ended', reason });
     this.options.onEnd?.(this.record);
+  }
+
+  private emit(event: CallSessionEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      // An observer is a bystander: its bug must not change the call.
+      this.options.logger.warn({ err: error, event: event.type }, 'call event observer failed');
+    }
+  }
+
+  /** Timings of one caller turn, identified by its index in the record's turns. */
+  private emitMetrics(metrics: TurnMetrics): void {
+    if (!this.options.onEvent) return;
+    const turnId = this.record.turns.findIndex((t) => t.role === 'caller' && t.metrics === metrics);
+    if (turnId >= 0) this.emit({ type: 'turn-metrics', turnId, metrics: { ...metrics } });
   }
 }
 
