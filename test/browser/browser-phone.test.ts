@@ -1,0 +1,156 @@
+/**
+ * The browser phone in a real headless Chromium: Chrome's fake microphone plays a generated WAV
+ * (silence, ~1 s of loud voice-like sound, silence) into the page, which speaks Media Streams to the
+ * server running the scripted engines. Needs Debian's `chromium` (`apt-get install -y chromium`);
+ * without /usr/bin/chromium the test is skipped with a message, never silently passed.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentTurn, CallerTurn, CallRecord } from '../../src/store/call-record.js';
+import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
+import { startTestServer, type TestServer } from '../helpers/test-app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'test-artifacts/browser-phone.png';
+const REPLY = 'Sure, Tuesday at nine works.';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`browser phone test SKIPPED: ${CHROMIUM} not found (install it: apt-get install -y chromium)`);
+
+/** 16-bit PCM mono WAV; `segments` are [seconds, loud?] in order. */
+function callerWav(rate: number, segments: Array<[number, boolean]>): Buffer {
+  const samples: number[] = [];
+  for (const [seconds, loud] of segments) {
+    const n = Math.round(seconds * rate);
+    for (let i = 0; i < n; i++) {
+      if (!loud) {
+        samples.push(0);
+        continue;
+      }
+      // A 140 Hz voice-like buzz (a few harmonics, slight vibrato, syllable-rate swell): loud to the
+      // amplitude VAD, and not a steady tone that noise suppression would learn and remove.
+      const t = i / rate;
+      const f0 = 140 + 8 * Math.sin(2 * Math.PI * 5 * t);
+      const swell = 0.7 + 0.3 * Math.sin(2 * Math.PI * 4 * t);
+      let v = 0;
+      for (let h = 1; h <= 6; h++) v += Math.sin(2 * Math.PI * f0 * h * t) / h;
+      samples.push(Math.round(0.35 * swell * v * 32767 * 0.8));
+    }
+  }
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((s, i) => data.writeInt16LE(Math.max(-32768, Math.min(32767, s)), i * 2));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28); // byte rate
+  header.writeUInt16LE(2, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
+  let browser: BrowserContext | undefined;
+  let server: TestServer | undefined;
+  let workDir = '';
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'browser-phone-'));
+    const wav = join(workDir, 'caller.wav');
+    // Chrome loops the file: the tail of silence is long enough to hang up before it repeats.
+    writeFileSync(wav, callerWav(48000, [[1.5, false], [1.0, true], [8, false]]));
+    // A persistent context is how Playwright takes a fresh --user-data-dir.
+    browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${wav}`,
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('calls the agent from the microphone, shows both sides and the timings, and hangs up', async () => {
+    const brain = new ScriptedBrain((input) => [{ type: 'text', text: input.type === 'call-start' ? 'Hello, how can I help?' : REPLY }]);
+    server = await startTestServer({
+      engines: () => ({ vad: new AmplitudeVad(), stt: new ScriptedStt(['book an appointment']), tts: new WordLengthTts(), brain }),
+    });
+    const page = await browser!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+    // Only our own server: the page must not need anything from elsewhere.
+    await page.route(/^(?!https?:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
+
+    await page.goto(server.url); // http://127.0.0.1:<port>: a secure context, as localhost is
+    await page.click('#call');
+    try {
+      await page.waitForFunction(
+        (reply) => {
+          const text = document.getElementById('transcript')?.textContent ?? '';
+          const ttfa = document.querySelector('#timings td.ttfa')?.textContent ?? '';
+          return text.includes('book an appointment') && text.includes(reply) && /^\d+$/.test(ttfa);
+        },
+        REPLY,
+        { timeout: 15_000 },
+      );
+    } catch (error) {
+      const state = await page.evaluate(() => JSON.stringify((window as unknown as { phoneStats: unknown }).phoneStats));
+      throw new Error(`${(error as Error).message}\npage state: ${state}\n${problems.join('\n')}`);
+    }
+
+    const stats = await page.evaluate(() => (window as unknown as { phoneStats: Record<string, unknown> }).phoneStats);
+    expect(stats.framesSent as number).toBeGreaterThan(100); // > 2 s of 20 ms frames
+    // Greeting + reply, 5 words each at 60 ms/word of 8 kHz μ-law.
+    expect(stats.mediaBytesReceived as number).toBeGreaterThanOrEqual(2 * 5 * 60 * 8);
+    expect(stats.marksReceived as number).toBeGreaterThan(0);
+    const callSid = stats.callSid as string;
+    expect(callSid).toMatch(/^CA[0-9a-f]{32}$/);
+
+    // Let the reply's last mark come back from the page's playback, then hang up.
+    await page.waitForFunction(() => {
+      const s = (window as unknown as { phoneStats: { marksEchoed: number; marksReceived: number } }).phoneStats;
+      return s.marksEchoed === s.marksReceived;
+    });
+    await page.click('#hangup');
+    await page.waitForFunction(() => document.getElementById('transcript')?.textContent?.includes('Call ended'), undefined, { timeout: 5000 });
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await server.app.context.records.flush();
+    const record = (await server.app.context.records.get(callSid)) as CallRecord;
+    expect(record.endReason).toBe('caller-hangup');
+    expect(record.from).toBe('client:browser-phone');
+    const caller = record.turns.find((t): t is CallerTurn => t.role === 'caller');
+    expect(caller?.text).toBe('book an appointment');
+    expect(caller?.metrics.ttfaMs).toEqual(expect.any(Number));
+    const reply = record.turns.find((t): t is AgentTurn => t.role === 'agent' && t.text === REPLY);
+    // heardText is set only when the page echoed the reply's marks after playing it.
+    expect(reply).toMatchObject({ interrupted: false, heardText: REPLY });
+    expect(problems).toEqual([]);
+  });
+});
