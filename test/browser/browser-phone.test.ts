@@ -19,6 +19,20 @@ const REPLY = 'Sure, Tuesday at nine works.';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser phone test SKIPPED: ${CHROMIUM} not found (install it: apt-get install -y chromium)`);
 
+/** What the page functions below touch (the project's tsconfig has no DOM lib, on purpose). */
+interface PhoneStats {
+  callSid: string;
+  framesSent: number;
+  mediaBytesReceived: number;
+  marksReceived: number;
+  marksEchoed: number;
+  clearsReceived: number;
+}
+interface PageGlobals {
+  document: { querySelector(selector: string): { textContent: string | null } | null };
+  phoneStats: PhoneStats;
+}
+
 /** 16-bit PCM mono WAV; `segments` are [seconds, loud?] in order. */
 function callerWav(rate: number, segments: Array<[number, boolean]>): Buffer {
   const samples: number[] = [];
@@ -111,7 +125,8 @@ describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
     try {
       await page.waitForFunction(
         (reply) => {
-          const text = document.getElementById('transcript')?.textContent ?? '';
+          const { document } = globalThis as unknown as PageGlobals;
+          const text = document.querySelector('#transcript')?.textContent ?? '';
           const ttfa = document.querySelector('#timings td.ttfa')?.textContent ?? '';
           return text.includes('book an appointment') && text.includes(reply) && /^\d+$/.test(ttfa);
         },
@@ -119,25 +134,29 @@ describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
         { timeout: 15_000 },
       );
     } catch (error) {
-      const state = await page.evaluate(() => JSON.stringify((window as unknown as { phoneStats: unknown }).phoneStats));
+      const state = await page.evaluate(() => JSON.stringify((globalThis as unknown as PageGlobals).phoneStats));
       throw new Error(`${(error as Error).message}\npage state: ${state}\n${problems.join('\n')}`);
     }
 
-    const stats = await page.evaluate(() => (window as unknown as { phoneStats: Record<string, unknown> }).phoneStats);
-    expect(stats.framesSent as number).toBeGreaterThan(100); // > 2 s of 20 ms frames
+    const stats = await page.evaluate(() => (globalThis as unknown as PageGlobals).phoneStats);
+    expect(stats.framesSent).toBeGreaterThan(100); // > 2 s of 20 ms frames
     // Greeting + reply, 5 words each at 60 ms/word of 8 kHz μ-law.
-    expect(stats.mediaBytesReceived as number).toBeGreaterThanOrEqual(2 * 5 * 60 * 8);
-    expect(stats.marksReceived as number).toBeGreaterThan(0);
-    const callSid = stats.callSid as string;
+    expect(stats.mediaBytesReceived).toBeGreaterThanOrEqual(2 * 5 * 60 * 8);
+    expect(stats.marksReceived).toBeGreaterThan(0);
+    const callSid = stats.callSid;
     expect(callSid).toMatch(/^CA[0-9a-f]{32}$/);
 
     // Let the reply's last mark come back from the page's playback, then hang up.
     await page.waitForFunction(() => {
-      const s = (window as unknown as { phoneStats: { marksEchoed: number; marksReceived: number } }).phoneStats;
+      const s = (globalThis as unknown as PageGlobals).phoneStats;
       return s.marksEchoed === s.marksReceived;
     });
     await page.click('#hangup');
-    await page.waitForFunction(() => document.getElementById('transcript')?.textContent?.includes('Call ended'), undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.querySelector('#transcript')?.textContent?.includes('Call ended'),
+      undefined,
+      { timeout: 5000 },
+    );
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
