@@ -7,8 +7,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrainInput } from '../../src/dialog/brain.js';
 import type { AgentTurn, CallerTurn, CallRecord } from '../../src/store/call-record.js';
 import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
 import { startTestServer, type TestServer } from '../helpers/test-app.js';
@@ -71,16 +72,42 @@ function callerWav(rate: number, segments: Array<[number, boolean]>): Buffer {
   return Buffer.concat([header, data]);
 }
 
+const LONG_REPLY =
+  'We have openings on Tuesday morning, Wednesday afternoon and Thursday at any time, and on Friday ' +
+  'before noon; which of those days would suit you best, and do you prefer the morning or the afternoon?';
+
+interface Phone {
+  page: Page;
+  problems: string[];
+  state(): Promise<string>;
+}
+
 describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
   let browser: BrowserContext | undefined;
   let server: TestServer | undefined;
   let workDir = '';
 
-  beforeAll(async () => {
+  afterEach(async () => {
+    await browser?.close();
+    await server?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    browser = undefined;
+    server = undefined;
+  });
+
+  /** A fresh Chromium whose microphone plays `segments`, on a page of a server running `reply`. */
+  async function openPhone(segments: Array<[number, boolean]>, transcripts: string[], reply: (input: BrainInput) => string): Promise<Phone> {
     workDir = mkdtempSync(join(tmpdir(), 'browser-phone-'));
     const wav = join(workDir, 'caller.wav');
-    // Chrome loops the file: the tail of silence is long enough to hang up before it repeats.
-    writeFileSync(wav, callerWav(48000, [[1.5, false], [1.0, true], [8, false]]));
+    writeFileSync(wav, callerWav(48000, segments));
+    server = await startTestServer({
+      engines: () => ({
+        vad: new AmplitudeVad(),
+        stt: new ScriptedStt([...transcripts]),
+        tts: new WordLengthTts(),
+        brain: new ScriptedBrain((input) => [{ type: 'text', text: reply(input) }]),
+      }),
+    });
     // A persistent context is how Playwright takes a fresh --user-data-dir.
     browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
       executablePath: CHROMIUM,
@@ -100,68 +127,70 @@ describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
         '--autoplay-policy=no-user-gesture-required',
       ],
     });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
-
-  it('calls the agent from the microphone, shows both sides and the timings, and hangs up', async () => {
-    const brain = new ScriptedBrain((input) => [{ type: 'text', text: input.type === 'call-start' ? 'Hello, how can I help?' : REPLY }]);
-    server = await startTestServer({
-      engines: () => ({ vad: new AmplitudeVad(), stt: new ScriptedStt(['book an appointment']), tts: new WordLengthTts(), brain }),
-    });
-    const page = await browser!.newPage();
+    const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
     // Only our own server: the page must not need anything from elsewhere.
     await page.route(/^(?!https?:\/\/127\.0\.0\.1[:/])/, (route) => route.abort());
-
     await page.goto(server.url); // http://127.0.0.1:<port>: a secure context, as localhost is
-    await page.click('#call');
+    const state = async () => {
+      const stats = await page.evaluate(() => JSON.stringify((globalThis as unknown as PageGlobals).phoneStats));
+      return `page state: ${stats}\n${problems.join('\n')}`;
+    };
+    return { page, problems, state };
+  }
+
+  /** Waits until the transcript shows every one of `texts` (and a TTFA figure, if asked). */
+  async function waitForTranscript(phone: Phone, texts: string[], options: { ttfa?: boolean; timeout?: number } = {}): Promise<void> {
     try {
-      await page.waitForFunction(
-        (reply) => {
+      await phone.page.waitForFunction(
+        ({ texts, ttfa }) => {
           const { document } = globalThis as unknown as PageGlobals;
-          const text = document.querySelector('#transcript')?.textContent ?? '';
-          const ttfa = document.querySelector('#timings td.ttfa')?.textContent ?? '';
-          return text.includes('book an appointment') && text.includes(reply) && /^\d+$/.test(ttfa);
+          const transcript = document.querySelector('#transcript')?.textContent ?? '';
+          const ttfaCell = document.querySelector('#timings td.ttfa')?.textContent ?? '';
+          return texts.every((t) => transcript.includes(t)) && (!ttfa || /^\d+$/.test(ttfaCell));
         },
-        REPLY,
-        { timeout: 15_000 },
+        { texts, ttfa: options.ttfa ?? false },
+        { timeout: options.timeout ?? 15_000 },
       );
     } catch (error) {
-      const state = await page.evaluate(() => JSON.stringify((globalThis as unknown as PageGlobals).phoneStats));
-      throw new Error(`${(error as Error).message}\npage state: ${state}\n${problems.join('\n')}`);
+      throw new Error(`${(error as Error).message}\nwaiting for: ${JSON.stringify(texts)}\n${await phone.state()}`);
     }
+  }
 
-    const stats = await page.evaluate(() => (globalThis as unknown as PageGlobals).phoneStats);
-    expect(stats.framesSent).toBeGreaterThan(100); // > 2 s of 20 ms frames
-    // Greeting + reply, 5 words each at 60 ms/word of 8 kHz μ-law.
-    expect(stats.mediaBytesReceived).toBeGreaterThanOrEqual(2 * 5 * 60 * 8);
-    expect(stats.marksReceived).toBeGreaterThan(0);
-    const callSid = stats.callSid;
-    expect(callSid).toMatch(/^CA[0-9a-f]{32}$/);
-
-    // Let the reply's last mark come back from the page's playback, then hang up.
+  async function hangUpAndGetRecord(phone: Phone): Promise<CallRecord> {
+    const { page } = phone;
+    // Let the last reply's marks come back from the page's playback first.
     await page.waitForFunction(() => {
       const s = (globalThis as unknown as PageGlobals).phoneStats;
       return s.marksEchoed === s.marksReceived;
     });
+    const { callSid } = await page.evaluate(() => (globalThis as unknown as PageGlobals).phoneStats);
     await page.click('#hangup');
-    await page.waitForFunction(
-      () => (globalThis as unknown as PageGlobals).document.querySelector('#transcript')?.textContent?.includes('Call ended'),
-      undefined,
-      { timeout: 5000 },
-    );
-    mkdirSync('test-artifacts', { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await waitForTranscript(phone, ['Call ended'], { timeout: 5000 });
+    await server!.app.context.records.flush();
+    return (await server!.app.context.records.get(callSid)) as CallRecord;
+  }
 
-    await server.app.context.records.flush();
-    const record = (await server.app.context.records.get(callSid)) as CallRecord;
+  it('calls the agent from the microphone, shows both sides and the timings, and hangs up', async () => {
+    // Chrome loops the file: the tail of silence is long enough to hang up before it repeats.
+    const phone = await openPhone([[1.5, false], [1.0, true], [8, false]], ['book an appointment'], (input) =>
+      input.type === 'call-start' ? 'Hello, how can I help?' : REPLY,
+    );
+    await phone.page.click('#call');
+    await waitForTranscript(phone, ['book an appointment', REPLY], { ttfa: true });
+
+    const stats = await phone.page.evaluate(() => (globalThis as unknown as PageGlobals).phoneStats);
+    expect(stats.framesSent).toBeGreaterThan(100); // > 2 s of 20 ms frames
+    // Greeting + reply, 5 words each at 60 ms/word of 8 kHz μ-law.
+    expect(stats.mediaBytesReceived).toBeGreaterThanOrEqual(2 * 5 * 60 * 8);
+    expect(stats.marksReceived).toBeGreaterThan(0);
+    expect(stats.callSid).toMatch(/^CA[0-9a-f]{32}$/);
+
+    const record = await hangUpAndGetRecord(phone);
+    mkdirSync('test-artifacts', { recursive: true });
+    await phone.page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(record.endReason).toBe('caller-hangup');
     expect(record.from).toBe('client:browser-phone');
     const caller = record.turns.find((t): t is CallerTurn => t.role === 'caller');
@@ -170,6 +199,29 @@ describe.skipIf(!hasChromium)('browser phone in headless Chromium', () => {
     const reply = record.turns.find((t): t is AgentTurn => t.role === 'agent' && t.text === REPLY);
     // heardText is set only when the page echoed the reply's marks after playing it.
     expect(reply).toMatchObject({ interrupted: false, heardText: REPLY });
-    expect(problems).toEqual([]);
+    expect(phone.problems).toEqual([]);
+  });
+
+  it('barges in: the server clears, the page drops its buffered audio and echoes the pending marks', async () => {
+    // The second burst starts ~1 s into the ~2 s long reply.
+    const phone = await openPhone([[1.5, false], [1.0, true], [1.2, false], [0.8, true], [8, false]], ['book an appointment', 'wait'], (input) =>
+      input.type === 'call-start' ? 'Hello.' : input.type === 'speech' && input.text === 'wait' ? 'Take your time.' : LONG_REPLY,
+    );
+    await phone.page.click('#call');
+    await waitForTranscript(phone, ['agent (interrupted)', 'Take your time.'], { timeout: 20_000 });
+    const stats = await phone.page.evaluate(() => (globalThis as unknown as PageGlobals).phoneStats);
+    expect(stats.clearsReceived).toBe(1);
+
+    const record = await hangUpAndGetRecord(phone);
+    await phone.page.screenshot({ path: 'test-artifacts/browser-phone-barge-in.png', fullPage: true });
+    expect(record.bargeIns).toBe(1);
+    const interrupted = record.turns.find((t): t is AgentTurn => t.role === 'agent' && t.interrupted);
+    expect(interrupted?.text).toBe(LONG_REPLY);
+    // What the caller heard is a proper prefix: the rest was dropped from the page's buffer.
+    expect(interrupted!.heardText.length).toBeLessThan(LONG_REPLY.length);
+    expect(LONG_REPLY.startsWith(interrupted!.heardText)).toBe(true);
+    const last = record.turns.at(-1) as AgentTurn;
+    expect(last).toMatchObject({ text: 'Take your time.', heardText: 'Take your time.', interrupted: false });
+    expect(phone.problems).toEqual([]);
   });
 });
