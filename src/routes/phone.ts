@@ -15,7 +15,7 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import type { CallSessionEvent } from '../dialog/call-events.js';
-import { adminGuard } from './ops.js';
+import { adminGuard, isLoopback } from './ops.js';
 import { PhoneLink, PhoneTokenStore, type PhoneTokenKind } from './phone-tokens.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl } from './twilio-signature.js';
 
@@ -84,12 +84,39 @@ export class BrowserPhone {
   }
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Without ADMIN_TOKEN, "loopback" must really mean a person on this machine. A reverse proxy or
+ * tunnel on the same host (ngrok, cloudflared, nginx: common when developing with Twilio) connects
+ * from 127.0.0.1 on behalf of anyone on the internet, and a DNS-rebinding page reaches us with a
+ * foreign Host; both would otherwise get tokens to place calls.
+ */
+function viaProxyOrForeignHost(request: FastifyRequest): boolean {
+  if (request.headers['x-forwarded-for'] || request.headers['x-forwarded-host'] || request.headers.forwarded) return true;
+  return !LOOPBACK_HOSTS.has(request.hostname.toLowerCase());
+}
+
+function readAssets(log: FastifyInstance['log']): Map<string, Buffer> {
+  const assets = new Map<string, Buffer>();
+  for (const name of Object.keys(ASSET_TYPES)) {
+    try {
+      assets.set(name, readFileSync(new URL(name, PAGE_DIR)));
+    } catch (error) {
+      // A packaging mistake must cost the browser phone, never the Twilio calls.
+      log.error({ err: error, file: name }, 'browser phone file missing; the page will not work');
+    }
+  }
+  return assets;
+}
+
 export async function phoneRoutes(app: FastifyInstance, ctx: AppContext, phone: BrowserPhone): Promise<void> {
-  const assets = new Map(Object.keys(ASSET_TYPES).map((name) => [name, readFileSync(new URL(name, PAGE_DIR))]));
+  const assets = readAssets(app.log);
   const sendAsset = (reply: FastifyReply, name: string) => {
     const body = assets.get(name);
     const type = ASSET_TYPES[name];
-    if (!body || !type) return reply.code(404).send({ error: 'not found' });
+    if (!type) return reply.code(404).send({ error: 'not found' });
+    if (!body) return reply.code(503).send({ error: 'browser phone files are not installed (public/phone)' });
     return reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', PAGE_CSP).send(body);
   };
 
@@ -100,7 +127,15 @@ export async function phoneRoutes(app: FastifyInstance, ctx: AppContext, phone: 
     return sendAsset(reply, name);
   });
 
-  app.post('/phone/session', { preHandler: adminGuard(ctx) }, async (request, reply) => {
+  const guard = adminGuard(ctx);
+  const sessionGuard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!ctx.config.adminToken && isLoopback(request.socket.remoteAddress) && viaProxyOrForeignHost(request)) {
+      return reply.code(403).send({ error: 'behind a proxy or tunnel, set ADMIN_TOKEN to use the browser phone' });
+    }
+    return guard(request, reply);
+  };
+
+  app.post('/phone/session', { preHandler: sessionGuard }, async (request, reply) => {
     const issued = phone.tokens.issue();
     // The page connects back to the origin it was loaded from, not to PUBLIC_URL (Twilio's view).
     const base = toWebSocketUrl(publicBaseUrl(request, undefined));

@@ -70,6 +70,16 @@ describe('POST /phone/session', () => {
     expect(res.statusCode).toBe(403);
   });
 
+  it('refuses loopback connections that come through a proxy, tunnel or rebound DNS name without ADMIN_TOKEN', async () => {
+    server = await startTestServer();
+    const post = (headers: Record<string, string>) =>
+      server!.app.fastify.inject({ method: 'POST', url: '/phone/session', remoteAddress: '127.0.0.1', headers });
+    expect((await post({ host: 'localhost:8080' })).statusCode).toBe(200);
+    expect((await post({ host: '[::1]:8080' })).statusCode).toBe(200);
+    expect((await post({ host: 'abc123.ngrok.app' })).statusCode).toBe(403);
+    expect((await post({ host: 'localhost:8080', 'x-forwarded-for': '198.51.100.7' })).statusCode).toBe(403);
+  });
+
   it('accepts other addresses with the admin bearer token, and only with it', async () => {
     server = await startTestServer({ env: { ADMIN_TOKEN: 'admin-secret' } });
     const remoteAddress = '203.0.113.9';
