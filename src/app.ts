@@ -16,6 +16,7 @@ import type { CallEngines } from './dialog/call-session.js';
 import { Metrics } from './observability/metrics.js';
 import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
+import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
 
@@ -47,10 +48,17 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const calls = new CallManager(config.maxConcurrentCalls, records, log);
   const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
 
-  await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD } });
+  // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
+  // event socket observes that call's session.
+  const phone = new BrowserPhone();
+
+  await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
-  await fastify.register(async (scope) => mediaRoutes(scope, context, { engines: deps.engines }));
+  await fastify.register(async (scope) =>
+    mediaRoutes(scope, context, { engines: deps.engines, acceptUpgradeToken: phone.acceptMediaUpgrade, observeCall: phone.observeCall }),
+  );
   await fastify.register(async (scope) => opsRoutes(scope, context));
+  await fastify.register(async (scope) => phoneRoutes(scope, context, phone));
 
   return {
     fastify,

@@ -12,8 +12,9 @@ import type { Vad, VadStream } from '../media/vad/vad.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
-import type { AgentTurn, CallRecord, CallerTurn } from '../store/call-record.js';
+import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
+import type { CallSessionEvent } from './call-events.js';
 import { keypadTimeout, pressKey, type KeypadMode, type KeypadResult, type KeypadState } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
 
@@ -55,6 +56,8 @@ export interface CallSessionOptions {
   /** Monotonic clock, ms. */
   now?: () => number;
   onEnd?: (record: CallRecord) => void;
+  /** Live observer (the browser phone's transcript view); must not throw, and never affects the call. */
+  onEvent?: (event: CallSessionEvent) => void;
 }
 
 export class CallSession {
@@ -133,7 +136,12 @@ export class CallSession {
     });
     this.vad = engines.vad.createStream();
     this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
-    this.timing = new TurnTiming(this.now, metrics, { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name });
+    this.timing = new TurnTiming(
+      this.now,
+      metrics,
+      { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
+      (turnMetrics) => this.emitMetrics(turnMetrics),
+    );
     this.maxDurationTimer = setTimeout(() => this.dispatch({ type: 'max-duration' }), agent.timeouts.maxDurationMs);
     metrics.callsActive.inc();
     metrics.callsTotal.inc();
@@ -148,6 +156,7 @@ export class CallSession {
   }
 
   start(): void {
+    this.emit({ type: 'call-started', callSid: this.record.callSid, streamSid: this.record.streamSid });
     this.dispatch({ type: 'start' });
   }
 
@@ -336,6 +345,7 @@ export class CallSession {
         if (this.turnAbort === controller) this.turnAbort = null;
         if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
+          if (result.text) this.emit({ type: 'agent-turn', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
       })
@@ -374,6 +384,8 @@ export class CallSession {
     if (input.type === 'speech') turn.confidence = input.confidence;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
+    this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
+    this.emitMetrics(timed.metrics);
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
@@ -413,6 +425,7 @@ export class CallSession {
       current.record.heardText = report?.heardText ?? '';
       if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
       this.brain.interrupted?.(current.record.heardText);
+      this.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
     }
     this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
   }
@@ -429,7 +442,10 @@ export class CallSession {
       onSpeak: (piece) => this.countSpeech(piece),
     })
       .then((result) => {
-        if (result.outcome === 'played') agentTurn.heardText = text;
+        if (result.outcome === 'played') {
+          agentTurn.heardText = text;
+          this.emit({ type: 'agent-turn', text });
+        }
       })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
       .finally(() => {
@@ -481,7 +497,24 @@ export class CallSession {
     this.settleCost();
     this.options.metrics.callsActive.dec();
     this.options.metrics.callsEnded.inc({ reason });
+    this.emit({ type: 'call-ended', reason });
     this.options.onEnd?.(this.record);
+  }
+
+  private emit(event: CallSessionEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      // An observer is a bystander: its bug must not change the call.
+      this.options.logger.warn({ err: error, event: event.type }, 'call event observer failed');
+    }
+  }
+
+  /** Timings of one caller turn, identified by its index in the record's turns. */
+  private emitMetrics(metrics: TurnMetrics): void {
+    if (!this.options.onEvent) return;
+    const turnId = this.record.turns.findIndex((t) => t.role === 'caller' && t.metrics === metrics);
+    if (turnId >= 0) this.emit({ type: 'turn-metrics', turnId, metrics: { ...metrics } });
   }
 }
 

@@ -32,6 +32,8 @@ export class TurnTiming {
     private readonly now: () => number,
     private readonly metrics: Metrics,
     private readonly engines: { stt: string; brain: string; tts: string },
+    /** Told whenever a turn's metrics gained a figure (live views). */
+    private readonly onUpdate: (metrics: TurnMetrics) => void = () => undefined,
   ) {}
 
   speechStarted(): void {
@@ -100,6 +102,7 @@ export class TurnTiming {
         if (pending && firstTextAt !== null) {
           metrics.ttsFirstByteMs = Math.round(this.now() - firstTextAt);
           this.metrics.observeStage('tts_first_byte', this.engines.tts, metrics.ttsFirstByteMs);
+          this.onUpdate(metrics);
         }
       },
     };
@@ -117,5 +120,6 @@ export class TurnTiming {
     if (!awaiting) return;
     awaiting.metrics.ttfaMs = Math.round(this.now() - awaiting.lastWordAt);
     this.metrics.ttfa.observe(awaiting.metrics.ttfaMs / 1000);
+    this.onUpdate(awaiting.metrics);
   }
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { WebSocket, RawData } from 'ws';
 import type { AppContext } from '../app-context.js';
 import type { CallContext } from '../dialog/brain.js';
+import type { CallSessionEvent } from '../dialog/call-events.js';
 import { CallSession, type CallEngines } from '../dialog/call-session.js';
 import {
   advanceMediaClock,
@@ -30,6 +31,8 @@ export interface MediaRouteOptions {
   engines: (call: CallContext) => CallEngines;
   /** Alternative upgrade credential (the browser phone's single-use token); true when valid. */
   acceptUpgradeToken?: (request: FastifyRequest) => boolean;
+  /** A live observer for the call this upgrade carries (the browser phone's event socket), if any. */
+  observeCall?: (request: FastifyRequest) => ((event: CallSessionEvent) => void) | undefined;
 }
 
 export async function mediaRoutes(app: FastifyInstance, ctx: AppContext, options: MediaRouteOptions): Promise<void> {
@@ -47,7 +50,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext, options
   };
 
   app.get('/media', { websocket: true, preValidation: authorize }, (socket, request) => {
-    new MediaConnection(socket, ctx, request.log as unknown as Logger, options.engines);
+    new MediaConnection(socket, ctx, request.log as unknown as Logger, options.engines, options.observeCall?.(request));
   });
 }
 
@@ -63,6 +66,7 @@ class MediaConnection {
     private readonly ctx: AppContext,
     logger: Logger,
     private readonly engines: (call: CallContext) => CallEngines,
+    private readonly observer?: (event: CallSessionEvent) => void,
   ) {
     this.log = logger;
     // Synchronously: Twilio sends `connected` and `start` immediately after the upgrade.
@@ -159,6 +163,7 @@ class MediaConnection {
       },
       logger: this.log,
       metrics: this.ctx.metrics,
+      onEvent: this.observer,
       onEnd: (record) => {
         this.ctx.calls.remove(session);
         this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));

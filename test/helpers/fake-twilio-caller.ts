@@ -8,6 +8,8 @@ import WebSocket from 'ws';
 export interface FakeCallerOptions {
   url: string;
   headers?: Record<string, string>;
+  /** WebSocket subprotocols to offer (the browser phone sends its token as one). */
+  protocols?: string[];
   callSid?: string;
   streamSid?: string;
   from?: string;
@@ -38,7 +40,7 @@ export class FakeTwilioCaller {
   constructor(private readonly options: FakeCallerOptions) {
     this.callSid = options.callSid ?? `CA${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
     this.streamSid = options.streamSid ?? `MZ${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
-    this.ws = new WebSocket(options.url, { headers: options.headers });
+    this.ws = new WebSocket(options.url, options.protocols ?? [], { headers: options.headers });
     this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));
   }
 
