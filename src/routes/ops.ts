@@ -8,13 +8,29 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
-/** Bearer ADMIN_TOKEN; when no token is configured, loopback callers only. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * Without ADMIN_TOKEN, "loopback" must really mean a person on this machine. A reverse proxy or
+ * tunnel on the same host (ngrok, cloudflared, nginx: common when developing with Twilio) connects
+ * from 127.0.0.1 on behalf of anyone on the internet, and a DNS-rebinding page reaches us with a
+ * foreign Host; neither may read call records or mint browser-phone tokens.
+ */
+export function isLocalOperator(request: FastifyRequest): boolean {
+  if (!isLoopback(request.socket.remoteAddress)) return false;
+  if (request.headers['x-forwarded-for'] || request.headers['x-forwarded-host'] || request.headers.forwarded) return false;
+  return LOOPBACK_HOSTS.has(request.hostname.toLowerCase());
+}
+
+/** Bearer ADMIN_TOKEN; when no token is configured, a local operator only (see isLocalOperator). */
 export function adminGuard(ctx: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = ctx.config.adminToken;
     if (!token) {
-      if (isLoopback(request.socket.remoteAddress)) return;
-      return reply.code(403).send({ error: 'ops endpoints answer only on loopback when ADMIN_TOKEN is unset' });
+      if (isLocalOperator(request)) return;
+      return reply.code(403).send({
+        error: 'without ADMIN_TOKEN, ops endpoints answer only to loopback callers not behind a proxy or tunnel',
+      });
     }
     const header = headerValue(request.headers.authorization) ?? '';
     const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));

@@ -15,7 +15,7 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import type { CallSessionEvent } from '../dialog/call-events.js';
-import { adminGuard, isLoopback } from './ops.js';
+import { adminGuard } from './ops.js';
 import { PhoneLink, PhoneTokenStore, type PhoneTokenKind } from './phone-tokens.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl } from './twilio-signature.js';
 
@@ -84,19 +84,6 @@ export class BrowserPhone {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/**
- * Without ADMIN_TOKEN, "loopback" must really mean a person on this machine. A reverse proxy or
- * tunnel on the same host (ngrok, cloudflared, nginx: common when developing with Twilio) connects
- * from 127.0.0.1 on behalf of anyone on the internet, and a DNS-rebinding page reaches us with a
- * foreign Host; both would otherwise get tokens to place calls.
- */
-function viaProxyOrForeignHost(request: FastifyRequest): boolean {
-  if (request.headers['x-forwarded-for'] || request.headers['x-forwarded-host'] || request.headers.forwarded) return true;
-  return !LOOPBACK_HOSTS.has(request.hostname.toLowerCase());
-}
-
 function readAssets(log: FastifyInstance['log']): Map<string, Buffer> {
   const assets = new Map<string, Buffer>();
   for (const name of Object.keys(ASSET_TYPES)) {
@@ -127,13 +114,7 @@ export async function phoneRoutes(app: FastifyInstance, ctx: AppContext, phone: 
     return sendAsset(reply, name);
   });
 
-  const guard = adminGuard(ctx);
-  const sessionGuard = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!ctx.config.adminToken && isLoopback(request.socket.remoteAddress) && viaProxyOrForeignHost(request)) {
-      return reply.code(403).send({ error: 'behind a proxy or tunnel, set ADMIN_TOKEN to use the browser phone' });
-    }
-    return guard(request, reply);
-  };
+  const sessionGuard = adminGuard(ctx);
 
   app.post('/phone/session', { preHandler: sessionGuard }, async (request, reply) => {
     const issued = phone.tokens.issue();

@@ -182,3 +182,15 @@ describe('ops endpoints', () => {
     caller.close();
   });
 });
+
+describe('ops endpoints behind a local tunnel', () => {
+  it.each([
+    ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.9' }],
+    ['Forwarded', { forwarded: 'for=203.0.113.9' }],
+    ['a foreign Host (DNS rebinding)', { host: 'evil.example.com' }],
+  ])('without ADMIN_TOKEN, a loopback request with %s is refused', async (_name, headers) => {
+    server = await startTestServer();
+    const res = await server.app.fastify.inject({ url: '/calls/CA1', remoteAddress: '127.0.0.1', headers });
+    expect(res.statusCode).toBe(403);
+  });
+});
