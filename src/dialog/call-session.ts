@@ -12,16 +12,17 @@ import type { Vad, VadStream } from '../media/vad/vad.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
-import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
+import type { AgentTurn, CallRecord, CallerTurn } from '../store/call-record.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
 import type { CallSessionEvent } from './call-events.js';
-import { keypadTimeout, pressKey, type KeypadMode, type KeypadResult, type KeypadState } from './keypad.js';
+import { KeypadCollector } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
 import { TurnTiming, type TimedCallerTurn } from './turn-timing.js';
-import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
+import type { CallUsage } from '../observability/cost.js';
+import { CallLedger } from './call-ledger.js';
 import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 
 export interface CallEngines {
@@ -61,7 +62,7 @@ export interface CallSessionOptions {
 }
 
 export class CallSession {
-  readonly record: CallRecord;
+  private readonly ledger: CallLedger;
   private state: TurnState = initialTurnState;
   private readonly options: CallSessionOptions;
   private readonly now: () => number;
@@ -77,43 +78,33 @@ export class CallSession {
   private turnAbort: AbortController | null = null;
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
   private readonly timing: TurnTiming;
-  /** Stages currently running on a paid provider (false once they fell back). */
-  private readonly paid: { stt: boolean; tts: boolean };
-  private readonly startedAtMs = Date.now();
   private speechOnsetAt: number | null = null;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
-  private keypadMode: KeypadMode = 'single';
-  private keypad: KeypadState = { keys: '' };
-  private keypadTimer: NodeJS.Timeout | null = null;
+  private readonly keypad = new KeypadCollector(
+    (digits) => this.dispatch({ type: 'dtmf', digits, agentAudioPending: this.playout.isPlaying }),
+    () => this.disarmInactivity(),
+    KEYPAD_PAUSE_MS,
+  );
 
   constructor(options: CallSessionOptions) {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     const { engines, agent, transport, metrics } = options;
     this.segmenterConfig = { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs };
-    this.record = {
+    this.ledger = new CallLedger({
       callSid: options.callSid,
       streamSid: options.streamSid,
       from: options.from,
       to: options.to,
-      startedAt: new Date().toISOString(),
-      endedAt: null,
-      endReason: null,
       engines: { stt: engines.stt.name, llm: engines.brain.name, tts: engines.tts.name, vad: engines.vad.name },
-      turns: [],
-      toolCalls: [],
-      slots: {},
-      bargeIns: 0,
-      streamEvents: [],
-      protocolErrors: {},
-      fallbacks: [],
-      usage: emptyUsage(),
-      cost: null,
-    };
-    this.paid = { stt: isCloudEngine(engines.stt.name), tts: isCloudEngine(engines.tts.name) };
+      prices: agent.prices,
+      metrics,
+      logger: options.logger,
+      onEvent: options.onEvent,
+    });
     this.playout = new Playout({
       sink: {
         sendMedia: (audio) => {
@@ -140,11 +131,13 @@ export class CallSession {
       this.now,
       metrics,
       { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
-      (turnMetrics) => this.emitMetrics(turnMetrics),
+      (turnMetrics) => this.ledger.emitMetrics(turnMetrics),
     );
     this.maxDurationTimer = setTimeout(() => this.dispatch({ type: 'max-duration' }), agent.timeouts.maxDurationMs);
-    metrics.callsActive.inc();
-    metrics.callsTotal.inc();
+  }
+
+  get record(): CallRecord {
+    return this.ledger.record;
   }
 
   get phase(): TurnState['phase'] {
@@ -156,7 +149,7 @@ export class CallSession {
   }
 
   start(): void {
-    this.emit({ type: 'call-started', callSid: this.record.callSid, streamSid: this.record.streamSid });
+    this.ledger.emit({ type: 'call-started', callSid: this.record.callSid, streamSid: this.record.streamSid });
     this.dispatch({ type: 'start' });
   }
 
@@ -172,7 +165,7 @@ export class CallSession {
       .then((windows) => {
         if (this.ended) return;
         this.stt.write(mulaw);
-        if (this.paid.stt) this.record.usage.sttSeconds += mulaw.length / 8000;
+        this.ledger.sttAudio(mulaw.length);
         for (const window of windows) {
           const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
           this.segmenter = next;
@@ -190,20 +183,7 @@ export class CallSession {
     if (this.playout.isPlaying) {
       this.dispatch({ type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
     }
-    this.onKeypadResult(pressKey(this.keypad, key, this.keypadMode));
-  }
-
-  private onKeypadResult(result: KeypadResult): void {
-    this.keypad = result.state;
-    if (this.keypadTimer) clearTimeout(this.keypadTimer);
-    this.keypadTimer = null;
-    if (result.entry !== null) {
-      this.dispatch({ type: 'dtmf', digits: result.entry, agentAudioPending: this.playout.isPlaying });
-    }
-    if (result.waitForMore) {
-      this.disarmInactivity();
-      this.keypadTimer = setTimeout(() => this.onKeypadResult(keypadTimeout(this.keypad)), KEYPAD_PAUSE_MS);
-    }
+    this.keypad.press(key);
   }
 
   onMark(name: string): void {
@@ -211,7 +191,7 @@ export class CallSession {
   }
 
   noteProtocolError(code: string): void {
-    this.record.protocolErrors[code] = (this.record.protocolErrors[code] ?? 0) + 1;
+    this.ledger.protocolError(code);
   }
 
   /** `stop`, socket close or shutdown. Idempotent. */
@@ -243,7 +223,7 @@ export class CallSession {
       this.timing.transcript();
       this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
     } else if (event.type === 'fallback') {
-      this.noteFallback('stt', event.from, event.to, event.reason);
+      this.ledger.fallback('stt', event.from, event.to, event.reason);
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
@@ -251,14 +231,6 @@ export class CallSession {
         this.dispatch({ type: 'transcript', text: '', confidence: 0 });
       }
     }
-  }
-
-  /** A stage switched to its backup: counted, logged and kept in the call record. */
-  noteFallback(stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string): void {
-    this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
-    if (stage === 'stt') this.paid.stt = false;
-    this.options.metrics.fallbacks.inc({ stage, from, to });
-    this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
   }
 
   private dispatch(event: TurnEvent): void {
@@ -335,8 +307,8 @@ export class CallSession {
       },
       onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
-      onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
-      onSpeak: (piece) => this.countSpeech(piece),
+      onTtsFallback: (info) => this.ledger.fallback('tts', info.from, info.to, info.reason),
+      onSpeak: (piece) => this.ledger.spoken(piece),
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
       .then((result) => {
@@ -345,7 +317,7 @@ export class CallSession {
         if (this.turnAbort === controller) this.turnAbort = null;
         if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
-          if (result.text) this.emit({ type: 'agent-turn', text: result.text });
+          if (result.text) this.ledger.emit({ type: 'agent-turn', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
       })
@@ -355,10 +327,6 @@ export class CallSession {
         this.options.logger.error({ err: error }, 'agent reply failed');
         this.dispatch({ type: 'brain-failed' });
       });
-  }
-
-  private countSpeech(piece: string): void {
-    if (this.paid.tts) this.record.usage.ttsCharacters += piece.length;
   }
 
   /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
@@ -384,8 +352,8 @@ export class CallSession {
     if (input.type === 'speech') turn.confidence = input.confidence;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
-    this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
-    this.emitMetrics(timed.metrics);
+    this.ledger.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
+    this.ledger.emitMetrics(timed.metrics);
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
@@ -399,7 +367,7 @@ export class CallSession {
         break;
       case 'listen':
         this.stt.setHints(event.hints);
-        this.keypadMode = event.keypad ?? 'single';
+        this.keypad.mode = event.keypad ?? 'single';
         break;
       case 'end-call':
         this.dispatch({ type: 'brain-exit', kind: 'hang-up', reason: event.reason });
@@ -425,7 +393,7 @@ export class CallSession {
       current.record.heardText = report?.heardText ?? '';
       if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
       this.brain.interrupted?.(current.record.heardText);
-      this.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
+      this.ledger.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
     }
     this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
   }
@@ -438,13 +406,13 @@ export class CallSession {
     const signal = this.callAbort.signal;
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
     runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
-      onTtsFallback: (info) => this.noteFallback('tts', info.from, info.to, info.reason),
-      onSpeak: (piece) => this.countSpeech(piece),
+      onTtsFallback: (info) => this.ledger.fallback('tts', info.from, info.to, info.reason),
+      onSpeak: (piece) => this.ledger.spoken(piece),
     })
       .then((result) => {
         if (result.outcome === 'played') {
           agentTurn.heardText = text;
-          this.emit({ type: 'agent-turn', text });
+          this.ledger.emit({ type: 'agent-turn', text });
         }
       })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
@@ -452,19 +420,6 @@ export class CallSession {
         clearTimeout(cap);
         this.dispatch({ type: 'closing-done' });
       });
-  }
-
-  private settleCost(): void {
-    const usage = this.record.usage;
-    Object.assign(usage, this.options.engines.llmUsage?.() ?? {});
-    const minutes = (Date.now() - this.startedAtMs) / 60_000;
-    const cost = callCost(usage, this.options.agent.prices, minutes);
-    this.record.cost = cost;
-    const m = this.options.metrics;
-    m.callMinutes.inc(minutes);
-    if (cost.stt > 0) m.callCost.inc({ provider: providerOf(this.options.engines.stt.name) }, cost.stt);
-    if (cost.llm > 0) m.callCost.inc({ provider: providerOf(this.options.engines.brain.name) }, cost.llm);
-    if (cost.tts > 0) m.callCost.inc({ provider: providerOf(this.options.engines.tts.name) }, cost.tts);
   }
 
   private abortTurn(): void {
@@ -487,38 +442,12 @@ export class CallSession {
     this.disarmInactivity();
     clearTimeout(this.maxDurationTimer);
     if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
-    if (this.keypadTimer) clearTimeout(this.keypadTimer);
+    this.keypad.close();
     this.playout.close();
     this.stt.close();
     this.vad.close();
     this.options.engines.dispose?.();
-    this.record.endedAt = new Date().toISOString();
-    this.record.endReason = reason;
-    this.settleCost();
-    this.options.metrics.callsActive.dec();
-    this.options.metrics.callsEnded.inc({ reason });
-    this.emit({ type: 'call-ended', reason });
+    this.ledger.settle(reason, this.options.engines.llmUsage?.());
     this.options.onEnd?.(this.record);
   }
-
-  private emit(event: CallSessionEvent): void {
-    try {
-      this.options.onEvent?.(event);
-    } catch (error) {
-      // An observer is a bystander: its bug must not change the call.
-      this.options.logger.warn({ err: error, event: event.type }, 'call event observer failed');
-    }
-  }
-
-  /** Timings of one caller turn, identified by its index in the record's turns. */
-  private emitMetrics(metrics: TurnMetrics): void {
-    if (!this.options.onEvent) return;
-    const turnId = this.record.turns.findIndex((t) => t.role === 'caller' && t.metrics === metrics);
-    if (turnId >= 0) this.emit({ type: 'turn-metrics', turnId, metrics: { ...metrics } });
-  }
 }
-
-const CLOUD_PROVIDERS = ['deepgram', 'elevenlabs', 'claude', 'anthropic'];
-/** `deepgram:nova-3` → `deepgram`. */
-const providerOf = (engineName: string) => engineName.split(':')[0] ?? engineName;
-const isCloudEngine = (engineName: string) => CLOUD_PROVIDERS.includes(providerOf(engineName));

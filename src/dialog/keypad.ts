@@ -26,3 +26,36 @@ export function pressKey(state: KeypadState, key: string, mode: KeypadMode): Key
 export function keypadTimeout(state: KeypadState): KeypadResult {
   return { state: { keys: '' }, entry: state.keys === '' ? null : state.keys, waitForMore: false };
 }
+
+/** The stateful side: holds the keys and the pause timer, and reports complete entries. */
+export class KeypadCollector {
+  private state: KeypadState = { keys: '' };
+  private timer: NodeJS.Timeout | null = null;
+  mode: KeypadMode = 'single';
+
+  constructor(
+    private readonly onEntry: (entry: string) => void,
+    /** Called while an entry is still open (the caller is mid-number: no reprompt now). */
+    private readonly onPending: () => void,
+    private readonly pauseMs: number,
+  ) {}
+
+  press(key: string): void {
+    this.apply(pressKey(this.state, key, this.mode));
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private apply(result: KeypadResult): void {
+    this.state = result.state;
+    this.close();
+    if (result.entry !== null) this.onEntry(result.entry);
+    if (result.waitForMore) {
+      this.onPending();
+      this.timer = setTimeout(() => this.apply(keypadTimeout(this.state)), this.pauseMs);
+    }
+  }
+}

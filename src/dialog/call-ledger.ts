@@ -1,0 +1,121 @@
+/**
+ * What happened on a call, kept in one place: the call record, provider usage and cost, fallbacks,
+ * and the live events a page may watch. The session decides; the ledger writes it down (and counts
+ * it in Prometheus).
+ */
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/agent-schema.js';
+import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { CallRecord, TurnMetrics } from '../store/call-record.js';
+import type { CallSessionEvent } from './call-events.js';
+
+export type Stage = 'stt' | 'tts' | 'llm';
+
+export interface LedgerOptions {
+  callSid: string;
+  streamSid: string;
+  from: string;
+  to: string;
+  engines: { stt: string; llm: string; tts: string; vad: string };
+  prices: AgentConfig['prices'];
+  metrics: Metrics;
+  logger: Logger;
+  onEvent?: ((event: CallSessionEvent) => void) | undefined;
+}
+
+const CLOUD_PROVIDERS = ['deepgram', 'elevenlabs', 'claude', 'anthropic'];
+/** `deepgram:nova-3` → `deepgram`. */
+export const providerOf = (engineName: string) => engineName.split(':')[0] ?? engineName;
+export const isCloudEngine = (engineName: string) => CLOUD_PROVIDERS.includes(providerOf(engineName));
+
+export class CallLedger {
+  readonly record: CallRecord;
+  /** Stages currently running on a paid provider (false once they fell back). */
+  private readonly paid: { stt: boolean; tts: boolean };
+  private readonly startedAtMs = Date.now();
+
+  constructor(private readonly options: LedgerOptions) {
+    const { engines } = options;
+    this.record = {
+      callSid: options.callSid,
+      streamSid: options.streamSid,
+      from: options.from,
+      to: options.to,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      endReason: null,
+      engines,
+      turns: [],
+      toolCalls: [],
+      slots: {},
+      bargeIns: 0,
+      streamEvents: [],
+      protocolErrors: {},
+      fallbacks: [],
+      usage: emptyUsage(),
+      cost: null,
+    };
+    this.paid = { stt: isCloudEngine(engines.stt), tts: isCloudEngine(engines.tts) };
+    options.metrics.callsActive.inc();
+    options.metrics.callsTotal.inc();
+  }
+
+  /** Caller audio streamed to the recogniser. */
+  sttAudio(bytes: number): void {
+    if (this.paid.stt) this.record.usage.sttSeconds += bytes / 8000;
+  }
+
+  /** Text handed to the voice. */
+  spoken(piece: string): void {
+    if (this.paid.tts) this.record.usage.ttsCharacters += piece.length;
+  }
+
+  protocolError(code: string): void {
+    this.record.protocolErrors[code] = (this.record.protocolErrors[code] ?? 0) + 1;
+  }
+
+  /** A stage switched to its backup: counted, logged and kept in the call record. */
+  fallback(stage: Stage, from: string, to: string, reason: string): void {
+    this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
+    if (stage === 'stt') this.paid.stt = false;
+    this.options.metrics.fallbacks.inc({ stage, from, to });
+    this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
+  }
+
+  /** The call is over: close the record, price it, count it. */
+  settle(reason: string, llmUsage: Partial<CallUsage> = {}): void {
+    const record = this.record;
+    record.endedAt = new Date().toISOString();
+    record.endReason = reason;
+    Object.assign(record.usage, llmUsage);
+    const minutes = (Date.now() - this.startedAtMs) / 60_000;
+    const cost = callCost(record.usage, this.options.prices, minutes);
+    record.cost = cost;
+    const m = this.options.metrics;
+    m.callMinutes.inc(minutes);
+    const { engines } = this.options;
+    if (cost.stt > 0) m.callCost.inc({ provider: providerOf(engines.stt) }, cost.stt);
+    if (cost.llm > 0) m.callCost.inc({ provider: providerOf(engines.llm) }, cost.llm);
+    if (cost.tts > 0) m.callCost.inc({ provider: providerOf(engines.tts) }, cost.tts);
+    m.callsActive.dec();
+    m.callsEnded.inc({ reason });
+    this.emit({ type: 'call-ended', reason });
+  }
+
+  emit(event: CallSessionEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      // An observer is a bystander: its bug must not change the call.
+      this.options.logger.warn({ err: error, event: event.type }, 'call event observer failed');
+    }
+  }
+
+  /** Timings of one caller turn, identified by its index in the record's turns. */
+  emitMetrics(metrics: TurnMetrics): void {
+    if (!this.options.onEvent) return;
+    const turnId = this.record.turns.findIndex((t) => t.role === 'caller' && t.metrics === metrics);
+    if (turnId >= 0) this.emit({ type: 'turn-metrics', turnId, metrics: { ...metrics } });
+  }
+}
