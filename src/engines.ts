@@ -29,6 +29,7 @@ import { openDatabase } from './store/database.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
+import { splitSentences } from './util/sentences.js';
 
 export interface EngineSet {
   forCall(call: CallContext): CallEngines;
@@ -85,6 +86,8 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
     vad = new EnergyVad();
   }
 
+  // Rendered once at startup, sentence by sentence as replies are cut (texts with {placeholders}
+  // vary per call and are left to the voice's sentence cache).
   const fixedPrompts = [
     agent.prompts.greeting,
     agent.prompts.goodbye,
@@ -92,7 +95,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
     agent.prompts.maxDuration,
     ...agent.prompts.inactivity,
     ...agent.offline.fillers,
-  ];
+    ...Object.values(agent.offline.steps).flatMap((step) => [step.prompt, ...step.reprompts, step.keypad]),
+  ]
+    .flatMap((text) => splitSentences(text))
+    .filter((sentence) => !sentence.includes('{'));
 
   let pool: PocketsphinxPool | null = null;
   let offlineStt: SpeechToText | null = null;

@@ -5,16 +5,7 @@ export function fillTemplate(template: string, vars: Readonly<Record<string, str
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => vars[key] ?? whole);
 }
 
-/**
- * Splits a reply into sentences for sentence-by-sentence TTS. Splits only where the next sentence
- * starts with a capital, so "three p.m. on Tuesday" stays whole.
- */
-export function splitSentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+(?=[A-Z])/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+export { splitSentences } from '../util/sentences.js';
 
 /** "a", "a and b", "a, b or c". */
 export function joinList(items: readonly string[], conjunction = 'and'): string {

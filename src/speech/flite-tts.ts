@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from './tts.js';
 import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from './audio-convert.js';
+import { splitSentences } from '../util/sentences.js';
 
 export interface FliteTtsOptions {
   /** flite voice name (`flite -lv`), or a path to a .flitevox file. Default `kal`. */
@@ -36,14 +37,7 @@ export function normaliseTtsText(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/**
- * Sentence pieces of normalised text: split after . ! ? followed by a space and a capital/digit,
- * so "3.5", "p.m. on" and "Dr. smith" style lower-case continuations stay whole.
- */
-export function splitSentences(text: string): string[] {
-  const pieces = text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'])/).map((p) => p.trim()).filter(Boolean);
-  return pieces.length > 0 ? pieces : [text];
-}
+export { splitSentences };
 
 /** Splits μ-law audio into chunks of at most `chunkBytes` (views, no copy). */
 export function chunkAudio(audio: Uint8Array, chunkBytes: number): Uint8Array[] {
