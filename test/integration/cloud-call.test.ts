@@ -81,9 +81,6 @@ describe('cloud providers through their real SDKs', () => {
     expect(callerTurn.text).toBe('I would like to book an appointment.');
     expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
     expect(callerTurn.metrics.ttfaMs).toBeGreaterThan(0);
-    // Deepgram's own endpointing (300 ms) finished the transcript before our VAD's end of turn
-    // (500 ms): the adapter held it and released it the moment our VAD ended the turn.
-    expect(callerTurn.metrics.sttMs).toBeLessThan(100);
     // The reply was rendered by the ElevenLabs socket in its own context.
     // Fixed prompts (like this step's question) are rendered once at startup and served from memory;
     // the greeting and the reply were ElevenLabs audio either way.
