@@ -162,33 +162,28 @@ class ClaudeSession implements BrainSession {
     const confirmed = this.answerGate(input);
     if (confirmed) yield confirmed;
 
+    const spacer = new Spacer();
     try {
-      const outcome = yield* this.converse(entry, options);
+      const outcome = yield* this.converse(entry, options, spacer);
       if (outcome === 'aborted' || signal.aborted) return;
       if (outcome === 'exit') return;
     } catch (error) {
       if (signal.aborted) return;
       const failure = error instanceof ClaudeTurnFailedError ? error : new ClaudeTurnFailedError('internal', 0, { cause: error });
-      yield* this.fallBack(failure, input, options);
+      yield* this.fallBack(failure, input, options, spacer);
       return;
     }
     yield this.listen();
   }
 
   /** Request → stream text → run tools → request again, until Claude ends its turn. */
-  private async *converse(entry: JournalEntry, { signal, history }: BrainTurnOptions): AsyncGenerator<BrainEvent, 'done' | 'exit' | 'aborted'> {
+  private async *converse(entry: JournalEntry, { signal, history }: BrainTurnOptions, spacer: Spacer): AsyncGenerator<BrainEvent, 'done' | 'exit' | 'aborted'> {
     const config = this.opts.config;
     // This turn's items as Claude wrote them (with the text before a tool call); the journal keeps
     // them without that text, because the heard version of it comes back through the history.
     const live: JournalItem[] = [...entry.items];
-    let said = '';
     let fillerAllowed = true;
-    const speak = (text: string): BrainEvent => {
-      // Rounds and fillers are separate streams: keep a space between their sentences.
-      const joined = said !== '' && !/\s$/.test(said) && !/^\s/.test(text) ? ` ${text}` : text;
-      said += joined;
-      return { type: 'text', text: joined };
-    };
+    const speak = (text: string) => spacer.next(text);
 
     for (let round = 0; round < this.opts.maxToolRounds; round++) {
       const journal = this.journal.map((e) => (e === entry ? { at: e.at, items: live } : e));
@@ -229,13 +224,13 @@ class ClaudeSession implements BrainSession {
       if (signal.aborted) return 'aborted';
 
       if (tools.transferred) {
-        if (said.trim() === '') yield speak(config.offline.messages.transferring);
+        if (!spacer.spoke) yield speak(config.offline.messages.transferring);
         this.done = true;
         yield { type: 'transfer', reason: 'caller-request' };
         return 'exit';
       }
       if (tools.endCall !== null) {
-        if (said.trim() === '') yield speak(config.prompts.goodbye);
+        if (!spacer.spoke) yield speak(config.prompts.goodbye);
         this.done = true;
         yield { type: 'end-call', reason: tools.endCall };
         return 'exit';
@@ -286,16 +281,16 @@ class ClaudeSession implements BrainSession {
     }
   }
 
-  private async *fallBack(failure: ClaudeTurnFailedError, input: BrainInput, options: BrainTurnOptions): AsyncGenerator<BrainEvent> {
+  private async *fallBack(failure: ClaudeTurnFailedError, input: BrainInput, options: BrainTurnOptions, spacer: Spacer): AsyncGenerator<BrainEvent> {
     const to = this.fallbackSession ? (this.opts.fallback?.name ?? 'fallback') : 'apology';
     this.opts.logger?.warn({ callSid: this.context.callSid, reason: failure.reason, attempts: failure.attempts, to }, 'claude turn failed; falling back');
     this.opts.onFallback?.(this.context.callSid, { reason: failure.reason, attempts: failure.attempts, to });
     if (this.fallbackSession) {
       this.lastTurnBy = 'fallback';
-      yield* this.fallbackSession.turn(input, options);
+      for await (const event of this.fallbackSession.turn(input, options)) yield event.type === 'text' ? spacer.next(event.text) : event;
       return;
     }
-    yield { type: 'text', text: ` ${this.opts.config.prompts.apology}` };
+    yield spacer.next(this.opts.config.prompts.apology);
     this.done = true;
     yield { type: 'end-call', reason: 'llm-unavailable' };
   }
@@ -338,6 +333,22 @@ class ClaudeSession implements BrainSession {
   private listen(): BrainEvent {
     // No grammar for a cloud recogniser; keys gather into entries (phone numbers), ended by # or a pause.
     return { type: 'listen', hints: {}, keypad: 'digits' };
+  }
+}
+
+/**
+ * Text of one turn comes from several sources (stream rounds, fillers, the fallback brain's whole
+ * sentences): keep a space between them so the sentence chunker still sees sentence ends.
+ */
+class Spacer {
+  private last = '';
+  spoke = false;
+
+  next(text: string): BrainEvent {
+    const joined = this.last !== '' && !/\s$/.test(this.last) && !/^\s/.test(text) ? ` ${text}` : text;
+    if (joined) this.last = joined;
+    if (joined.trim()) this.spoke = true;
+    return { type: 'text', text: joined };
   }
 }
 

@@ -5,7 +5,7 @@
  * Either aborts the request and throws ClaudeStallError. Watchdogs pause while a delta is handed
  * downstream, so a slow consumer never looks like a stalled model.
  */
-import type Anthropic from '@anthropic-ai/sdk';
+import { APIUserAbortError, type Anthropic } from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, RawMessageStreamEvent, StopReason } from '@anthropic-ai/sdk/resources/messages/messages';
 import { ClaudeIncompleteStreamError, ClaudeStallError } from './errors.js';
 
@@ -81,6 +81,8 @@ export async function* streamAttempt(
   arm();
   try {
     for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
+      // The SDK still hands out events it buffered before an abort: a barge-in means stop now.
+      if (options.signal.aborted) throw new APIUserAbortError();
       switch (event.type) {
         case 'message_start': {
           const u = event.message.usage;
@@ -91,7 +93,8 @@ export async function* streamAttempt(
           break;
         }
         case 'content_block_start':
-          sawContent = true;
+          // An empty text block start is no token yet; a tool call's start names the tool.
+          if (event.content_block.type === 'tool_use') sawContent = true;
           if (event.content_block.type === 'text') blocks.set(event.index, { type: 'text', text: event.content_block.text });
           else if (event.content_block.type === 'tool_use') {
             blocks.set(event.index, { type: 'tool_use', id: event.content_block.id, name: event.content_block.name, json: '' });
