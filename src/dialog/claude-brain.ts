@@ -247,13 +247,15 @@ class ClaudeSession implements BrainSession {
   private async *request(params: MessageCreateParamsBase, signal: AbortSignal): AsyncGenerator<string, AttemptResult | null> {
     const started = this.mono();
     for (let attempt = 1; ; attempt++) {
+      // A retry gets only what is left of the budget to show its first token (the SDK wants whole ms).
       const remaining = this.opts.turnBudgetMs - (this.mono() - started);
+      const firstTokenMs = Math.round(Math.max(MIN_ATTEMPT_MS, Math.min(this.opts.firstTokenTimeoutMs, remaining)));
       let spoke = false;
       const stream = streamAttempt(this.client, params, {
         signal,
-        firstTokenTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(this.opts.firstTokenTimeoutMs, remaining)),
+        firstTokenTimeoutMs: firstTokenMs,
         idleTimeoutMs: this.opts.idleTimeoutMs,
-        headersTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(this.opts.firstTokenTimeoutMs, remaining)),
+        headersTimeoutMs: firstTokenMs,
       });
       try {
         for (;;) {

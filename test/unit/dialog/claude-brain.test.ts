@@ -44,7 +44,7 @@ function setup(overrides: Partial<ClaudeBrainOptions> = {}) {
     backoffMaxMs: 40,
     onUsage: (_sid, u) => usage.push(u),
     onFallback: (_sid, info) => fallbacks.push(info),
-    logger: { warn: (o, m) => console.log(m, o) },
+    logger: { warn: () => undefined },
     ...overrides,
   });
   return { brain, session: brain.createSession(CALL), tools, usage, fallbacks };
