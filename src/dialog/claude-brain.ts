@@ -13,7 +13,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { AgentConfig } from '../config/agent-schema.js';
-import type { Booking } from '../tools/calendar-schemas.js';
+import type { Booking, ClinicToolName } from '../tools/calendar-schemas.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
 import { ClaudeTurnFailedError, classifyFailure } from './claude/errors.js';
 import { buildMessages, buildSystem, buildTools, type JournalEntry, type JournalItem } from './claude/request.js';
@@ -47,7 +47,9 @@ export interface ClaudeBrainOptions {
   idleTimeoutMs?: number;
   /** Time within which a model request may be retried, ms (3–5 s keeps a caller waiting at most that long). */
   turnBudgetMs?: number;
+  /** Default tool timeout, ms; `toolTimeoutsMs` overrides it per tool (a transfer waits on Twilio's REST API). */
   toolTimeoutMs?: number;
+  toolTimeoutsMs?: Partial<Record<ClinicToolName, number>>;
   /** Say a filler when tools are not back after this long, ms. */
   fillerAfterMs?: number;
   /** Backoff before retry n is `min(backoffMaxMs, backoffBaseMs * 2^(n-1))`, or the server's retry-after if longer. */
@@ -94,6 +96,7 @@ const DEFAULTS = {
   idleTimeoutMs: 2000,
   turnBudgetMs: 4000,
   toolTimeoutMs: 2000,
+  toolTimeoutsMs: { transfer_to_person: 5000 } as Partial<Record<ClinicToolName, number>>,
   fillerAfterMs: 300,
   backoffBaseMs: 250,
   backoffMaxMs: 1000,
@@ -128,6 +131,7 @@ class ClaudeSession implements BrainSession {
     private readonly invoker: ToolInvoker,
   ) {
     this.opts = { ...DEFAULTS, ...definedOnly(options) } as typeof DEFAULTS & ClaudeBrainOptions;
+    this.opts.toolTimeoutsMs = { ...DEFAULTS.toolTimeoutsMs, ...options.toolTimeoutsMs };
     this.now = options.now ?? (() => new Date());
     this.mono = options.monotonicMs ?? (() => performance.now());
     this.fallbackSession = options.fallback?.createSession(context) ?? null;
@@ -205,7 +209,7 @@ class ClaudeSession implements BrainSession {
           config,
           tools: this.invoker,
           signal,
-          toolTimeoutMs: this.opts.toolTimeoutMs,
+          toolTimeoutMs: (name) => this.opts.toolTimeoutsMs[name] ?? this.opts.toolTimeoutMs,
           fillerAfterMs: this.opts.fillerAfterMs,
           fillerAllowed: fillerAllowed && result.text.trim() === '',
           fillerIndex: this.turns,

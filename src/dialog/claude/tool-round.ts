@@ -18,7 +18,8 @@ export interface ToolRoundContext {
   config: AgentConfig;
   tools: ToolInvoker;
   signal: AbortSignal;
-  toolTimeoutMs: number;
+  /** Per tool, ms: a slow calendar lookup should be cut long before a transfer's Twilio call is. */
+  toolTimeoutMs: (name: ClinicToolName) => number;
   fillerAfterMs: number;
   /** False once this turn has said a filler (or anything): one is enough. */
   fillerAllowed: boolean;
@@ -120,7 +121,7 @@ async function runOne(ctx: ToolRoundContext, use: ToolUseBlock): Promise<OneResu
   const signal = AbortSignal.any([ctx.signal, controller.signal]);
   let timer: NodeJS.Timeout | undefined;
   // Raced as well as signalled: a tool that ignores its signal must not hold the turn.
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ctx.toolTimeoutMs)));
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ctx.toolTimeoutMs(name))));
   let outcome: ToolOutcome | 'timeout';
   try {
     outcome = await Promise.race([ctx.tools.call(name, args, signal), timeout]);
