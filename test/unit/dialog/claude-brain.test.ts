@@ -132,6 +132,22 @@ describe('claude brain: tools through the confirm gate', () => {
     expect(JSON.parse(lastUserBlocks(3)[0].content)).toMatchObject({ status: 'needs-confirmation' });
   });
 
+  it('cancel reads back the booking found earlier; an unknown booking id is refused', async () => {
+    const clinic = new FakeClinicTools({ bookings: [{ name: 'Jordan', phone: '5551234567', date: '2025-03-18', time: '10:00', service: null }] });
+    const { session, tools } = setup({ tools: new ControllableTools(clinic) });
+    fake.enqueue(
+      toolUse('cancel_appointment', { bookingId: 'b1' }),
+      toolUse('find_bookings', { phone: '5551234567' }),
+      toolUse('cancel_appointment', { bookingId: 'b1' }),
+      text('Shall I cancel it?'),
+    );
+    await run(session, speech('cancel my appointment'), [GREETING, { role: 'caller', text: 'cancel my appointment' }]);
+    expect(JSON.parse(lastUserBlocks(1)[0].content)).toMatchObject({ error: { code: 'unknown-booking' } });
+    const gated = JSON.parse(lastUserBlocks(3)[0].content);
+    expect(gated).toMatchObject({ status: 'needs-confirmation', readBack: readBackText(config, 'cancel_appointment', {}, { date: 'Tuesday, March eighteenth', time: 'ten a.m.' }) });
+    expect(tools.ran('cancel_appointment')).toEqual([]);
+  });
+
   it('runs parallel tool calls concurrently and answers each', async () => {
     const { session, tools } = setup({ fillerAfterMs: 5000 });
     tools.delays.check_availability = 150;
