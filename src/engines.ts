@@ -10,6 +10,7 @@ import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
 import type { CallContext } from './dialog/brain.js';
 import type { CallEngines } from './dialog/call-session.js';
+import { ClaudeBrain } from './dialog/claude-brain.js';
 import { FlowBrain } from './dialog/flow-brain.js';
 import { EnergyVad } from './media/vad/energy-vad.js';
 import { SileroVad } from './media/vad/silero-vad.js';
@@ -156,9 +157,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
       transferNumber: config.twilio.transferNumber,
     },
   });
+  const claudeModel = agent.llm.model;
   const names = {
     stt: stt.name,
-    llm: 'flow',
+    llm: config.anthropic.apiKey ? `claude:${claudeModel}` : 'flow',
     tts: cloud.tts ? `elevenlabs:eleven_flash_v2_5` : offlineTts!.name,
     vad: vad.name,
   };
@@ -171,11 +173,38 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
         call: { callSid: call.callSid, from: call.from },
         onInternalError: (tool, error) => logger.error({ err: error, tool, callSid: call.callSid }, 'tool failed'),
       });
-      const brain = new FlowBrain({ config: agent, tools: runner });
-      if (!cloud.tts) return { vad, stt, tts: offlineTts!, brain };
-      const elevenlabs = cloudTts();
-      const tts = offlineTts ? new FallbackTts(elevenlabs, offlineTts) : elevenlabs;
-      return { vad, stt, tts, brain, dispose: () => void elevenlabs.close() };
+      const flow = new FlowBrain({ config: agent, tools: runner });
+      let fallbackListener: Parameters<NonNullable<CallEngines['onFallback']>>[0] | null = null;
+      const usage = { llmInputTokens: 0, llmCachedInputTokens: 0, llmCacheWriteTokens: 0, llmOutputTokens: 0 };
+      const brain = config.anthropic.apiKey
+        ? new ClaudeBrain({
+            apiKey: config.anthropic.apiKey,
+            baseUrl: config.anthropic.baseUrl,
+            config: agent,
+            tools: runner,
+            // The offline flow engine answers any turn Claude cannot: degraded, never silent.
+            fallback: flow,
+            logger,
+            onUsage: (_callSid, u) => {
+              usage.llmInputTokens += u.inputTokens;
+              usage.llmCachedInputTokens += u.cacheReadInputTokens;
+              usage.llmCacheWriteTokens += u.cacheCreationInputTokens;
+              usage.llmOutputTokens += u.outputTokens;
+            },
+            onFallback: (_callSid, info) => fallbackListener?.('llm', names.llm, info.to, info.reason),
+          })
+        : flow;
+      const elevenlabs = cloud.tts ? cloudTts() : null;
+      const tts = elevenlabs ? (offlineTts ? new FallbackTts(elevenlabs, offlineTts) : elevenlabs) : offlineTts!;
+      return {
+        vad,
+        stt,
+        tts,
+        brain,
+        ...(elevenlabs ? { dispose: () => void elevenlabs.close() } : {}),
+        onFallback: (listener) => (fallbackListener = listener),
+        llmUsage: () => usage,
+      };
     },
     async close() {
       pool?.close();

@@ -95,7 +95,7 @@ export const pricesSchema = z
 
 export const llmSchema = z
   .object({
-    model: z.string().min(1).default('claude-sonnet-4-5'),
+    model: z.string().min(1).default('claude-sonnet-5-5'),
     maxTokens: z.number().int().min(16).max(8192).default(300),
   })
   .strict();

@@ -32,6 +32,8 @@ export interface CallEngines {
   brain: Brain;
   /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */
   dispose?: () => void;
+  /** Lets the session hear about fallbacks inside an engine (e.g. the LLM handing a turn to the flow brain). */
+  onFallback?: (listener: (stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string) => void) => void;
   /** Tokens the call's LLM used so far (cloud brains only). */
   llmUsage?: () => Pick<CallUsage, 'llmInputTokens' | 'llmCachedInputTokens' | 'llmCacheWriteTokens' | 'llmOutputTokens'>;
 }
@@ -126,6 +128,7 @@ export class CallSession {
       onEvent: (event) => this.onSttEvent(event),
     });
     this.vad = engines.vad.createStream();
+    engines.onFallback?.((stage, from, to, reason) => this.ledger.fallback(stage, from, to, reason));
     this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
     this.timing = new TurnTiming(
       this.now,

@@ -14,6 +14,7 @@ import { createEngines, type EngineSet } from '../../src/engines.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
 import { FakeDeepgram, type FakeDeepgramOptions } from '../fakes/deepgram-fake.js';
+import { AnthropicFake, type FakeReply } from '../fakes/anthropic-fake.js';
 import { FakeElevenLabs } from '../fakes/elevenlabs-fake.js';
 import { callerMulaw } from '../helpers/caller-audio.js';
 import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
@@ -25,7 +26,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean } = {}) {
+async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean; anthropic?: FakeReply[] } = {}) {
   const deepgram = await FakeDeepgram.start({
     apiKey: 'dg-key',
     transcript: { utterances: [{ text: 'I would like to book an appointment.' }, { text: 'Tuesday.' }] },
@@ -37,6 +38,11 @@ async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenl
     elevenlabs.faults.httpStatus = 500;
   }
   cleanup.push(() => deepgram.close(), () => elevenlabs.stop());
+  const anthropic = options.anthropic ? await new AnthropicFake('sk-test').start() : null;
+  if (anthropic) {
+    anthropic.enqueue(...options.anthropic!);
+    cleanup.push(() => anthropic.stop());
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'cloud-call-'));
   cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = {
@@ -47,6 +53,7 @@ async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenl
     ELEVENLABS_API_KEY: 'xi-key',
     ELEVENLABS_VOICE_ID: 'voice-1',
     ELEVENLABS_BASE_URL: elevenlabs.baseUrl,
+    ...(anthropic ? { ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: anthropic.baseUrl } : {}),
   };
   const metrics = new Metrics();
   const engines: EngineSet = await createEngines({ config: loadServerConfig(env), agent, logger: pino({ level: 'silent' }), metrics });
@@ -55,7 +62,7 @@ async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenl
   cleanup.push(() => server.close());
   const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: 'instant' });
   cleanup.push(() => caller.close());
-  return { deepgram, elevenlabs, server, caller, engines };
+  return { deepgram, elevenlabs, anthropic, server, caller, engines };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -122,5 +129,49 @@ describe('cloud providers through their real SDKs', () => {
     const stored = await server.app.context.records.get(caller.callSid);
     expect(stored?.fallbacks.length).toBeGreaterThan(0);
     expect(stored?.endReason).toBe('caller-hangup');
+  });
+
+  it('all three providers: Deepgram hears, Claude answers (streamed), ElevenLabs speaks; usage and cost land in the record', { timeout: 60_000 }, async () => {
+    const reply: FakeReply = {
+      blocks: [{ type: 'text', chunks: ['Sure, I can help ', 'with that. ', 'What day would ', 'suit you?'] }],
+      usage: { input_tokens: 1200, output_tokens: 20, cache_read_input_tokens: 3000, cache_creation_input_tokens: 0 },
+    };
+    const { server, caller, anthropic } = await setup({ anthropic: [reply] });
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    expect(session.record.engines.llm).toBe('claude:claude-sonnet-5-5');
+    await until(() => session.phase === 'listening', 'greeting played');
+    await caller.sendMulaw(callerMulaw('I would like to book an appointment', 'rms'));
+    await caller.silence(800);
+    await until(() => session.phase === 'listening' && session.record.turns.length >= 3, 'reply', 30_000);
+    expect((session.record.turns.at(-1) as AgentTurn).text).toBe('Sure, I can help with that. What day would suit you?');
+    // Claude got what the caller said, with the history of what they heard, and cache breakpoints.
+    const body = anthropic!.requests[0]!.body;
+    expect(JSON.stringify(body.messages)).toContain('I would like to book an appointment.');
+    expect(JSON.stringify(body)).toContain('"cache_control"');
+    caller.stop();
+    await until(() => session.isEnded, 'end');
+    expect(session.record.usage).toMatchObject({ llmInputTokens: 1200, llmCachedInputTokens: 3000, llmOutputTokens: 20 });
+    expect(session.record.usage.ttsCharacters).toBeGreaterThan(0);
+    expect(session.record.usage.sttSeconds).toBeGreaterThan(0);
+    expect(session.record.cost?.llm).toBeGreaterThan(0);
+    expect(session.record.cost?.total).toBeGreaterThan(0);
+    const metrics = (await server.app.fastify.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/voice_call_cost_usd_total\{provider="claude"\} \d/);
+  });
+
+  it('Claude overloaded: the offline flow engine answers the turn, and the record says so', { timeout: 60_000 }, async () => {
+    const overloaded: FakeReply = { fault: { type: 'http', status: 529 } };
+    const { server, caller } = await setup({ anthropic: Array.from({ length: 20 }, () => overloaded) });
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    await until(() => session.phase === 'listening', 'greeting played');
+    await caller.sendMulaw(callerMulaw('I would like to book an appointment', 'rms'));
+    await caller.silence(800);
+    await until(() => session.phase === 'listening' && session.record.turns.length >= 3, 'degraded reply', 30_000);
+    expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
+    expect(session.record.fallbacks.some((f) => f.stage === 'llm')).toBe(true);
   });
 });
