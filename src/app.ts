@@ -18,6 +18,7 @@ import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
+import { CallRecordings } from './qa/call-recorder.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -25,6 +26,8 @@ export interface AppDeps {
   engines: (call: CallContext) => CallEngines;
   logger?: Logger;
   metrics?: Metrics;
+  /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
+  now?: () => number;
 }
 
 export interface App {
@@ -46,6 +49,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const records = new CallRecordStore(config.dataDir, redact);
   const calls = new CallManager(config.maxConcurrentCalls, records, log);
   const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+  if (deps.agent.recording.enabled) {
+    context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
+  }
 
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
@@ -58,6 +64,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     async drain(timeoutMs = config.drainTimeoutMs) {
       await calls.drain(timeoutMs);
       await records.flush();
+      await context.recordings?.flush();
     },
   };
 }

@@ -36,8 +36,17 @@ export class StartupError extends Error {
   }
 }
 
-export async function createEngines(options: { config: ServerConfig; agent: AgentConfig; logger: Logger }): Promise<EngineSet> {
+export interface CreateEnginesOptions {
+  config: ServerConfig;
+  agent: AgentConfig;
+  logger: Logger;
+  /** Wall clock, epoch ms: "today" for the schedule and the dialog. Replays pin it to the recording's date. */
+  now?: () => number;
+}
+
+export async function createEngines(options: CreateEnginesOptions): Promise<EngineSet> {
   const { config, agent, logger } = options;
+  const clock = options.now ? { now: options.now } : systemClock;
   const system = checkSystemPackages();
   if (!system.available.stt || !system.available.tts) {
     const what = system.missing.map((m) => m.what).join(', ');
@@ -74,7 +83,7 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
   const tools = createClinicTools({
     db,
     calendar: agent.business.schedule,
-    clock: systemClock,
+    clock,
     transfer: {
       accountSid: config.twilio.accountSid,
       authToken: config.twilio.authToken,
@@ -92,7 +101,7 @@ export async function createEngines(options: { config: ServerConfig; agent: Agen
         call: { callSid: call.callSid, from: call.from },
         onInternalError: (tool, error) => logger.error({ err: error, tool, callSid: call.callSid }, 'tool failed'),
       });
-      return { vad, stt, tts, brain: new FlowBrain({ config: agent, tools: runner }) };
+      return { vad, stt, tts, brain: new FlowBrain({ config: agent, tools: runner, now: () => new Date(clock.now()) }) };
     },
     async close() {
       pool.close();

@@ -52,6 +52,8 @@ export interface CallSessionOptions {
 }
 
 interface CallerTurnTiming {
+  /** The speech on the inbound media clock (see CallerTurn.audio). */
+  audio?: { startMs: number; endMs: number };
   lastWordAt: number;
   endOfTurnAt: number;
   transcriptAt: number | null;
@@ -76,6 +78,9 @@ export class CallSession {
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
   private pendingTiming: CallerTurnTiming | null = null;
   private speechOnsetAt: number | null = null;
+  /** Inbound audio the VAD has processed, ms: the media clock the segmenter's events refer to. */
+  private audioMs = 0;
+  private speechOnsetAudioMs = 0;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
@@ -156,6 +161,7 @@ export class CallSession {
       .then((windows) => {
         if (this.ended) return;
         this.stt.write(mulaw);
+        this.audioMs += mulaw.length / 8;
         for (const window of windows) {
           const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
           this.segmenter = next;
@@ -207,6 +213,7 @@ export class CallSession {
     switch (event.type) {
       case 'speech-start':
         this.speechOnsetAt = this.now() - event.leadMs;
+        this.speechOnsetAudioMs = Math.max(0, this.audioMs - event.leadMs);
         this.dispatch({ type: 'speech-start', agentAudioPending });
         break;
       case 'barge-in-eligible':
@@ -215,6 +222,7 @@ export class CallSession {
       case 'speech-end': {
         const at = this.now();
         this.pendingTiming = { lastWordAt: at - event.trailingMs, endOfTurnAt: at, transcriptAt: null, firstTextAt: null };
+        this.pendingTiming.audio = { startMs: round(this.speechOnsetAudioMs), endMs: round(this.audioMs - event.trailingMs) };
         this.dispatch({ type: 'speech-end' });
         break;
       }
@@ -380,6 +388,7 @@ export class CallSession {
       metrics,
     };
     if (input.type === 'speech') turn.confidence = input.confidence;
+    if (timing?.audio) turn.audio = timing.audio;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
     return metrics;
