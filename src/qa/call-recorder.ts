@@ -162,6 +162,12 @@ class CallRecorder implements MediaTap {
       // The caller's own number: kept for replay only when masking is off.
       header.from = this.options.redact(header.from);
       if (record) record.from = this.options.redact(record.from);
+      for (const item of this.raw) {
+        if (item.kind === 'event' && item.event.ev === 'start') {
+          const params = item.event.customParameters;
+          for (const key of Object.keys(params)) params[key] = this.options.redact(params[key] ?? '');
+        }
+      }
     }
     const events = this.compact(header, maskedDtmf, mask);
     const dir = join(this.options.dataDir, 'recordings', header.callSid);

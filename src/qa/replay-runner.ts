@@ -23,6 +23,8 @@ export interface RunReplaysOptions {
   url?: string;
   /** Agent config for the in-process server. */
   agent?: AgentConfig;
+  /** Reuse this in-process server (left running); otherwise one is started and closed. */
+  server?: InProcessServer;
   /** Where to write `<fixture>.json` and `<fixture>.wav`; nothing is written when absent. */
   outDir?: string;
   logger?: Logger;
@@ -37,8 +39,8 @@ export function listFixtures(paths: string[]): string[] {
 export async function runReplays(options: RunReplaysOptions): Promise<FixtureReport[]> {
   const dirs = listFixtures(options.paths);
   if (dirs.length === 0) throw new Error(`no fixtures (folders with events.jsonl) under ${options.paths.join(', ')}`);
-  let server: InProcessServer | null = null;
-  if (!options.url) {
+  let server: InProcessServer | null = options.server ?? null;
+  if (!options.url && !server) {
     if (!options.agent) throw new Error('an agent config is needed to replay in process');
     server = await InProcessServer.start({ agent: options.agent, ...(options.logger ? { logger: options.logger } : {}) });
   }
@@ -74,7 +76,7 @@ export async function runReplays(options: RunReplaysOptions): Promise<FixtureRep
       reports.push(report);
     }
   } finally {
-    await server?.close();
+    if (server !== options.server) await server?.close();
   }
   return reports;
 }
