@@ -10,7 +10,7 @@
 import type { CallRecord } from '../store/call-record.js';
 import type { Anchor } from './agent-utterances.js';
 import { callerScript } from './caller-script.js';
-import type { Fixture } from './fixture-format.js';
+import { isDigitalSilence, type Fixture } from './fixture-format.js';
 import { TwilioSimulator, type CallerStep } from './twilio-simulator.js';
 
 export interface ReplayOptions {
@@ -125,9 +125,9 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions): P
   }
   const record = await finalRecord(sim.callSid, options.fetchRecord);
   if (record) attribute(record, toolCallTurns, slotTurns);
-  if (index < script.items.length) {
-    divergences.push(`the server ended the call with ${script.items.length - index} caller item(s) still to send`);
-  }
+  // Silence still in flight when the server hung up is normal; speech, keys or a hang-up are not.
+  const unsent = script.items.slice(index).filter(({ item }) => item.kind === 'dtmf' || (item.kind === 'frame' && !isDigitalSilence(item.audio)));
+  if (unsent.length > 0) divergences.push(`the server ended the call with ${unsent.length} caller input(s) still to send`);
   return { fixture: fixture.name, callSid: sim.callSid, record, toolCallTurns, slotTurns, divergences, wallMs: Math.round(performance.now() - startedAt), simulator: sim };
 }
 
