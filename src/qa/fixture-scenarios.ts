@@ -93,8 +93,9 @@ export const scenarios: Scenario[] = [
     expect: { bargeIns: 0 },
   },
   {
-    name: 'barge-in-greeting',
-    description: 'Talks over the greeting a second and a half in; the agent stops and answers.',
+    name: 'barge-in-reprompt',
+    // The generator waits for the greeting to finish first, so the barge-in lands on the reprompt.
+    description: 'Silent through the greeting, then talks over the inactivity reprompt 1.5 s in; the agent stops mid-sentence and answers.',
     from: '+15550101006',
     async run(c) {
       await c.bargeIn('book an appointment', 1500);

@@ -94,7 +94,7 @@ export function formatReport(report: FixtureReport, width = 48): string {
   const lines = [`${report.ok ? '✓' : '✗'} ${report.fixture}  (${report.callSid}, ${report.pace}, ${(report.wallMs / 1000).toFixed(1)} s wall, ${(report.mediaMs / 1000).toFixed(1)} s media, end: ${report.endReason ?? '?'}, barge-ins: ${report.bargeIns})`];
   lines.push(`  ${'#'.padStart(2)}  ${'caller heard'.padEnd(26)}  ${'agent reply'.padEnd(width)}  ttfa  endp   stt brain   tts  tools / slots`);
   for (const row of report.turns) {
-    const caller = row.caller === null ? '(call start)' : row.input === 'dtmf' ? `[keys] ${row.caller}` : row.caller || `(${row.input})`;
+    const caller = row.caller === null ? (row.turn === 0 ? '(call start)' : '(no input)') : row.input === 'dtmf' ? `[keys] ${row.caller}` : row.caller || `(${row.input})`;
     const agent = (row.interrupted ? '⟂ ' : '') + (row.interrupted ? `${row.heard} ⟂ (of: ${row.agent})` : row.agent);
     const extras = [...row.toolCalls, ...Object.entries(row.slots).map(([k, v]) => `${k}=${v}`)].join(', ');
     lines.push(
