@@ -3,6 +3,7 @@ import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
 import type { CallManager } from './call-manager.js';
 import type { Metrics } from './observability/metrics.js';
+import type { CallRecordings } from './qa/call-recorder.js';
 import type { CallRecordStore } from './store/call-records.js';
 
 export interface AppContext {
@@ -11,4 +12,6 @@ export interface AppContext {
   metrics: Metrics;
   calls: CallManager;
   records: CallRecordStore;
+  /** Set when the agent has `recording.enabled`: every call is also written as a replayable fixture. */
+  recordings?: CallRecordings;
 }

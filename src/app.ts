@@ -19,6 +19,7 @@ import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
+import { CallRecordings } from './qa/call-recorder.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -26,6 +27,8 @@ export interface AppDeps {
   engines: (call: CallContext) => CallEngines;
   logger?: Logger;
   metrics?: Metrics;
+  /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
+  now?: () => number;
 }
 
 export interface App {
@@ -47,6 +50,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const records = new CallRecordStore(config.dataDir, redact);
   const calls = new CallManager(config.maxConcurrentCalls, records, log);
   const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+  if (deps.agent.recording.enabled) {
+    context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
+  }
 
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
   // event socket observes that call's session.
@@ -66,6 +72,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     async drain(timeoutMs = config.drainTimeoutMs) {
       await calls.drain(timeoutMs);
       await records.flush();
+      await context.recordings?.flush();
     },
   };
 }

@@ -50,10 +50,13 @@ export interface EngineOptions {
   agent: AgentConfig;
   logger: Logger;
   metrics?: Metrics;
+  /** Wall clock, epoch ms: "today" for the schedule and the dialog. Replays pin it to the recording's date. */
+  now?: () => number;
 }
 
 export async function createEngines(options: EngineOptions): Promise<EngineSet> {
   const { config, agent, logger } = options;
+  const clock = options.now ? { now: options.now } : systemClock;
   const cloud = {
     stt: Boolean(config.deepgram.apiKey),
     tts: Boolean(config.elevenlabs.apiKey && config.elevenlabs.voiceId),
@@ -149,7 +152,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const tools = createClinicTools({
     db,
     calendar: agent.business.schedule,
-    clock: systemClock,
+    clock,
     transfer: {
       accountSid: config.twilio.accountSid,
       authToken: config.twilio.authToken,
@@ -173,7 +176,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
         call: { callSid: call.callSid, from: call.from },
         onInternalError: (tool, error) => logger.error({ err: error, tool, callSid: call.callSid }, 'tool failed'),
       });
-      const flow = new FlowBrain({ config: agent, tools: runner });
+      const flow = new FlowBrain({ config: agent, tools: runner, now: () => new Date(clock.now()) });
       let fallbackListener: Parameters<NonNullable<CallEngines['onFallback']>>[0] | null = null;
       const usage = { llmInputTokens: 0, llmCachedInputTokens: 0, llmCacheWriteTokens: 0, llmOutputTokens: 0 };
       const brain = config.anthropic.apiKey
@@ -185,6 +188,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
             // The offline flow engine answers any turn Claude cannot: degraded, never silent.
             fallback: flow,
             logger,
+            now: () => new Date(clock.now()),
             onUsage: (_callSid, u) => {
               usage.llmInputTokens += u.inputTokens;
               usage.llmCachedInputTokens += u.cacheReadInputTokens;

@@ -78,6 +78,11 @@ export const slotsSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * With redaction on, replace the recorded caller audio (and key presses) of turns that carried
+     * personal data with silence. Turn off only for synthetic test callers whose recordings must replay.
+     */
+    maskCallerAudio: z.boolean().default(true),
   })
   .strict();
 
@@ -122,5 +127,10 @@ export const recordingSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * With redaction on, replace the recorded caller audio (and key presses) of turns that carried
+     * personal data with silence. Turn off only for synthetic test callers whose recordings must replay.
+     */
+    maskCallerAudio: z.boolean().default(true),
   })
   .strict();

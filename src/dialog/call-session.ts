@@ -81,6 +81,8 @@ export class CallSession {
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
   private readonly timing: TurnTiming;
   private speechOnsetAt: number | null = null;
+  /** Inbound audio the VAD has processed, ms: the media clock the segmenter's events refer to. */
+  private audioMs = 0;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
@@ -169,6 +171,7 @@ export class CallSession {
         if (this.ended) return;
         this.stt.write(mulaw);
         this.ledger.sttAudio(mulaw.length);
+        this.audioMs += mulaw.length / 8;
         for (const window of windows) {
           const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
           this.segmenter = next;
@@ -207,14 +210,14 @@ export class CallSession {
     switch (event.type) {
       case 'speech-start':
         this.speechOnsetAt = this.now() - event.leadMs;
-        this.timing.speechStarted();
+        this.timing.speechStarted(Math.max(0, this.audioMs - event.leadMs));
         this.dispatch({ type: 'speech-start', agentAudioPending });
         break;
       case 'barge-in-eligible':
         this.dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: this.options.agent.bargeIn.enabled });
         break;
       case 'speech-end':
-        this.timing.speechEnded(event.trailingMs);
+        this.timing.speechEnded(event.trailingMs, this.audioMs - event.trailingMs);
         this.dispatch({ type: 'speech-end' });
         break;
     }
@@ -353,6 +356,7 @@ export class CallSession {
       metrics: timed.metrics,
     };
     if (input.type === 'speech') turn.confidence = input.confidence;
+    if (timed.audio) turn.audio = timed.audio;
     this.record.turns.push(turn);
     if (text) this.history.push({ role: 'caller', text });
     this.ledger.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });

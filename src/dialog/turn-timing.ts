@@ -8,6 +8,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { TurnMetrics } from '../store/call-record.js';
 
 interface PendingTurn {
+  /** The speech on the inbound media clock, ms (recordings mask and replay by it). */
+  audio?: { startMs: number; endMs: number };
   /** Wall time the caller started speaking, ISO (for the record). */
   startedAtIso: string | null;
   lastWordAt: number;
@@ -18,12 +20,14 @@ interface PendingTurn {
 
 export interface TimedCallerTurn {
   metrics: TurnMetrics;
+  audio?: { startMs: number; endMs: number };
   startedAt: string;
   endedAt: string;
 }
 
 export class TurnTiming {
   private speechStartIso: string | null = null;
+  private speechStartAudioMs = 0;
   private pending: PendingTurn | null = null;
   /** The reply whose first audio frame closes the TTFA measurement. */
   private awaitingFirstAudio: { metrics: TurnMetrics; lastWordAt: number } | null = null;
@@ -36,14 +40,17 @@ export class TurnTiming {
     private readonly onUpdate: (metrics: TurnMetrics) => void = () => undefined,
   ) {}
 
-  speechStarted(): void {
+  /** `audioMs`: where the speech starts on the inbound media clock. */
+  speechStarted(audioMs: number): void {
     this.speechStartIso = new Date().toISOString();
+    this.speechStartAudioMs = audioMs;
   }
 
   /** The VAD ended the caller's turn; `trailingMs` of silence already passed since the last word. */
-  speechEnded(trailingMs: number): void {
+  speechEnded(trailingMs: number, audioEndMs: number): void {
     const at = this.now();
     this.pending = {
+      audio: { startMs: Math.round(this.speechStartAudioMs), endMs: Math.round(audioEndMs) },
       startedAtIso: this.speechStartIso,
       lastWordAt: at - trailingMs,
       lastWordAtIso: new Date(Date.now() - trailingMs).toISOString(),
@@ -90,7 +97,12 @@ export class TurnTiming {
     }
     let firstTextAt: number | null = null;
     return {
-      turn: { metrics, startedAt: pending?.startedAtIso ?? pending?.lastWordAtIso ?? nowIso, endedAt: pending?.lastWordAtIso ?? nowIso },
+      turn: {
+        metrics,
+        startedAt: pending?.startedAtIso ?? pending?.lastWordAtIso ?? nowIso,
+        endedAt: pending?.lastWordAtIso ?? nowIso,
+        ...(pending?.audio ? { audio: pending.audio } : {}),
+      },
       onFirstText: () => {
         firstTextAt = this.now();
         if (pending?.transcriptAt != null) {

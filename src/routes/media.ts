@@ -21,6 +21,7 @@ import {
   type MediaClock,
   type TwilioInbound,
 } from '../media/twilio-protocol.js';
+import type { MediaTap } from '../qa/call-recorder.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
 /** Hard cap on one WebSocket message; anything this large is not Twilio and the socket is closed. */
@@ -60,6 +61,8 @@ class MediaConnection {
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
   private log: Logger;
+  /** Recording of this call as a replayable fixture (agent `recording.enabled`). */
+  private readonly tap: MediaTap | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -69,6 +72,7 @@ class MediaConnection {
     private readonly observer?: (event: CallSessionEvent) => void,
   ) {
     this.log = logger;
+    this.tap = ctx.recordings?.open();
     // Synchronously: Twilio sends `connected` and `start` immediately after the upgrade.
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code) => this.onClose(code));
@@ -80,6 +84,7 @@ class MediaConnection {
       if (isBinary) return this.reject('binary-frame', 'binary frame (Twilio sends JSON text frames)');
       const result = parseInbound(rawToString(data));
       if (!result.ok) return this.reject(result.error.code, result.error.message);
+      this.tap?.inbound(result.message);
       this.handle(result.message);
     } catch (error) {
       // A bug in one call's handling must not take the process (or other calls) down.
@@ -154,10 +159,20 @@ class MediaConnection {
       agent: this.ctx.agent,
       engines,
       transport: {
-        sendMedia: (audio) => send(mediaMessage(streamSid, audio)),
-        sendMark: (name) => send(markMessage(streamSid, name)),
-        sendClear: () => send(clearMessage(streamSid)),
+        sendMedia: (audio) => {
+          this.tap?.outMedia(audio);
+          send(mediaMessage(streamSid, audio));
+        },
+        sendMark: (name) => {
+          this.tap?.outMark(name);
+          send(markMessage(streamSid, name));
+        },
+        sendClear: () => {
+          this.tap?.outClear();
+          send(clearMessage(streamSid));
+        },
         close: () => {
+          this.tap?.outClose();
           if (socket.readyState === socket.OPEN) socket.close(1000, 'call ended');
         },
       },
@@ -165,6 +180,7 @@ class MediaConnection {
       metrics: this.ctx.metrics,
       onEvent: this.observer,
       onEnd: (record) => {
+        this.tap?.callEnded(record);
         this.ctx.calls.remove(session);
         this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
@@ -180,6 +196,7 @@ class MediaConnection {
     if (this.session && !this.session.isEnded) {
       this.session.end(this.stopped ? 'caller-hangup' : 'socket-closed');
     }
+    this.tap?.socketClosed();
     this.log.debug({ code }, 'media socket closed');
   }
 

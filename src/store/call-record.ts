@@ -32,6 +32,11 @@ export interface CallerTurn {
   input: 'speech' | 'dtmf' | 'no-match';
   confidence?: number;
   metrics: TurnMetrics;
+  /**
+   * Where the caller's speech lies on the inbound media clock (ms of audio since the stream's first
+   * frame, gaps filled): lets a recording mask exactly this turn's audio.
+   */
+  audio?: { startMs: number; endMs: number };
 }
 
 export interface CallRecord {
