@@ -13,6 +13,7 @@
 import WebSocket from 'ws';
 import { UtteranceCounter } from './agent-utterances.js';
 import { FRAME_BYTES, FRAME_MS } from './fixture-format.js';
+import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export type CallerItem = { kind: 'frame'; audio: Uint8Array } | { kind: 'dtmf'; digit: string } | { kind: 'stop' };
 
@@ -54,13 +55,13 @@ export class TwilioSimulator {
   private readonly ws: WebSocket;
   private readonly played = new Map<number, number>();
   private queue: Queued[] = [];
-  private seq = 1;
-  private chunk = 0;
+  private readonly messages: TwilioInboundMessages;
   private wakeServer: (() => void) | null = null;
 
   constructor(private readonly options: SimulatorOptions) {
     this.callSid = options.callSid ?? `CA${randomHex(32)}`;
     this.streamSid = options.streamSid ?? `MZ${randomHex(32)}`;
+    this.messages = new TwilioInboundMessages(this.callSid, this.streamSid);
     this.ws = new WebSocket(options.url, { headers: options.headers });
     this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString()) as OutboundMessage));
     this.ws.on('close', (code) => {
@@ -89,20 +90,8 @@ export class TwilioSimulator {
       this.ws.once('error', reject);
       this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
-    this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.send({
-      event: 'start',
-      sequenceNumber: String(this.seq++),
-      start: {
-        accountSid: 'AC00000000000000000000000000000000',
-        streamSid: this.streamSid,
-        callSid: this.callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: { callSid: this.callSid, ...this.options.customParameters },
-      },
-      streamSid: this.streamSid,
-    });
+    this.send(this.messages.connected());
+    this.send(this.messages.start({ callSid: this.callSid, ...this.options.customParameters }));
   }
 
   /**
@@ -154,22 +143,12 @@ export class TwilioSimulator {
   sendItem(item: CallerItem): void {
     if (this.closed) return;
     if (item.kind === 'dtmf') {
-      this.send({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: String(this.seq++), dtmf: { track: 'inbound_track', digit: item.digit } });
+      this.send(this.messages.dtmf(item.digit));
     } else if (item.kind === 'stop') {
-      this.send({
-        event: 'stop',
-        sequenceNumber: String(this.seq++),
-        stop: { accountSid: 'AC00000000000000000000000000000000', callSid: this.callSid },
-        streamSid: this.streamSid,
-      });
+      this.send(this.messages.stop());
     } else {
       const frame = item.audio.length === FRAME_BYTES ? item.audio : padFrame(item.audio);
-      this.send({
-        event: 'media',
-        sequenceNumber: String(this.seq++),
-        media: { track: 'inbound', chunk: String(++this.chunk), timestamp: String(this.clockMs), payload: Buffer.from(frame).toString('base64') },
-        streamSid: this.streamSid,
-      });
+      this.send(this.messages.media(frame, this.clockMs));
       this.callerAudio.push({ atMs: this.clockMs, audio: frame });
       this.play(FRAME_MS);
       this.clockMs += FRAME_MS;
@@ -238,7 +217,7 @@ export class TwilioSimulator {
   }
 
   private echo(name: string): void {
-    this.send({ event: 'mark', sequenceNumber: String(this.seq++), streamSid: this.streamSid, mark: { name } });
+    this.send(this.messages.mark(name));
   }
 }
 

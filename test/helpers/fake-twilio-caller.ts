@@ -4,6 +4,7 @@
  * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
  */
 import WebSocket from 'ws';
+import { TwilioInboundMessages } from '../../src/qa/twilio-inbound.js';
 
 export interface FakeCallerOptions {
   url: string;
@@ -28,8 +29,7 @@ export class FakeTwilioCaller {
   readonly received: Array<Outbound & { at: number; streamSid: string }> = [];
   readonly callSid: string;
   readonly streamSid: string;
-  private seq = 1;
-  private chunk = 0;
+  private readonly messages: TwilioInboundMessages;
   private timestampMs = 0;
   /** Outbound playback buffer: audio ms and marks waiting for it to play. */
   private queue: Array<{ kind: 'audio'; ms: number } | { kind: 'mark'; name: string }> = [];
@@ -40,6 +40,7 @@ export class FakeTwilioCaller {
   constructor(private readonly options: FakeCallerOptions) {
     this.callSid = options.callSid ?? `CA${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
     this.streamSid = options.streamSid ?? `MZ${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
+    this.messages = new TwilioInboundMessages(this.callSid, this.streamSid);
     this.ws = new WebSocket(options.url, options.protocols ?? [], { headers: options.headers });
     this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));
   }
@@ -62,20 +63,8 @@ export class FakeTwilioCaller {
 
   async start(): Promise<void> {
     await this.opened();
-    this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.send({
-      event: 'start',
-      sequenceNumber: String(this.seq++),
-      start: {
-        accountSid: 'AC00000000000000000000000000000000',
-        streamSid: this.streamSid,
-        callSid: this.callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: { callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' },
-      },
-      streamSid: this.streamSid,
-    });
+    this.send(this.messages.connected());
+    this.send(this.messages.start({ callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' }));
   }
 
   send(message: unknown): void {
@@ -90,15 +79,9 @@ export class FakeTwilioCaller {
   /** Send μ-law audio as 20 ms frames (the last one padded with silence), real time unless `fast`. */
   async sendMulaw(audio: Uint8Array, fast = false): Promise<void> {
     for (let at = 0; at < audio.length; at += 160) {
-      const frame = Buffer.alloc(160, 0xff);
+      const frame = new Uint8Array(160).fill(0xff);
       frame.set(audio.subarray(at, at + 160));
-      const payload = frame.toString('base64');
-      this.send({
-        event: 'media',
-        sequenceNumber: String(this.seq++),
-        media: { track: 'inbound', chunk: String(++this.chunk), timestamp: String(this.timestampMs), payload },
-        streamSid: this.streamSid,
-      });
+      this.send(this.messages.media(frame, this.timestampMs));
       this.timestampMs += 20;
       if (!fast) await new Promise((r) => setTimeout(r, 20));
     }
@@ -114,16 +97,11 @@ export class FakeTwilioCaller {
   }
 
   dtmf(digit: string): void {
-    this.send({ event: 'dtmf', streamSid: this.streamSid, sequenceNumber: String(this.seq++), dtmf: { track: 'inbound_track', digit } });
+    this.send(this.messages.dtmf(digit));
   }
 
   stop(): void {
-    this.send({
-      event: 'stop',
-      sequenceNumber: String(this.seq++),
-      stop: { accountSid: 'AC00000000000000000000000000000000', callSid: this.callSid },
-      streamSid: this.streamSid,
-    });
+    this.send(this.messages.stop());
   }
 
   async waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -178,7 +156,7 @@ export class FakeTwilioCaller {
   private echo(name: string): void {
     if (this.options.playback === 'never-echo') return;
     if (this.ws.readyState === WebSocket.OPEN) {
-      this.send({ event: 'mark', sequenceNumber: String(this.seq++), streamSid: this.streamSid, mark: { name } });
+      this.send(this.messages.mark(name));
     }
   }
 
