@@ -57,7 +57,7 @@ ElevenLabs adapters against the fakes in a separate process — Deepgram fake re
 fake first byte 100 ms, 60 ms of audio per word). Callers in the bench process: calls start spread over 2 s, greeting, then
 ${turns} × “${TEXT}” (flite \`rms\`, real time, −60 dBFS noise floor), each once the agent is quiet; agent audio played back in real time.
 \`config/agent.yaml\` (\`turn.endSilenceMs\` 600), \`timeouts.inactivityMs\` 60 s. Server CPU is % of one core over the level's wall time
-(2 cores = 200 %). Event-loop delay: `monitorEventLoopDelay` (10 ms resolution) in the server, beyond the 10 ms interval. RSS per call = (peak RSS during the level − RSS before) / N.
+(2 cores = 200 %). Event-loop delay: \`monitorEventLoopDelay\` (10 ms resolution) in the server, beyond the 10 ms interval. RSS per call = (peak RSS during the level − RSS before) / N.
 
 | engines | calls | turns | TTFA p50 / p95 ms (record) | TTFA p50 / p95 ms (wire) | STT (sttMs) p50 / p95 | loop delay p50 / p99 / max ms | server CPU | RSS MB before → peak | RSS MB / call | errors |
 |---|---|---|---|---|---|---|---|---|---|---|
