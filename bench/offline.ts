@@ -1,5 +1,5 @@
 /**
- * npm run bench:offline [-- --calls 3 --idle 10 --idle-seconds 15 --levels 2,4,8,16,32 --budget-s 150]
+ * npm run bench:offline [-- --calls 2 --idle 10 --idle-seconds 10 --levels 4,8,16,32 --budget-s 150]
  *
  * Full offline turns through the media WebSocket (Silero VAD, pocketsphinx, flow brain, flite, all
  * in a server child process), caller audio (flite `rms`) streamed in real time:
@@ -13,10 +13,10 @@ import {
 } from './harness.js';
 
 const a = args();
-const singleCalls = a.num('calls', 3);
+const singleCalls = a.num('calls', 2);
 const idleStreams = a.num('idle', 10);
-const idleSeconds = a.num('idle-seconds', 15);
-const levels = a.list('levels', [2, 4, 8, 16, 32]);
+const idleSeconds = a.num('idle-seconds', 10);
+const levels = a.list('levels', [4, 8, 16, 32]);
 const budgetMs = a.num('budget-s', 150) * 1000;
 const SCRIPT = ['book an appointment', 'tuesday', 'ten a m'];
 
@@ -115,7 +115,7 @@ ${rampTable}
 Stopped: ${stopReason}. Highest level within the rule: **${held} concurrent calls**. The callers run on the same 2 cores (and the machine
 is shared with other work — see the load average), so these are lower bounds for a dedicated host.
 
-Reproduce: \`npm run bench:offline\` (flags: \`--calls 3 --idle 10 --idle-seconds 15 --levels 2,4,8,16,32 --budget-s 150\`).`;
+Reproduce: \`npm run bench:offline\` (flags: \`--calls 2 --idle 10 --idle-seconds 10 --levels 4,8,16,32 --budget-s 150\`).`;
 console.log('\n' + md);
 publish('offline', { machine: m0, machineEnd: m1, single: one, singleCalls: single.map((c) => ({ wireTtfa: c.wireTtfa, error: c.error, turns: c.record?.turns })), idle: { streams: idleStreams, seconds: idleSeconds, cpuPerStreamPct, baselineCpuPerS, raw: idle }, ramp: ramp.map(({ calls, ...rest }) => rest), stopReason, held }, md);
 process.exit(0);
