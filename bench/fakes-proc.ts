@@ -1,0 +1,39 @@
+/**
+ * The Deepgram and ElevenLabs fakes in their own process (so their timers and sockets do not run on
+ * the server's event loop), with the latencies the harness asks for. Every Deepgram utterance is
+ * transcribed as `text`: the fake's transcript cursor is shared by all the calls it serves.
+ */
+import { FakeDeepgram } from '../test/fakes/deepgram-fake.js';
+import { FakeElevenLabs } from '../test/fakes/elevenlabs-fake.js';
+import type { FakesOptions } from './harness.js';
+
+
+const options = JSON.parse(process.argv[2] ?? '{}') as FakesOptions;
+const deepgram = await FakeDeepgram.start({
+  apiKey: 'bench-dg',
+  defaultBehavior: { resultLatencyMs: options.resultLatencyMs, finalizeLatencyMs: options.finalizeLatencyMs },
+  idleTimeoutMs: 60_000,
+});
+deepgram.utteranceAt = () => ({ text: options.text });
+// The fake records everything it receives for assertions; a load run must not keep it.
+const trim = setInterval(() => {
+  for (const c of deepgram.connections) {
+    c.audio.length = 0;
+    c.sent.length = 0;
+  }
+}, 1000);
+const elevenlabs = await FakeElevenLabs.start({ apiKey: 'bench-xi', msPerWord: options.msPerWord });
+elevenlabs.latency.firstByteMs = options.ttsFirstByteMs;
+
+async function exit(): Promise<void> {
+  clearInterval(trim);
+  await Promise.race([Promise.all([deepgram.close(), elevenlabs.stop()]), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(0);
+}
+process.on('message', (m: { id?: number; command: string }) => {
+  if (m.command === 'exit') return void exit();
+  process.send?.({ id: m.id, result: { deepgramConnections: deepgram.connections.length, elevenlabsConnections: elevenlabs.connections } });
+});
+process.on('disconnect', () => void exit());
+process.send?.({ ready: { deepgramUrl: deepgram.url, elevenlabsUrl: elevenlabs.baseUrl } });
+
