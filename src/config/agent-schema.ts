@@ -18,6 +18,11 @@ export const turnSchema = z
     onsetMs: ms(64),
     /** Silence that ends the caller's turn, ms (~300–700). */
     endSilenceMs: z.number().int().min(100).max(3000).default(500),
+    /**
+     * Silence after which an offline recogniser starts decoding speculatively, so the transcript is
+     * ready when the turn ends (if the caller goes on, the early result is dropped), ms.
+     */
+    pauseMs: z.number().int().min(50).max(3000).default(200),
     /** Audio kept before the onset for the recogniser, ms. */
     preRollMs: ms(300),
   })

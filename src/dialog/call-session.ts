@@ -216,6 +216,9 @@ export class CallSession {
       case 'barge-in-eligible':
         this.dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: this.options.agent.bargeIn.enabled });
         break;
+      case 'speech-pause':
+        this.stt.speechPaused?.();
+        break;
       case 'speech-end':
         this.timing.speechEnded(event.trailingMs, this.audioMs - event.trailingMs);
         this.dispatch({ type: 'speech-end' });

@@ -58,6 +58,7 @@ export class FallbackStt implements SpeechToText {
         speaking = true;
         current.speechStarted();
       },
+      speechPaused: () => current.speechPaused?.(),
       speechEnded: () => {
         speaking = false;
         current.speechEnded();

@@ -9,7 +9,7 @@
 import type { SpeechToText, SttHints, SttOpenOptions, SttStream } from './stt.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
-import { PocketsphinxPool, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
+import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
 
 const SAMPLE_RATE = 8000;
 /** Longest utterance kept; a caller talking longer than this is cut (grammar answers are short). */
@@ -89,6 +89,8 @@ class PocketsphinxSttStream implements SttStream {
   private utteranceBytes = 0;
   private hints: SttHints;
   private closed = false;
+  /** A decode started at the caller's last pause, to be used if the turn ends without more speech. */
+  private early: { result: Promise<DecodeResult>; jsgf: string; controller: AbortController } | undefined;
   /** Aborts in-flight decodes when the stream closes. */
   private readonly controller = new AbortController();
   private readonly onAbort = () => this.close();
@@ -115,8 +117,20 @@ class PocketsphinxSttStream implements SttStream {
     }
   }
 
+  speechPaused(): void {
+    if (this.closed || !this.utterance) return;
+    this.dropEarly();
+    const jsgf = this.currentJsgf();
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, this.controller.signal]);
+    const result = this.pool.decode(toDecoderPcm(concat(this.utterance)), jsgf, signal);
+    result.catch(() => undefined); // surfaced (or dropped) when the turn ends
+    this.early = { result, jsgf, controller };
+  }
+
   speechStarted(): void {
     if (this.closed || this.utterance) return;
+    this.dropEarly();
     const preRoll = this.preRoll.snapshot();
     this.preRoll.clear();
     this.utterance = [preRoll];
@@ -128,8 +142,26 @@ class PocketsphinxSttStream implements SttStream {
     const chunks = this.utterance;
     this.utterance = undefined;
     this.utteranceBytes = 0;
-    const jsgf = this.hints.jsgf || this.defaultJsgf; // an empty grammar string means "no hint"
+    const jsgf = this.currentJsgf();
+    const early = this.early;
+    this.early = undefined;
+    // Since the pause only silence arrived (else the VAD would not have ended the turn now), so the
+    // early decode heard the whole utterance: use it, unless the grammar changed meanwhile.
+    if (early && early.jsgf === jsgf) {
+      void this.report(early.result, performance.now());
+      return;
+    }
+    early?.controller.abort();
     void this.decode(concat(chunks), jsgf);
+  }
+
+  private currentJsgf(): string {
+    return this.hints.jsgf || this.defaultJsgf; // an empty grammar string means "no hint"
+  }
+
+  private dropEarly(): void {
+    this.early?.controller.abort();
+    this.early = undefined;
   }
 
   setHints(hints: SttHints): void {
@@ -140,15 +172,19 @@ class PocketsphinxSttStream implements SttStream {
     if (this.closed) return;
     this.closed = true;
     this.utterance = undefined;
+    this.early = undefined;
     this.options.signal.removeEventListener('abort', this.onAbort);
     this.controller.abort();
   }
 
-  private async decode(mulaw: Uint8Array, jsgf: string): Promise<void> {
-    const pcm = pcm16ToLeBytes(upsample2xLinear(mulawToPcm16(mulaw)));
-    const started = performance.now();
+  private decode(mulaw: Uint8Array, jsgf: string): Promise<void> {
+    return this.report(this.pool.decode(toDecoderPcm(mulaw), jsgf, this.controller.signal), performance.now());
+  }
+
+  /** Emits the utterance's transcript; `sttMs` runs from the end of the turn to the transcript. */
+  private async report(decoding: Promise<DecodeResult>, started: number): Promise<void> {
     try {
-      const result = await this.pool.decode(pcm, jsgf, this.controller.signal);
+      const result = await decoding;
       if (this.closed) return;
       this.options.onEvent({
         type: 'transcript-final',
@@ -163,6 +199,11 @@ class PocketsphinxSttStream implements SttStream {
       this.options.onEvent({ type: 'error', error: error instanceof Error ? error : new Error(String(error)), fatal: false });
     }
   }
+}
+
+/** The model wants 16 kHz: linear ×2 upsampling of the 8 kHz phone audio is enough. */
+function toDecoderPcm(mulaw: Uint8Array): Buffer {
+  return pcm16ToLeBytes(upsample2xLinear(mulawToPcm16(mulaw)));
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {

@@ -35,6 +35,11 @@ export interface SttStream {
   write(mulaw: Uint8Array): void;
   /** The session's VAD saw the caller start speaking (the engine keeps its own pre-roll). */
   speechStarted(): void;
+  /**
+   * The caller paused: the turn may be ending. An engine may start recognising what it has; the
+   * next `speechEnded()` (with only silence in between) then finishes the same utterance.
+   */
+  speechPaused?(): void;
   /** The session's VAD decided the caller's turn is over. */
   speechEnded(): void;
   setHints(hints: SttHints): void;

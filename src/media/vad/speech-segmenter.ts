@@ -4,6 +4,8 @@
  * - `speech-start` after `onsetMs` of speech (hysteresis: above `threshold`).
  * - `barge-in-eligible` once the speech has lasted `minBargeInMs`: a cough or a click of echo is
  *   shorter than that and must not cut the agent off.
+ * - `speech-pause` once per silence run when it reaches `pauseMs` (< `endSilenceMs`): the turn may be
+ *   ending, so a recogniser can start decoding early and have the transcript ready at `speech-end`.
  * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn).
  */
 import type { VadWindow } from './vad.js';
@@ -14,6 +16,8 @@ export interface SegmenterConfig {
   onsetMs: number;
   minBargeInMs: number;
   endSilenceMs: number;
+  /** Silence after which `speech-pause` is signalled; omitted: never. */
+  pauseMs?: number;
 }
 
 export interface SegmenterState {
@@ -30,6 +34,7 @@ export interface SegmenterState {
 export type SegmenterEvent =
   | { type: 'speech-start'; /** speech already heard before the event, ms */ leadMs: number }
   | { type: 'barge-in-eligible' }
+  | { type: 'speech-pause' }
   | { type: 'speech-end'; /** trailing silence already elapsed, ms */ trailingMs: number };
 
 export const initialSegmenterState: SegmenterState = {
@@ -67,6 +72,10 @@ export function segment(
   const isSilence = window.probability < config.threshold - config.hysteresis;
   if (isSilence) {
     const silenceMs = state.silenceMs + window.durationMs;
+    const pauseMs = config.pauseMs;
+    if (pauseMs !== undefined && pauseMs < config.endSilenceMs && state.silenceMs < pauseMs && silenceMs >= pauseMs) {
+      events.push({ type: 'speech-pause' });
+    }
     if (silenceMs >= config.endSilenceMs) {
       events.push({ type: 'speech-end', trailingMs: silenceMs });
       return [initialSegmenterState, events];

@@ -15,6 +15,15 @@ public <digits> = <digit>+;
 `;
 
 const pool = new PocketsphinxPool({ size: 1 });
+
+/** A real decoder pool that counts the decodes it was asked for. */
+class CountingPool extends PocketsphinxPool {
+  decodes = 0;
+  override decode(...args: Parameters<PocketsphinxPool['decode']>): ReturnType<PocketsphinxPool['decode']> {
+    this.decodes++;
+    return super.decode(...args);
+  }
+}
 const engine = new PocketsphinxStt({ pool });
 afterAll(() => pool.close());
 
@@ -40,6 +49,53 @@ async function nextFinal(events: SttEvent[], count: number): Promise<SttEvent> {
 }
 
 describe('PocketsphinxStt', () => {
+  it('a decode started at the pause is used when the turn ends without more speech', async () => {
+    const counting = new CountingPool();
+    try {
+      const stt = new PocketsphinxStt({ pool: counting });
+      const events: SttEvent[] = [];
+      const stream = stt.open({ signal: new AbortController().signal, hints: { jsgf: MENU }, preRollMs: 300, onEvent: (e) => events.push(e) });
+      const all = frames(callerMulaw('cancel my appointment', 'rms'));
+      all.forEach((frame, i) => {
+        if (i === 10) stream.speechStarted();
+        stream.write(frame);
+      });
+      stream.speechPaused!();
+      stream.write(new Uint8Array(160).fill(0xff)); // the rest of the end-of-turn silence
+      stream.speechEnded();
+      const final = await nextFinal(events, 1);
+      expect(final).toMatchObject({ type: 'transcript-final', text: 'cancel my appointment', endOfTurn: true });
+      expect(counting.decodes).toBe(1);
+      stream.close();
+    } finally {
+      counting.close();
+    }
+  });
+
+  it('speech after a pause supersedes the early decode: the transcript covers the whole utterance', async () => {
+    const counting = new CountingPool();
+    try {
+      const stt = new PocketsphinxStt({ pool: counting });
+      const events: SttEvent[] = [];
+      const stream = stt.open({ signal: new AbortController().signal, hints: { jsgf: MENU }, preRollMs: 300, onEvent: (e) => events.push(e) });
+      const all = frames(callerMulaw('book an appointment', 'rms'));
+      const half = Math.floor(all.length / 2);
+      all.forEach((frame, i) => {
+        if (i === 10) stream.speechStarted();
+        if (i === half) stream.speechPaused!(); // a pause mid-sentence: the caller goes on
+        stream.write(frame);
+      });
+      stream.speechPaused!();
+      stream.speechEnded();
+      const final = await nextFinal(events, 1);
+      expect(final).toMatchObject({ type: 'transcript-final', text: 'book an appointment' });
+      expect(events.filter((e) => e.type === 'transcript-final')).toHaveLength(1);
+      stream.close();
+    } finally {
+      counting.close();
+    }
+  });
+
   it('recognises in-grammar phrases', async () => {
     const { stream, events } = openStream({ jsgf: MENU });
     speak(stream, callerMulaw('book an appointment'));

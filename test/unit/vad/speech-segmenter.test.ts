@@ -83,3 +83,37 @@ describe('segment', () => {
     expect(runWindows([...rep(S, 2), ...rep(Q, 10)]).state).toEqual(initialSegmenterState);
   });
 });
+
+describe('speech-pause (early decode signal)', () => {
+  const config = { threshold: 0.5, hysteresis: 0.15, onsetMs: 40, minBargeInMs: 100, endSilenceMs: 200, pauseMs: 80 };
+  const run = (probabilities: number[]) => {
+    let state = initialSegmenterState;
+    const out: string[] = [];
+    for (const probability of probabilities) {
+      const [next, events] = segment(state, { probability, durationMs: 20 }, config);
+      state = next;
+      out.push(...events.map((e) => e.type));
+    }
+    return out;
+  };
+
+  it.each<[string, number[], string[]]>([
+    ['pause then end', [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], ['speech-start', 'barge-in-eligible', 'speech-pause', 'speech-end']],
+    ['a pause, more speech, then the end', [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], ['speech-start', 'barge-in-eligible', 'speech-pause', 'speech-pause', 'speech-end']],
+    ['a gap shorter than the pause', [1, 1, 1, 1, 1, 1, 0, 0, 1, 1], ['speech-start', 'barge-in-eligible']],
+  ])('%s', (_name, probabilities, events) => {
+    expect(run(probabilities)).toEqual(events);
+  });
+
+  it('is not signalled without pauseMs', () => {
+    let state = initialSegmenterState;
+    const types: string[] = [];
+    for (const probability of [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) {
+      const [next, events] = segment(state, { probability, durationMs: 20 }, { ...config, pauseMs: undefined });
+      state = next;
+      types.push(...events.map((e) => e.type));
+    }
+    expect(types).not.toContain('speech-pause');
+  });
+});
+
