@@ -3,6 +3,7 @@
  * the server's event loop), with the latencies the harness asks for. Every Deepgram utterance is
  * transcribed as `text`: the fake's transcript cursor is shared by all the calls it serves.
  */
+import { AnthropicFake } from '../test/fakes/anthropic-fake.js';
 import { FakeDeepgram } from '../test/fakes/deepgram-fake.js';
 import { FakeElevenLabs } from '../test/fakes/elevenlabs-fake.js';
 import type { FakesOptions } from './harness.js';
@@ -25,9 +26,22 @@ const trim = setInterval(() => {
 const elevenlabs = await FakeElevenLabs.start({ apiKey: 'bench-xi', msPerWord: options.msPerWord });
 elevenlabs.latency.firstByteMs = options.ttsFirstByteMs;
 
+// The LLM stage: the real Claude adapter talks to this fake; its first token comes after the budget.
+const anthropic = options.llmFirstTokenMs === undefined ? null : await new AnthropicFake('bench-anthropic').start();
+if (anthropic) {
+  const words = (options.llmReply ?? 'OK.').split(/(?<= )/);
+  anthropic.fallbackReply = {
+    blocks: [{ type: 'text', chunks: words }],
+    firstEventDelayMs: options.llmFirstTokenMs,
+    usage: { input_tokens: 900, output_tokens: words.length, cache_read_input_tokens: 2500, cache_creation_input_tokens: 0 },
+  };
+  // Like the Deepgram fake, a load run must not keep every request it saw.
+  setInterval(() => (anthropic.requests.length = 0), 1000).unref();
+}
+
 async function exit(): Promise<void> {
   clearInterval(trim);
-  await Promise.race([Promise.all([deepgram.close(), elevenlabs.stop()]), new Promise((r) => setTimeout(r, 3000))]);
+  await Promise.race([Promise.all([deepgram.close(), elevenlabs.stop(), anthropic?.stop()]), new Promise((r) => setTimeout(r, 3000))]);
   process.exit(0);
 }
 process.on('message', (m: { id?: number; command: string }) => {
@@ -35,5 +49,5 @@ process.on('message', (m: { id?: number; command: string }) => {
   process.send?.({ id: m.id, result: { deepgramConnections: deepgram.connections.length, elevenlabsConnections: elevenlabs.connections } });
 });
 process.on('disconnect', () => void exit());
-process.send?.({ ready: { deepgramUrl: deepgram.url, elevenlabsUrl: elevenlabs.baseUrl } });
+process.send?.({ ready: { deepgramUrl: deepgram.url, elevenlabsUrl: elevenlabs.baseUrl, anthropicUrl: anthropic?.baseUrl } });
 

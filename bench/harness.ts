@@ -171,6 +171,9 @@ export interface FakesOptions {
   /** ElevenLabs: before the first audio of each flushed text, ms. */
   ttsFirstByteMs: number;
   msPerWord: number;
+  /** When set, an Anthropic Messages fake answers every request with `llmReply` after this first-token delay, ms. */
+  llmFirstTokenMs?: number;
+  llmReply?: string;
 }
 
 /** Starts the fakes process; returns it with the env that points the server's engines at it. */
@@ -183,6 +186,7 @@ export async function startFakes(options: FakesOptions): Promise<Child & { env: 
       ELEVENLABS_API_KEY: 'bench-xi',
       ELEVENLABS_VOICE_ID: 'bench-voice',
       ELEVENLABS_BASE_URL: child.info.elevenlabsUrl!,
+      ...(child.info.anthropicUrl ? { ANTHROPIC_API_KEY: 'bench-anthropic', ANTHROPIC_BASE_URL: child.info.anthropicUrl } : {}),
     },
   });
 }

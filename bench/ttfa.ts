@@ -1,11 +1,11 @@
 /**
  * npm run bench:ttfa [-- --levels 1,50,200 --turns 3 --energy-vad]
  *
- * TTFA against the seed's stage budget, imposed by the fakes (separate process) and a stand-in LLM:
- * endpointing 300 ms (our VAD's end-of-turn silence and Deepgram's `endpointing`), STT final 150 ms
- * after Finalize/endpoint, LLM first token 300 ms (bench wrapper delaying the flow brain's first
- * text: this tree has no test/fakes/anthropic-fake.ts or src/dialog/claude-brain.ts), TTS first byte
- * 100 ms. Orchestration overhead = TTFA − 850 ms, per turn, at each concurrency level.
+ * TTFA against the seed's stage budget, imposed by the provider fakes (separate process) that the real
+ * Deepgram, Claude and ElevenLabs adapters talk to: endpointing 300 ms (our VAD's end-of-turn silence
+ * and Deepgram's `endpointing`), STT final 150 ms after Finalize/endpoint, LLM first token 300 ms
+ * (Anthropic Messages fake), TTS first byte 100 ms. Orchestration overhead = TTFA − 850 ms, per turn,
+ * at each concurrency level.
  */
 import type { FakesOptions } from './harness.js';
 import { args, concurrentCalls, fmt, machine, machineLine, publish, startFakes, startServer, stats, table, utterance } from './harness.js';
@@ -16,7 +16,15 @@ const turns = a.num('turns', 3);
 const energyVad = a.flag('energy-vad');
 const ENDPOINT_MS = 300;
 const LLM_MS = 300;
-const FAKES: FakesOptions = { text: 'What is your address?', resultLatencyMs: 150, finalizeLatencyMs: 150, ttsFirstByteMs: 100, msPerWord: 60 };
+const FAKES: FakesOptions = {
+  text: 'What is your address?',
+  resultLatencyMs: 150,
+  finalizeLatencyMs: 150,
+  ttsFirstByteMs: 100,
+  msPerWord: 60,
+  llmFirstTokenMs: LLM_MS,
+  llmReply: 'Our address is 42 Maple Street, Springfield, next to the public library.',
+};
 const CRITICAL_MS = ENDPOINT_MS + FAKES.finalizeLatencyMs + LLM_MS + FAKES.ttsFirstByteMs;
 
 const m0 = machine();
@@ -24,7 +32,7 @@ const script = Array.from({ length: turns }, () => utterance('what is your addre
 const results = [];
 for (const n of levels) {
   const fakes = await startFakes(FAKES);
-  const server = await startServer({ engines: 'cloud', env: fakes.env, brainDelayMs: LLM_MS, energyVad, agent: { turn: { endSilenceMs: ENDPOINT_MS }, timeouts: { inactivityMs: 60_000 } } });
+  const server = await startServer({ engines: 'cloud', env: fakes.env, brainDelayMs: 0, energyVad, agent: { turn: { endSilenceMs: ENDPOINT_MS }, timeouts: { inactivityMs: 60_000 } } });
   const { calls, ...level } = await concurrentCalls(server, n, script, Math.min(2000, n * 20));
   await server.stop();
   await fakes.stop();
@@ -52,14 +60,14 @@ ${machineLine(m0, m1)}.
 
 Stage budget imposed from outside the server: end-of-turn silence ${ENDPOINT_MS} ms (\`turn.endSilenceMs\`, and the Deepgram adapter's
 \`endpointing=300\`), Deepgram fake final ${FAKES.finalizeLatencyMs} ms after Finalize/endpoint, LLM first token ${LLM_MS} ms, ElevenLabs fake first
-byte ${FAKES.ttsFirstByteMs} ms ⇒ critical path **${CRITICAL_MS} ms**. The LLM is a **bench-only wrapper** that holds the flow brain's first text for
-${LLM_MS} ms (this tree has no \`test/fakes/anthropic-fake.ts\` / \`src/dialog/claude-brain.ts\`). VAD: ${energyVad ? 'energy VAD (`--energy-vad`)' : 'Silero (as `createEngines` builds it)'}.
+byte ${FAKES.ttsFirstByteMs} ms ⇒ critical path **${CRITICAL_MS} ms**. The LLM stage is the real Claude adapter (\`src/dialog/claude-brain.ts\`, streaming
+through \`@anthropic-ai/sdk\`) against the Anthropic Messages fake, whose first token comes ${LLM_MS} ms after the request. VAD: ${energyVad ? 'energy VAD (`--energy-vad`)' : 'Silero (as `createEngines` builds it)'}.
 Server, fakes and callers are three processes on the same machine. Each call: greeting, then ${turns} × “what is your address”
 (real-time audio, −60 dBFS noise floor, playback in real time). 
 - **overhead (record)** = \`ttfaMs − endpointMs − sttMs − ${LLM_MS} − ${FAKES.ttsFirstByteMs}\` per turn: the TTFA (VAD's last word → first frame
   sent) minus the waits the stages impose as they actually ran (the end-of-turn silence as the VAD counted it, in 32 ms windows; the
   wait for Deepgram's final after our end of turn — usually ≈ 0 because the fake's own 300 ms endpoint + 150 ms final lands inside our
-  VAD's silence window; the LLM and TTS delays). What remains is orchestration: turn machine, brain wrapper hand-off, ElevenLabs
+  VAD's silence window; the LLM and TTS delays). What remains is orchestration: turn machine, the Claude SDK's request and SSE parsing, ElevenLabs
   socket round trip beyond the fake's delay, playout framing and the socket write.
 - **overhead (wire)** = wire TTFA − ${CRITICAL_MS} ms, wire TTFA measured at the fake Twilio peer from the send time of the caller's last
   speech frame (energy rule) to the first agent frame received. It additionally holds Silero's hangover after the last word
