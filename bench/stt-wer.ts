@@ -6,7 +6,6 @@
  *
  *   npm run bench:wer
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { loadAgentConfig } from '../src/config/load-agent-config.js';
@@ -16,6 +15,7 @@ import { BUILT_IN_FIRST_NAMES } from '../src/dialog/slots/names.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from '../src/speech/audio-convert.js';
 import { PocketsphinxPool } from '../src/speech/pocketsphinx-pool.js';
 import { callerMulaw } from '../test/helpers/caller-audio.js';
+import { publish } from './harness.js';
 
 const PHRASES: Array<[StepName, Task | null, string]> = [
   ['menu', null, 'i would like to book an appointment'],
@@ -85,17 +85,30 @@ async function main(): Promise<void> {
   } finally {
     pool.close();
   }
-  const date = new Date().toISOString().slice(0, 10);
+  const date = new Date().toISOString();
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
-  console.log(`Offline STT accuracy (${PHRASES.length} phrases × ${VOICES.length} voices, step grammars, phone path) — ${date}, ${machine}\n`);
-  console.log('| caller voice | WER | sentences right |');
-  console.log('|---|---|---|');
-  for (const r of rows) console.log(`| ${r.voice} | ${((100 * r.errors) / r.words).toFixed(1)} % | ${r.correct}/${r.sentences} |`);
-  const total = rows.reduce((a, r) => ({ words: a.words + r.words, errors: a.errors + r.errors }), { words: 0, errors: 0 });
-  console.log(`| all | ${((100 * total.errors) / total.words).toFixed(1)} % | ${rows.reduce((a, r) => a + r.correct, 0)}/${rows.reduce((a, r) => a + r.sentences, 0)} |`);
-  for (const r of rows) if (r.misses.length) console.log(`\n${r.voice} misses:\n  ${r.misses.join('\n  ')}`);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/stt-wer-${date}.json`, JSON.stringify({ date, machine, phrases: PHRASES, rows }, null, 2));
+  const total = rows.reduce((a, r) => ({ words: a.words + r.words, errors: a.errors + r.errors, correct: a.correct + r.correct, n: a.n + r.sentences }), { words: 0, errors: 0, correct: 0, n: 0 });
+  const pct = (errors: number, words: number) => `${((100 * errors) / words).toFixed(1)} %`;
+  const markdown = [
+    '## Offline recognition accuracy (`npm run bench:wer`)',
+    '',
+    `${date} · ${machine}.`,
+    '',
+    `${PHRASES.length} caller phrases, one per dialog step they belong to (menu, date, time, phone digits, names, yes/no, corrections), each`,
+    `spoken by ${VOICES.length} flite voices, sent through the phone path (8 kHz μ-law), decoded by the production pocketsphinx decoder with`,
+    'the grammar the flow brain emits for that step. Synthetic voices: a proxy for real callers, who will score worse.',
+    '',
+    '| caller voice | WER | sentences right |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.voice} | ${pct(r.errors, r.words)} | ${r.correct}/${r.sentences} |`),
+    `| all | ${pct(total.errors, total.words)} | ${total.correct}/${total.n} |`,
+    '',
+    'Misses:',
+    '',
+    ...rows.flatMap((r) => r.misses.map((m) => `- ${r.voice}: ${m}`)),
+  ].join('\n');
+  console.log(markdown);
+  publish('wer', { date, machine, phrases: PHRASES, rows }, markdown);
 }
 
 void main();
