@@ -25,7 +25,7 @@ import type { TextToSpeech } from './speech/tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
-import { checkSystemPackages } from './speech/system-check.js';
+import { checkSystemPackages, defaultCheckEnv } from './speech/system-check.js';
 import { openDatabase } from './store/database.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock } from './tools/clinic-time.js';
@@ -66,7 +66,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   }
 
   // The offline engines are the default, and the backup of every cloud stage.
-  const system = checkSystemPackages();
+  const system = checkSystemPackages(defaultCheckEnv(config.searchPath));
   const missingFor = (feature: 'stt' | 'tts') => system.missing.filter((m) => m.feature === feature).map((m) => m.what);
   const blocking = (['stt', 'tts'] as const).filter((stage) => !system.available[stage] && !cloud[stage]);
   if (blocking.length > 0) {

@@ -43,6 +43,8 @@ const envSchema = z.object({
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Where the offline engines' system binaries are looked up at startup. */
+  PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
 });
 
 export interface ServerConfig {
@@ -59,6 +61,7 @@ export interface ServerConfig {
   maxConcurrentCalls: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   drainTimeoutMs: number;
+  searchPath: string;
 }
 
 export class ConfigError extends Error {
@@ -89,5 +92,6 @@ export function loadServerConfig(env: Record<string, string | undefined>): Serve
     maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
     logLevel: e.LOG_LEVEL,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    searchPath: e.PATH,
   });
 }

@@ -102,7 +102,11 @@ export const REQUIREMENTS: readonly Requirement[] = [
   },
 ];
 
-export function defaultCheckEnv(): CheckEnv {
+/** `searchPath`: the PATH to look for binaries in (from the server config; tests pass their own). */
+/** Where Debian puts the binaries we need, when no PATH is given. */
+const DEFAULT_SEARCH_PATH = ['/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
+
+export function defaultCheckEnv(searchPath: string = DEFAULT_SEARCH_PATH): CheckEnv {
   const require = createRequire(import.meta.url);
   return {
     isFile: (path) => existsSync(path),
@@ -114,7 +118,7 @@ export function defaultCheckEnv(): CheckEnv {
         return false;
       }
     },
-    pathDirs: (process.env['PATH'] ?? '').split(delimiter).filter(Boolean),
+    pathDirs: searchPath.split(delimiter).filter(Boolean),
     resolveModule: (specifier) => {
       try {
         return require.resolve(specifier);
