@@ -5,10 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
-import { decodeMulaw } from '../media/mulaw.js';
 import { Playout } from '../media/playout.js';
-import { initialSegmenterState, segment, type SegmenterConfig, type SegmenterEvent } from '../media/vad/speech-segmenter.js';
-import type { Vad, VadStream } from '../media/vad/vad.js';
+import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
+import { AudioIntake } from './audio-intake.js';
+import type { Vad } from '../media/vad/vad.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
@@ -71,18 +71,13 @@ export class CallSession {
   private readonly callAbort = new AbortController();
   private readonly playout: Playout;
   private readonly stt: SttStream;
-  private readonly vad: VadStream;
   private readonly brain: BrainSession;
   private readonly history: ConversationTurn[] = [];
-  private segmenter = initialSegmenterState;
-  private readonly segmenterConfig: SegmenterConfig;
-  private vadChain: Promise<void> = Promise.resolve();
+  private readonly intake: AudioIntake;
   private turnAbort: AbortController | null = null;
   private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
   private readonly timing: TurnTiming;
   private speechOnsetAt: number | null = null;
-  /** Inbound audio the VAD has processed, ms: the media clock the segmenter's events refer to. */
-  private audioMs = 0;
   private inactivityTimer: NodeJS.Timeout | null = null;
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
@@ -97,7 +92,6 @@ export class CallSession {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
     const { engines, agent, transport, metrics } = options;
-    this.segmenterConfig = { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs };
     this.ledger = new CallLedger({
       callSid: options.callSid,
       streamSid: options.streamSid,
@@ -129,7 +123,14 @@ export class CallSession {
       preRollMs: agent.turn.preRollMs,
       onEvent: (event) => this.onSttEvent(event),
     });
-    this.vad = engines.vad.createStream();
+    this.intake = new AudioIntake(engines.vad.createStream(), { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs }, {
+      onFrame: (mulaw) => {
+        this.stt.write(mulaw);
+        this.ledger.sttAudio(mulaw.length);
+      },
+      onEvent: (event) => this.onSegmenterEvent(event),
+      onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
+    });
     engines.onFallback?.((stage, from, to, reason) => this.ledger.fallback(stage, from, to, reason));
     this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
     this.timing = new TurnTiming(
@@ -162,25 +163,7 @@ export class CallSession {
   onAudio(mulaw: Uint8Array): void {
     if (this.ended) return;
     this.options.metrics.framesIn.inc();
-    const pcm = decodeMulaw(mulaw);
-    // The recogniser gets each frame in step with the VAD's decisions about it, so an utterance
-    // cut at speech-start/speech-end holds exactly that audio even when frames arrive in a burst.
-    this.vadChain = this.vadChain
-      .then(() => this.vad.process(pcm))
-      .then((windows) => {
-        if (this.ended) return;
-        this.stt.write(mulaw);
-        this.ledger.sttAudio(mulaw.length);
-        this.audioMs += mulaw.length / 8;
-        for (const window of windows) {
-          const [next, events] = segment(this.segmenter, window, this.segmenterConfig);
-          this.segmenter = next;
-          for (const event of events) this.onSegmenterEvent(event);
-        }
-      })
-      .catch((error: unknown) => {
-        if (!this.ended) this.options.logger.error({ err: error }, 'vad failed on a frame');
-      });
+    this.intake.push(mulaw);
   }
 
   onDtmf(key: string): void {
@@ -210,7 +193,7 @@ export class CallSession {
     switch (event.type) {
       case 'speech-start':
         this.speechOnsetAt = this.now() - event.leadMs;
-        this.timing.speechStarted(Math.max(0, this.audioMs - event.leadMs));
+        this.timing.speechStarted(Math.max(0, this.intake.audioMs - event.leadMs));
         this.dispatch({ type: 'speech-start', agentAudioPending });
         break;
       case 'barge-in-eligible':
@@ -220,7 +203,7 @@ export class CallSession {
         this.stt.speechPaused?.();
         break;
       case 'speech-end':
-        this.timing.speechEnded(event.trailingMs, this.audioMs - event.trailingMs);
+        this.timing.speechEnded(event.trailingMs, this.intake.audioMs - event.trailingMs);
         this.dispatch({ type: 'speech-end' });
         break;
     }
@@ -455,7 +438,7 @@ export class CallSession {
     this.keypad.close();
     this.playout.close();
     this.stt.close();
-    this.vad.close();
+    this.intake.close();
     this.options.engines.dispose?.();
     this.ledger.settle(reason, this.options.engines.llmUsage?.());
     this.options.onEnd?.(this.record);
