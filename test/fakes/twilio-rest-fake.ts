@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http-body.js';
 
 export interface FakeIncomingNumber {
   sid: string;
@@ -185,11 +186,3 @@ function sendError(response: ServerResponse, status: number, code: number, messa
   sendJson(response, status, { code, message, ...(detail && { detail }), more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../../fakes/http-body.js';
 
 export interface RecordedRequest {
   method: string;
@@ -57,14 +58,6 @@ export class FakeTwilioApi {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
 function record(request: IncomingMessage, body: string): RecordedRequest {
   const authorization = request.headers.authorization ?? '';
