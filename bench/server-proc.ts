@@ -15,7 +15,7 @@ import type { AgentConfig } from '../src/config/agent-schema.js';
 import { loadServerConfig } from '../src/config/env.js';
 import { loadAgentConfig } from '../src/config/load-agent-config.js';
 import type { Brain, BrainEvent } from '../src/dialog/brain.js';
-import type { CallEngines } from '../src/dialog/call-session.js';
+import type { CallEngines } from '../src/dialog/call-engines.js';
 import { createEngines } from '../src/engines.js';
 import { EnergyVad } from '../src/media/vad/energy-vad.js';
 import { Metrics } from '../src/observability/metrics.js';

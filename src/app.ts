@@ -12,7 +12,7 @@ import type { AppContext } from './app-context.js';
 import { CallManager } from './call-manager.js';
 import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
-import type { CallEngines } from './dialog/call-session.js';
+import type { CallEngines } from './dialog/call-engines.js';
 import { Metrics } from './observability/metrics.js';
 import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';

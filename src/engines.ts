@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
 import type { CallContext } from './dialog/brain.js';
-import type { CallEngines } from './dialog/call-session.js';
+import type { CallEngines } from './dialog/call-engines.js';
 import { ClaudeBrain } from './dialog/claude-brain.js';
 import { FlowBrain } from './dialog/flow-brain.js';
 import { EnergyVad } from './media/vad/energy-vad.js';

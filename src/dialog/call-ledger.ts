@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
 import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { CallRecord, TurnMetrics } from '../store/call-record.js';
+import type { CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
+import type { BrainInput } from './brain.js';
 import type { CallSessionEvent } from './call-events.js';
+import type { TimedCallerTurn } from './turn-timing.js';
 
 export type Stage = 'stt' | 'tts' | 'llm';
 
@@ -73,6 +75,25 @@ export class CallLedger {
 
   protocolError(code: string): void {
     this.record.protocolErrors[code] = (this.record.protocolErrors[code] ?? 0) + 1;
+  }
+
+  /** Records the caller's turn (and tells live views); returns its text. */
+  callerTurn(input: BrainInput, timed: TimedCallerTurn): string {
+    const text = input.type === 'speech' ? input.text : input.type === 'dtmf' ? input.digits : '';
+    const turn: CallerTurn = {
+      role: 'caller',
+      text,
+      startedAt: timed.startedAt,
+      endedAt: timed.endedAt,
+      input: input.type === 'speech' ? 'speech' : input.type === 'dtmf' ? 'dtmf' : 'no-match',
+      metrics: timed.metrics,
+    };
+    if (input.type === 'speech') turn.confidence = input.confidence;
+    if (timed.audio) turn.audio = timed.audio;
+    this.record.turns.push(turn);
+    this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
+    this.emitMetrics(timed.metrics);
+    return text;
   }
 
   /** A stage switched to its backup: counted, logged and kept in the call record. */

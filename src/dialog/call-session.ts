@@ -7,44 +7,21 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
 import { Playout } from '../media/playout.js';
 import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
-import { AudioIntake } from './audio-intake.js';
-import type { Vad } from '../media/vad/vad.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SpeechToText, SttEvent, SttStream } from '../speech/stt.js';
-import type { TextToSpeech } from '../speech/tts.js';
-import type { AgentTurn, CallRecord, CallerTurn } from '../store/call-record.js';
-import type { Brain, BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
+import type { SttEvent, SttStream } from '../speech/stt.js';
+import type { AgentTurn, CallRecord } from '../store/call-record.js';
+import { AudioIntake } from './audio-intake.js';
+import type { BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
+import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
+import { CallLedger } from './call-ledger.js';
 import { KeypadCollector } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
+import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
+import { TurnTiming } from './turn-timing.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
-import { TurnTiming, type TimedCallerTurn } from './turn-timing.js';
-import type { CallUsage } from '../observability/cost.js';
-import { CallLedger } from './call-ledger.js';
-import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
-
-export interface CallEngines {
-  stt: SpeechToText;
-  tts: TextToSpeech;
-  vad: Vad;
-  brain: Brain;
-  /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */
-  dispose?: () => void;
-  /** Lets the session hear about fallbacks inside an engine (e.g. the LLM handing a turn to the flow brain). */
-  onFallback?: (listener: (stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string) => void) => void;
-  /** Tokens the call's LLM used so far (cloud brains only). */
-  llmUsage?: () => Pick<CallUsage, 'llmInputTokens' | 'llmCachedInputTokens' | 'llmCacheWriteTokens' | 'llmOutputTokens'>;
-}
-
-export interface CallTransport {
-  sendMedia(mulaw: Uint8Array): void;
-  sendMark(name: string): void;
-  sendClear(): void;
-  /** End the media stream; Twilio then runs the TwiML after </Connect> (a <Hangup/>). */
-  close(): void;
-}
 
 export interface CallSessionOptions {
   callSid: string;
@@ -280,7 +257,8 @@ export class CallSession {
       if (input.type === 'dtmf') this.timing.keyEntry();
       const reply = this.timing.beginReply();
       hooks = reply;
-      this.recordCallerTurn(input, reply.turn);
+      const text = this.ledger.callerTurn(input, reply.turn);
+      if (text) this.history.push({ role: 'caller', text });
     } else {
       this.timing.beginUnpromptedReply();
     }
@@ -329,24 +307,6 @@ export class CallSession {
       this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
       this.dispatch({ type: 'reply-done', outcome: 'played' });
     }, capMs);
-  }
-
-  private recordCallerTurn(input: BrainInput, timed: TimedCallerTurn): void {
-    const text = input.type === 'speech' ? input.text : input.type === 'dtmf' ? input.digits : '';
-    const turn: CallerTurn = {
-      role: 'caller',
-      text,
-      startedAt: timed.startedAt,
-      endedAt: timed.endedAt,
-      input: input.type === 'speech' ? 'speech' : input.type === 'dtmf' ? 'dtmf' : 'no-match',
-      metrics: timed.metrics,
-    };
-    if (input.type === 'speech') turn.confidence = input.confidence;
-    if (timed.audio) turn.audio = timed.audio;
-    this.record.turns.push(turn);
-    if (text) this.history.push({ role: 'caller', text });
-    this.ledger.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
-    this.ledger.emitMetrics(timed.metrics);
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {

@@ -10,7 +10,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { AppContext } from '../app-context.js';
 import type { CallContext } from '../dialog/brain.js';
 import type { CallSessionEvent } from '../dialog/call-events.js';
-import { CallSession, type CallEngines } from '../dialog/call-session.js';
+import type { CallEngines } from '../dialog/call-engines.js';
+import { CallSession } from '../dialog/call-session.js';
 import {
   advanceMediaClock,
   clearMessage,

@@ -3,7 +3,7 @@
  * (they record what they were asked and whether their work was aborted).
  */
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions } from '../../src/dialog/brain.js';
-import type { CallEngines } from '../../src/dialog/call-session.js';
+import type { CallEngines } from '../../src/dialog/call-engines.js';
 import type { Vad, VadStream, VadWindow } from '../../src/media/vad/vad.js';
 import type { SpeechToText, SttEvent, SttHints, SttOpenOptions, SttStream } from '../../src/speech/stt.js';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from '../../src/speech/tts.js';

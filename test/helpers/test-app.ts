@@ -6,7 +6,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { agentConfigSchema, type AgentConfig } from '../../src/config/agent-schema.js';
 import type { CallContext } from '../../src/dialog/brain.js';
 import { loadServerConfig } from '../../src/config/env.js';
-import type { CallEngines } from '../../src/dialog/call-session.js';
+import type { CallEngines } from '../../src/dialog/call-engines.js';
 import { scriptedEngines } from '../fakes/scripted-engines.js';
 
 export interface TestServer {
