@@ -4,6 +4,7 @@
  */
 import type { Playout, UtteranceOutcome } from '../media/playout.js';
 import type { TextToSpeech } from '../speech/tts.js';
+import { raceAbort } from '../util/abort.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { BrainEvent } from './brain.js';
 import { SentenceChunker } from './sentence-chunker.js';
@@ -114,21 +115,11 @@ export async function runReply(
   }
   const finished = playout.finish(utteranceId);
   hooks.onAudioComplete?.(utteranceId);
-  const outcome = await raceAbort(finished, signal);
+  const raced = await raceAbort(finished, signal);
+  const outcome = raced.aborted ? 'aborted' : raced.value;
   return { utteranceId, text: spoken.join(' '), outcome };
 }
 
-function raceAbort(done: Promise<UtteranceOutcome>, signal: AbortSignal): Promise<UtteranceOutcome | 'aborted'> {
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve) => {
-    const onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-    void done.then((outcome) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(outcome);
-    });
-  });
-}
 
 /** Brain events for a fixed line (greeting, goodbye, apology). */
 export async function* fixedText(text: string): AsyncIterable<BrainEvent> {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from './tts.js';
 import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from './audio-convert.js';
+import { raceAbort } from '../util/abort.js';
 import { splitSentences } from '../util/sentences.js';
 
 export interface FliteTtsOptions {
@@ -89,9 +90,9 @@ export class FliteTts implements TextToSpeech {
     try {
       while (!signal.aborted) {
         // Race the text source against the abort so a stalled producer cannot keep us alive.
-        const next = await raceAbort(iterator.next(), signal);
-        if (!next || next.done) return;
-        const text = next.value;
+        const raced = await raceAbort(iterator.next(), signal);
+        if (raced.aborted || raced.value.done) return;
+        const text = raced.value.value;
         const key = normaliseTtsText(text);
         if (!key) continue;
         // A multi-sentence item is rendered sentence by sentence, the next one synthesising while
@@ -177,21 +178,3 @@ export class FliteTts implements TextToSpeech {
   }
 }
 
-/** Resolves with the promise's value, or undefined as soon as the signal aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

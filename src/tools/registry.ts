@@ -6,6 +6,7 @@
 import type { ToolCallRecord } from '../dialog/brain.js';
 import type { Tool, ToolContext } from './tool.js';
 import { ToolError } from './tool-error.js';
+import { raceAbort } from '../util/abort.js';
 
 export const defaultToolTimeoutMs = 2000;
 
@@ -83,7 +84,10 @@ export class ToolRunner implements ToolCaller {
 
     if (combined.aborted) return fail(abortFailure());
     try {
-      const result = await raceAbort(tool.run(parsed.data, { ...this.options.call, signal: combined }), combined);
+      // A tool that ignores its signal still cannot hold the conversation past its timeout.
+      const raced = await raceAbort(tool.run(parsed.data, { ...this.options.call, signal: combined }), combined);
+      if (raced.aborted) return fail(abortFailure());
+      const result = raced.value;
       return { ok: true, result, record: { name, args: recordedArgs, result, ms: elapsed(started), ok: true } };
     } catch (error) {
       if (error instanceof ToolError) return fail({ code: error.code, message: error.message });
@@ -94,26 +98,6 @@ export class ToolRunner implements ToolCaller {
   }
 }
 
-/**
- * Settles with the tool's outcome or rejects as soon as `signal` aborts, whichever comes first,
- * so a tool that ignores its signal still cannot hold the conversation past its timeout.
- */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function asRecord(args: unknown): Record<string, unknown> {
   return typeof args === 'object' && args !== null && !Array.isArray(args)

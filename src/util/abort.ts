@@ -1,0 +1,24 @@
+/**
+ * Waits for `work` or for `signal` to abort, whichever comes first, and always removes its abort
+ * listener. Callers decide what an abort means (stop quietly, fail, report 'aborted'), so work that
+ * ignores its signal can never hold a call, a turn or a tool past its cancellation.
+ */
+export type Raced<T> = { aborted: true } | { aborted: false; value: T };
+
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<Raced<T>> {
+  if (signal.aborted) return Promise.resolve({ aborted: true });
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve({ aborted: true });
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve({ aborted: false, value });
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
