@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from './tts.js';
 import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from './audio-convert.js';
-import { raceAbort } from '../util/abort.js';
+import { abortError, raceAbort } from '../util/abort.js';
 import { splitSentences } from '../util/sentences.js';
 
 export interface FliteTtsOptions {
@@ -26,12 +26,6 @@ export interface FliteTtsOptions {
 }
 
 const SAMPLE_RATE = 8000;
-
-function abortError(): Error {
-  const error = new Error('TTS aborted');
-  error.name = 'AbortError';
-  return error;
-}
 
 /** Whitespace-normalised text, used both for flite and as the cache key. */
 export function normaliseTtsText(text: string): string {
@@ -142,7 +136,7 @@ export class FliteTts implements TextToSpeech {
 
   /** One flite run: text → temp WAV → μ-law 8 kHz. The child is SIGKILLed on abort. */
   async synthesize(text: string, signal?: AbortSignal): Promise<Uint8Array> {
-    if (signal?.aborted) throw abortError();
+    if (signal?.aborted) throw abortError('TTS');
     const file = join(this.tmpDir, `flite-${process.pid}-${++fileCounter}.wav`);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -162,7 +156,7 @@ export class FliteTts implements TextToSpeech {
         });
         child.on('exit', (code) => {
           signal?.removeEventListener('abort', onAbort);
-          if (signal?.aborted) reject(abortError());
+          if (signal?.aborted) reject(abortError('TTS'));
           else if (code === 0) resolve();
           else reject(new Error(`flite exited with ${code}: ${stderr.trim()}`));
         });

@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { abortError } from '../util/abort.js';
 
 export interface DecodeResult {
   text: string;
@@ -51,12 +52,6 @@ interface Worker {
   stderrTail: string;
 }
 
-function abortError(): Error {
-  const error = new Error('decode aborted');
-  error.name = 'AbortError';
-  return error;
-}
-
 export class PocketsphinxPool {
   private readonly size: number;
   private readonly python: string;
@@ -91,7 +86,7 @@ export class PocketsphinxPool {
   /** Decode one whole utterance: 16 kHz PCM16 little-endian bytes, with this JSGF grammar. */
   decode(pcm16kLe: Buffer, jsgf: string, signal?: AbortSignal): Promise<DecodeResult> {
     if (this.closed) return Promise.reject(new Error('pocketsphinx pool is closed'));
-    if (signal?.aborted) return Promise.reject(abortError());
+    if (signal?.aborted) return Promise.reject(abortError('decode'));
     return new Promise<DecodeResult>((resolve, reject) => {
       const job: Job = {
         pcm: pcm16kLe,
@@ -105,7 +100,7 @@ export class PocketsphinxPool {
         onAbort: () => {
           const index = this.queue.indexOf(job);
           if (index >= 0) this.queue.splice(index, 1);
-          job.reject(abortError());
+          job.reject(abortError('decode'));
         },
       };
       signal?.addEventListener('abort', job.onAbort, { once: true });

@@ -22,3 +22,10 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<Rac
     );
   });
 }
+
+/** The error a cancelled operation rejects with (`name` 'AbortError', like fetch and the SDKs). */
+export function abortError(what: string): Error {
+  const error = new Error(`${what} aborted`);
+  error.name = 'AbortError';
+  return error;
+}
