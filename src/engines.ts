@@ -140,8 +140,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
         logger.warn({ event }, 'ElevenLabs socket unavailable; using HTTP streaming');
       },
     });
+  let cloudTtsName: string | null = null;
   if (cloud.tts) {
     const warmer = cloudTts();
+    cloudTtsName = warmer.name;
     void warmer
       .warm?.(fixedPrompts)
       .catch((error: unknown) => logger.warn({ err: error }, 'could not pre-render prompts with ElevenLabs'))
@@ -164,7 +166,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const names = {
     stt: stt.name,
     llm: config.anthropic.apiKey ? `claude:${claudeModel}` : 'flow',
-    tts: cloud.tts ? `elevenlabs:eleven_flash_v2_5` : offlineTts!.name,
+    tts: cloudTtsName ?? offlineTts!.name,
     vad: vad.name,
   };
 
