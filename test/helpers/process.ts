@@ -7,6 +7,15 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, step
   }
 }
 
+/** `waitFor` with a name for what is awaited, so a timeout says what never happened. */
+export async function until(condition: () => boolean, what: string | (() => string), timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** True while a process exists and is not a zombie we already reaped. */
 export function isAlive(pid: number): boolean {
   try {

@@ -19,6 +19,7 @@ import { FakeElevenLabs } from '../fakes/elevenlabs-fake.js';
 import { callerMulaw } from '../helpers/caller-audio.js';
 import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { until } from '../helpers/process.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -63,14 +64,6 @@ async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenl
   const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: 'instant' });
   cleanup.push(() => caller.close());
   return { deepgram, elevenlabs, anthropic, server, caller, engines };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('cloud providers through their real SDKs', () => {

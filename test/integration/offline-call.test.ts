@@ -17,6 +17,7 @@ import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
 import { callerMulaw } from '../helpers/caller-audio.js';
 import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { until } from '../helpers/process.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 /** flite's rms voice survives the μ-law phone path best (notes/offline-engines.md). */
@@ -37,14 +38,6 @@ afterAll(async () => {
   await engines?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 class OfflineCaller {
   readonly twilio: FakeTwilioCaller;

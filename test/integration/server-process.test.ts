@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
+import { until } from '../helpers/process.js';
 
 let child: ChildProcess | undefined;
 let dataDir: string;
@@ -24,13 +25,8 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}; output:\n${lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits, and on a timeout shows what the server printed. */
+const untilLogged = (condition: () => boolean, what: string) => until(condition, () => `${what}; output:\n${lines.join('\n')}`, 30_000);
 
 describe('server process', () => {
   it('logs a ready line, and drains on SIGTERM before exiting 0', async () => {
@@ -42,7 +38,7 @@ describe('server process', () => {
     child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
 
-    await until(() => lines.some((l) => l.includes('voice agent ready at')), 'ready line');
+    await untilLogged(() => lines.some((l) => l.includes('voice agent ready at')), 'ready line');
     const ready = JSON.parse(lines.find((l) => l.includes('voice agent ready at'))!) as { msg: string; stt: string; tts: string };
     expect(ready).toMatchObject({ stt: 'pocketsphinx', tts: 'flite:kal' });
     const base = /ready at (http:\/\/[^ ]+)/.exec(ready.msg)![1]!;
@@ -53,7 +49,7 @@ describe('server process', () => {
     await caller.waitFor(() => caller.count('media') > 0, 20_000, 'greeting');
 
     child.kill('SIGTERM');
-    await until(() => lines.some((l) => l.includes('draining')), 'drain log');
+    await untilLogged(() => lines.some((l) => l.includes('draining')), 'drain log');
     const readyz = await fetch(`${base}/readyz`);
     expect(readyz.status).toBe(503);
     const refused = await fetch(`${base}/voice`, {

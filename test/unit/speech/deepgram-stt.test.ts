@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeepgramStt, type DeepgramSttOptions } from '../../../src/speech/deepgram-stt.js';
 import type { SttEvent, SttHints, SttStream } from '../../../src/speech/stt.js';
 import { FakeDeepgram, type FakeConnectionRecord, type FakeDeepgramOptions } from '../../fakes/deepgram-fake.js';
+import { until } from '../../helpers/process.js';
 
 const API_KEY = 'test-key';
 let fake: FakeDeepgram | undefined;
@@ -34,14 +35,6 @@ function silence(ms: number): Uint8Array {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Writes 20 ms frames, `paceMs` apart (20 = real time). */
 async function feed(stream: SttStream, audio: Uint8Array, paceMs = 4): Promise<void> {
