@@ -30,7 +30,9 @@ import { openDatabase } from './store/database.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
+import { GatedToolInvoker } from './dialog/tool-invoker.js';
 import { splitSentences } from './util/sentences.js';
+import { FallbackRelay, type FallbackListener } from './observability/fallback.js';
 
 export interface EngineSet {
   forCall(call: CallContext): CallEngines;
@@ -122,23 +124,20 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   let stt: SpeechToText = offlineStt!;
   if (cloud.stt) {
     const deepgram = new DeepgramStt({ apiKey: config.deepgram.apiKey!, url: config.deepgram.url, logger });
-    stt = offlineStt ? new FallbackStt(deepgram, offlineStt) : deepgram;
+    stt = deepgram;
   }
 
   // ElevenLabs keeps one socket per call; fixed prompts are rendered once per process.
   const promptCache = new Map<string, readonly Uint8Array[]>();
-  const cloudTts = (): TextToSpeech & { close(): Promise<void> } =>
+  const cloudTts = (onFallback?: FallbackListener): TextToSpeech & { close(): Promise<void> } =>
     new ElevenLabsTts({
       apiKey: config.elevenlabs.apiKey!,
       voiceId: config.elevenlabs.voiceId!,
       baseUrl: config.elevenlabs.baseUrl,
       logger,
       promptCache,
-      onFallback: (event) => {
-        // Socket → HTTP inside the same provider: still the cloud voice, but worth seeing.
-        options.metrics?.fallbacks.inc({ stage: 'tts', from: 'elevenlabs-ws', to: 'elevenlabs-http' });
-        logger.warn({ event }, 'ElevenLabs socket unavailable; using HTTP streaming');
-      },
+      // Socket → HTTP inside the same provider: still the cloud voice, but worth seeing.
+      ...(onFallback ? { onFallback } : {}),
     });
   let cloudTtsName: string | null = null;
   if (cloud.tts) {
@@ -173,20 +172,22 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   return {
     names,
     forCall(call) {
+      // Each brain session gets its own gated invoker (its own confirmations) over this call's runner.
       const runner = new ToolRunner({
         tools,
         call: { callSid: call.callSid, from: call.from },
         onInternalError: (tool, error) => logger.error({ err: error, tool, callSid: call.callSid }, 'tool failed'),
       });
-      const flow = new FlowBrain({ config: agent, tools: runner, now: () => new Date(clock.now()) });
-      let fallbackListener: Parameters<NonNullable<CallEngines['onFallback']>>[0] | null = null;
+      const gatedTools = () => new GatedToolInvoker({ config: agent, runner });
+      const flow = new FlowBrain({ config: agent, tools: gatedTools, now: () => new Date(clock.now()) });
+      const fallbacks = new FallbackRelay();
       const usage = { llmInputTokens: 0, llmCachedInputTokens: 0, llmCacheWriteTokens: 0, llmOutputTokens: 0 };
       const brain = config.anthropic.apiKey
         ? new ClaudeBrain({
             apiKey: config.anthropic.apiKey,
             baseUrl: config.anthropic.baseUrl,
             config: agent,
-            tools: runner,
+            tools: gatedTools,
             // The offline flow engine answers any turn Claude cannot: degraded, never silent.
             fallback: flow,
             logger,
@@ -197,18 +198,19 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
               usage.llmCacheWriteTokens += u.cacheCreationInputTokens;
               usage.llmOutputTokens += u.outputTokens;
             },
-            onFallback: (_callSid, info) => fallbackListener?.('llm', names.llm, info.to, info.reason),
+            onFallback: (_callSid, event) => fallbacks.report(event),
           })
         : flow;
-      const elevenlabs = cloud.tts ? cloudTts() : null;
-      const tts = elevenlabs ? (offlineTts ? new FallbackTts(elevenlabs, offlineTts) : elevenlabs) : offlineTts!;
+      const elevenlabs = cloud.tts ? cloudTts(fallbacks.report) : null;
+      const tts = elevenlabs ? (offlineTts ? new FallbackTts(elevenlabs, offlineTts, fallbacks.report) : elevenlabs) : offlineTts!;
+      const callStt = stt !== offlineStt && offlineStt ? new FallbackStt(stt, offlineStt, fallbacks.report) : stt;
       return {
         vad,
-        stt,
+        stt: callStt,
         tts,
         brain,
         ...(elevenlabs ? { dispose: () => void elevenlabs.close() } : {}),
-        onFallback: (listener) => (fallbackListener = listener),
+        onFallback: (listener) => fallbacks.subscribe(listener),
         llmUsage: () => usage,
       };
     },

@@ -8,9 +8,11 @@
  * attributed to pieces by the per-character alignment the socket sends (see piece-alignment.ts).
  *
  * Fallback transport: the HTTP stream endpoint per piece, when the socket cannot connect, drops or
- * stalls mid-turn (the turn continues on HTTP from the word being spoken). `onFallback` reports it.
+ * stalls mid-turn (the turn continues on HTTP from the word being spoken). `onFallback` reports it
+ * (stage `tts`, from `elevenlabs-ws` to `elevenlabs-http`, the reason one of ElevenLabsFallbackReason).
  * If HTTP fails too, the turn throws `ElevenLabsTtsError` (kind 'unavailable').
  */
+import type { FallbackListener } from '../observability/fallback.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { ElevenLabsHttpStream, ElevenLabsTtsError, describeError, elevenLabsEndpoints } from './elevenlabs-http.js';
 import { MultiContextSocket, type ContextEvent } from './elevenlabs-socket.js';
@@ -25,11 +27,6 @@ export interface TtsLogger {
 }
 
 export type ElevenLabsFallbackReason = 'connect-failed' | 'socket-unavailable' | 'socket-lost' | 'stalled';
-
-export interface ElevenLabsFallbackEvent {
-  reason: ElevenLabsFallbackReason;
-  detail: string;
-}
 
 export interface ElevenLabsTtsOptions {
   apiKey: string;
@@ -49,7 +46,7 @@ export interface ElevenLabsTtsOptions {
   /** Share one across calls with the same voice so fixed prompts are rendered once per process. */
   promptCache?: Map<string, readonly Uint8Array[]>;
   logger?: TtsLogger;
-  onFallback?(event: ElevenLabsFallbackEvent): void;
+  onFallback?: FallbackListener;
 }
 
 /** The socket URL's maximum: a caller thinking for a while must not cost a reconnect. */
@@ -397,7 +394,7 @@ export class ElevenLabsTts implements TextToSpeech {
 
   private reportFallback(reason: ElevenLabsFallbackReason, detail: string): void {
     this.options.logger?.warn({ reason, detail }, 'elevenlabs: socket unavailable, continuing over HTTP');
-    this.options.onFallback?.({ reason, detail });
+    this.options.onFallback?.({ stage: 'tts', from: 'elevenlabs-ws', to: 'elevenlabs-http', reason });
   }
 }
 
