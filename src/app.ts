@@ -19,7 +19,7 @@ import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './qa/call-recorder.js';
+import { CallRecordings } from './recording/call-recorder.js';
 
 export interface AppDeps {
   agent: AgentConfig;
