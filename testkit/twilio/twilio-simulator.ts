@@ -12,7 +12,7 @@
  */
 import WebSocket from 'ws';
 import { UtteranceCounter } from './agent-utterances.js';
-import { FRAME_BYTES, FRAME_MS } from '../src/recording/fixture-format.js';
+import { FRAME_BYTES, FRAME_MS } from '../../src/recording/fixture-format.js';
 import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export type CallerItem = { kind: 'frame'; audio: Uint8Array } | { kind: 'dtmf'; digit: string } | { kind: 'stop' };

@@ -4,7 +4,7 @@
  * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
  */
 import WebSocket from 'ws';
-import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
+import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export interface FakeCallerOptions {
   url: string;
