@@ -22,7 +22,7 @@ import {
   type MediaClock,
   type TwilioInbound,
 } from '../media/twilio-protocol.js';
-import type { MediaTap } from '../recording/call-recorder.js';
+import type { MediaTap } from '../recording/fixture-recorder.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
 /** Hard cap on one WebSocket message; anything this large is not Twilio and the socket is closed. */
