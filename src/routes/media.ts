@@ -112,7 +112,7 @@ class MediaConnection {
     switch (message.event) {
       case 'media': {
         const audio = decodePayload(message.media.payload);
-        const [clock, silence] = advanceMediaClock(this.clock, message.media.timestamp, audio.length);
+        const [clock, silence] = advanceMediaClock(this.clock, message.media.timestamp, audio.length, performance.now());
         this.clock = clock;
         if (silence) session.onAudio(silence);
         if (audio.length > 0) session.onAudio(audio);
