@@ -3,7 +3,7 @@ import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
 import type { CallManager } from './call-manager.js';
 import type { Metrics } from './observability/metrics.js';
-import type { CallRecordings } from './qa/call-recorder.js';
+import type { CallRecordings } from './recording/call-recorder.js';
 import type { StreamTickets } from './routes/stream-ticket.js';
 import type { CallRecordStore } from './store/call-records.js';
 

@@ -20,7 +20,7 @@ import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js'
 import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './qa/call-recorder.js';
+import { CallRecordings } from './recording/call-recorder.js';
 
 export interface AppDeps {
   agent: AgentConfig;

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const PUBLIC = 'https://agent.example.com';

@@ -9,15 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { buildApp, type App } from '../app.js';
-import type { AgentConfig } from '../config/agent-schema.js';
-import { loadServerConfig } from '../config/env.js';
-import { parseAgentConfig } from '../config/load-agent-config.js';
-import { createEngines, type EngineSet } from '../engines.js';
-import { BookingStore } from '../store/booking-store.js';
-import type { CallRecord } from '../store/call-record.js';
-import { openDatabase, seedSchedule, type Database } from '../store/database.js';
-import type { SeedBooking } from './fixture-format.js';
+import { buildApp, type App } from '../src/app.js';
+import type { AgentConfig } from '../src/config/agent-schema.js';
+import { loadServerConfig } from '../src/config/env.js';
+import { parseAgentConfig } from '../src/config/load-agent-config.js';
+import { createEngines, type EngineSet } from '../src/engines.js';
+import { BookingStore } from '../src/store/booking-store.js';
+import type { CallRecord } from '../src/store/call-record.js';
+import { openDatabase, type Database } from '../src/store/database.js';
+import { seedSchedule } from '../src/tools/calendar.js';
+import type { SeedBooking } from '../src/recording/fixture-format.js';
 
 export interface CallSetup {
   /** Epoch ms the wall clock reads when the call starts. */
@@ -77,7 +78,10 @@ export class InProcessServer {
     const clock = { now: () => this.now() };
     seedSchedule(this.db, agent.business.schedule, clock);
     const store = new BookingStore(this.db, clock.now);
-    for (const booking of setup.seedBookings ?? []) store.book(booking);
+    for (const booking of setup.seedBookings ?? []) {
+      const change = store.book(booking);
+      if (!change.ok) throw new Error(`seed booking ${booking.date} ${booking.time}: ${change.message}`);
+    }
     const config = loadServerConfig({ DATA_DIR: this.dataDir, LOG_LEVEL: 'silent' });
     this.app = await buildApp(config, { agent, engines: (call) => this.engines.forCall(call), logger: this.logger, now: () => this.now() });
     const address = await this.app.fastify.listen({ host: '127.0.0.1', port: 0 });
