@@ -171,12 +171,14 @@ class CallFixtureRecording implements MediaTap {
     }
     const events = this.compact(header, maskedDtmf, mask);
     const dir = join(this.options.dataDir, 'recordings', header.callSid);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `.${process.pid}.tmp`;
     const body = [header, ...events].map((e) => JSON.stringify(e)).join('\n') + '\n';
-    await writeFile(join(dir, `events.jsonl${tmp}`), body);
-    await writeFile(join(dir, `agent.ulaw${tmp}`), Buffer.concat(this.agentAudio));
-    if (record) await writeFile(join(dir, `record.json${tmp}`), JSON.stringify(record, null, 2));
+    // Caller audio and transcripts: readable by this user only.
+    const privately = { mode: 0o600 } as const;
+    await writeFile(join(dir, `events.jsonl${tmp}`), body, privately);
+    await writeFile(join(dir, `agent.ulaw${tmp}`), Buffer.concat(this.agentAudio), privately);
+    if (record) await writeFile(join(dir, `record.json${tmp}`), JSON.stringify(record, null, 2), privately);
     // events.jsonl last: its presence means the fixture is complete.
     await rename(join(dir, `agent.ulaw${tmp}`), join(dir, 'agent.ulaw'));
     if (record) await rename(join(dir, `record.json${tmp}`), join(dir, 'record.json'));
