@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/env.js';
-import { TwilioInboundMessages } from '../../src/qa/twilio-inbound.js';
-import { announceCall } from '../../src/qa/announce-call.js';
+import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
+import { announceCall } from '../../qa/announce-call.js';
 import { MAX_STREAM_EVENTS } from '../../src/call-manager.js';
 import { openDatabase } from '../../src/store/database.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { until } from '../helpers/process.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { until } from '../../testkit/helpers/process.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
