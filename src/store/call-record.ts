@@ -1,5 +1,4 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
-import type { ToolCallRecord } from '../dialog/brain.js';
 import type { CallCost, CallUsage } from '../observability/cost.js';
 
 export interface TurnMetrics {
@@ -49,7 +48,7 @@ export interface CallRecord {
   endReason: string | null;
   engines: { stt: string; llm: string; tts: string; vad: string };
   turns: Array<AgentTurn | CallerTurn>;
-  toolCalls: ToolCallRecord[];
+  toolCalls: ToolCallEntry[];
   slots: Record<string, string>;
   bargeIns: number;
   /** Stream status callbacks and errors reported by Twilio for this call. */
@@ -61,4 +60,14 @@ export interface CallRecord {
   /** What the call used of each paid provider, and what that cost (set when the call ends). */
   usage: CallUsage;
   cost: CallCost | null;
+}
+
+/** One tool run as the call log keeps it (the store's own shape; tools' ToolCallRecord fits it). */
+export interface ToolCallEntry {
+  name: string;
+  args: Record<string, unknown>;
+  /** The tool's result, or its failure (`{ code, message }`). */
+  result: unknown;
+  ms: number;
+  ok: boolean;
 }

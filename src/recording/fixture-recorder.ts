@@ -32,7 +32,7 @@ export interface MediaTap {
   socketClosed(): void;
 }
 
-export interface CallRecordingsOptions {
+export interface FixtureRecorderOptions {
   dataDir: string;
   agent: AgentConfig;
   redact: Redactor;
@@ -46,13 +46,13 @@ type Raw =
   | { kind: 'dtmf'; t: number; digit: string }
   | { kind: 'event'; event: FixtureEvent };
 
-export class CallRecordings {
+export class FixtureRecorder {
   private readonly writes = new Set<Promise<void>>();
-  constructor(private readonly options: CallRecordingsOptions) {}
+  constructor(private readonly options: FixtureRecorderOptions) {}
 
   /** A tap for one new media socket. */
   open(): MediaTap {
-    return new CallRecorder(this.options, (write) => {
+    return new CallFixtureRecording(this.options, (write) => {
       this.writes.add(write);
       void write.finally(() => this.writes.delete(write));
     });
@@ -63,7 +63,7 @@ export class CallRecordings {
   }
 }
 
-class CallRecorder implements MediaTap {
+class CallFixtureRecording implements MediaTap {
   private readonly openedAt = performance.now();
   private readonly raw: Raw[] = [];
   private readonly agentAudio: Uint8Array[] = [];
@@ -72,7 +72,7 @@ class CallRecorder implements MediaTap {
   private written = false;
 
   constructor(
-    private readonly options: CallRecordingsOptions,
+    private readonly options: FixtureRecorderOptions,
     private readonly track: (write: Promise<void>) => void,
   ) {}
 
