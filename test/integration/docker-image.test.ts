@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
 
 const ROOT = resolve('.');

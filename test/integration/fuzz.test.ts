@@ -9,9 +9,9 @@ import type { InjectOptions } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInbound } from '../../src/media/twilio-protocol.js';
-import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
+import { TwilioInboundMessages } from '../../testkit/twilio/twilio-inbound.js';
 import { ScriptedBrain, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const SEED = 0x5eed10;

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/config/env.js';
-import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
-import { announceCall } from '../../qa/announce-call.js';
+import { TwilioInboundMessages } from '../../testkit/twilio/twilio-inbound.js';
+import { announceCall } from '../../testkit/twilio/announce-call.js';
 import { MAX_STREAM_EVENTS } from '../../src/call-manager.js';
 import { openDatabase } from '../../src/store/database.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
