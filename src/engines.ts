@@ -25,6 +25,7 @@ import type { TextToSpeech } from './speech/tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
+import { writeDomainLm } from './dialog/understanding/domain-lm.js';
 import { checkSystemPackages, defaultCheckEnv } from './speech/system-check.js';
 import { openDatabase } from './store/database.js';
 import { createClinicTools } from './tools/clinic-tools.js';
@@ -108,8 +109,11 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   let offlineStt: SpeechToText | null = null;
   if (system.available.stt) {
     // One decoder process per core: utterances from all calls queue on them.
-    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
-    const pocketsphinx = new PocketsphinxStt({ pool });
+    // The open-vocabulary pass hears what the per-turn grammar does not expect (issue 12).
+    const understanding = agent.offline.understanding;
+    const openLm = understanding.openVocabulary ? writeDomainLm(agent) : undefined;
+    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)), preloadLm: openLm });
+    const pocketsphinx = new PocketsphinxStt({ pool, openLm, fitThreshold: understanding.fitThreshold });
     pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
     offlineStt = pocketsphinx;
   }

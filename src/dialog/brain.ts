@@ -4,12 +4,13 @@
  * `ToolRunner` it is given, which enforces confirm-back of critical arguments; the brain reports
  * them as events so the session can record them.
  */
-import type { SttHints } from '../speech/stt.js';
+import type { Recognition, SttHints } from '../speech/stt.js';
 
 export type BrainInput =
   /** The stream started: produce the greeting. */
   | { type: 'call-start' }
-  | { type: 'speech'; text: string; confidence: number }
+  /** `recognition`: both offline passes, when the recogniser ran them (the flow brain weighs them). */
+  | { type: 'speech'; text: string; confidence: number; recognition?: Recognition }
   /** Keypad digits; a menu key or a digit string ended by `#` (or by a pause). */
   | { type: 'dtmf'; digits: string }
   /** The caller said nothing for the inactivity timeout. */

@@ -190,7 +190,7 @@ export class CallSession {
     if (this.ended) return;
     if (event.type === 'transcript-final' && event.endOfTurn) {
       this.timing.transcript();
-      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
+      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence, ...(event.recognition ? { recognition: event.recognition } : {}) });
     } else if (event.type === 'fallback') {
       this.ledger.fallback('stt', event.from, event.to, event.reason);
     } else if (event.type === 'error') {

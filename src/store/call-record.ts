@@ -1,6 +1,7 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
 import type { ToolCallRecord } from '../dialog/brain.js';
 import type { CallCost, CallUsage } from '../observability/cost.js';
+import type { Recognition } from '../speech/stt.js';
 
 export interface TurnMetrics {
   /** End of the caller's speech → first outbound agent audio frame. */
@@ -31,6 +32,8 @@ export interface CallerTurn {
   /** How the turn arrived: speech, keypad, or nothing usable. */
   input: 'speech' | 'dtmf' | 'no-match';
   confidence?: number;
+  /** Offline: the grammar pass and the open-vocabulary pass, and which one was believed. */
+  recognition?: Recognition;
   metrics: TurnMetrics;
   /**
    * Where the caller's speech lies on the inbound media clock (ms of audio since the stream's first

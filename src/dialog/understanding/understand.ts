@@ -1,0 +1,87 @@
+/**
+ * What a caller's utterance means in the current step, from both recognition passes: act on an
+ * intent, ask about it first ("Did you want to cancel an appointment?"), hand the text to the
+ * step's answer parser, or nothing (reprompt). Pure: the flow decides, this only reads.
+ *
+ * Rules, in order of what could go wrong:
+ * - An action that cannot be taken back within the call (a transfer, hanging up, dropping what has
+ *   been collected) needs both passes to name it; otherwise the caller is asked first.
+ * - Leaving a half-finished task for another one is always asked first.
+ * - A yes/no the two passes disagree on is no answer at all.
+ * - Text the grammar forced onto the audio (the open pass fits much better) is not parsed.
+ */
+import type { IntentConfig, StepName } from '../../config/dialog-schema.js';
+import type { Recognition } from '../../speech/stt.js';
+import { parseYesNo } from '../slots/yes-no.js';
+import type { IntentScorer } from './intent-scorer.js';
+
+export type Understanding =
+  | { kind: 'act'; intent: IntentConfig; text: string }
+  | { kind: 'clarify'; intent: IntentConfig; text: string }
+  | { kind: 'answer'; text: string }
+  | { kind: 'none' };
+
+export interface UnderstandInput {
+  step: StepName;
+  /** The task in progress (book, reschedule, cancel), if any. */
+  task: string | null;
+  /** The transcript (the chosen pass's text). */
+  text: string;
+  recognition?: Recognition | undefined;
+  /** Whether `text` answers the current step (a slot value, yes/no, a pick). */
+  answers: (text: string) => boolean;
+}
+
+export interface Thresholds {
+  actScore: number;
+  clarifyScore: number;
+}
+
+const MENU_STEPS: ReadonlySet<StepName> = new Set<StepName>(['menu', 'anythingElse']);
+const YES_NO_STEPS: ReadonlySet<StepName> = new Set<StepName>(['confirm', 'phoneChoice', 'clarify', 'anythingElse', 'pickBooking']);
+/** Needs both passes to agree, or the caller's yes. */
+const IRREVERSIBLE = new Set(['transfer', 'goodbye']);
+
+export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thresholds): Understanding {
+  const rec = input.recognition;
+  const openChosen = rec?.chosen === 'open' && !!rec.open?.text;
+  const grammarText = rec?.grammar?.text ?? input.text;
+  const believed = openChosen ? rec!.open!.text : input.text;
+  const other = rec?.open ? (openChosen ? grammarText : rec.open.text) : null;
+  if (believed === '') return { kind: 'none' };
+
+  if (other !== null && YES_NO_STEPS.has(input.step)) {
+    const a = parseYesNo(believed);
+    const b = parseYesNo(other);
+    if (a && b && a !== b) return { kind: 'none' };
+  }
+
+  const best = scorer.best(believed);
+  const otherBest = other !== null ? scorer.best(other) : null;
+  const agree = other === null || (best !== null && otherBest?.intent.id === best.intent.id);
+  const strong = best !== null && best.score >= t.actScore && best.margin >= 1;
+  const inMenu = MENU_STEPS.has(input.step);
+  const answered = input.answers(believed);
+  const midTask = input.task !== null && !inMenu;
+
+  if (best && strong) {
+    const action = best.intent.action;
+    const sameTask = action === input.task;
+    const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && midTask);
+    if (inMenu) {
+      // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome.
+      const sure = agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
+      return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
+    }
+    if (sameTask && answered) return { kind: 'answer', text: believed };
+    if (action === 'repeat' && !answered) return { kind: 'act', intent: best.intent, text: believed };
+    if (!answered || best.score >= t.actScore + 2) {
+      if (irreversible) return agree ? { kind: 'act', intent: best.intent, text: believed } : { kind: 'clarify', intent: best.intent, text: believed };
+      if (!best.intent.global) return { kind: 'clarify', intent: best.intent, text: believed };
+      return { kind: 'act', intent: best.intent, text: believed };
+    }
+  }
+  if (answered) return { kind: 'answer', text: believed };
+  if (best && best.score >= t.clarifyScore && best.margin > 0) return { kind: 'clarify', intent: best.intent, text: believed };
+  return { kind: 'none' };
+}
