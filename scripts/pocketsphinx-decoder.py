@@ -6,7 +6,7 @@ Protocol (one request at a time):
   stdin : one JSON line {"id": n, "jsgf": "<grammar text>", "bytes": N} (grammar search) or
           {"id": n, "lm": "/path/model.arpa", "bytes": N} (open vocabulary, n-gram search), then
           N bytes of 16 kHz mono PCM16 little-endian.
-  stdout: one JSON line {"id": n, "text": "...", "confidence": 0..1, "ms": decode ms,
+  stdout: one JSON line {"id": n, "text": "...", "confidence": 0..1, "ms": decode ms, "cpuMs": CPU ms,
           "ascore": acoustic log score of the best path, "frames": n}
           or {"id": n, "error": "..."}. First line is {"ready": true} once the model is loaded.
 Searches are cached by grammar text / model path in a few reusable slots, so switching grammars
@@ -95,6 +95,7 @@ def main():
         rid = req.get("id")
         try:
             started = time.perf_counter()
+            cpu_started = time.process_time()
             if req.get("lm"):
                 select_lm(req["lm"])
             else:
@@ -112,8 +113,9 @@ def main():
                     confidence = 1.0
             ascore = sum(seg.ascore for seg in decoder.seg()) if text else 0
             ms = (time.perf_counter() - started) * 1000.0
+            cpu_ms = (time.process_time() - cpu_started) * 1000.0
             reply({"id": rid, "text": text, "confidence": min(1.0, confidence), "ms": ms,
-                   "ascore": ascore, "frames": decoder.n_frames()})
+                   "cpuMs": cpu_ms, "ascore": ascore, "frames": decoder.n_frames()})
         except Exception as exc:  # bad grammar, decoder error: report, keep serving
             grammars.clear()  # a failed set_jsgf_string may leave a slot half-defined
             reply({"id": rid, "error": "%s: %s" % (type(exc).__name__, exc)})

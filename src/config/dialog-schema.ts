@@ -147,7 +147,7 @@ export const understandingSchema = z
     /** Also decode every utterance with an open-vocabulary model built from this config. */
     openVocabulary: z.boolean().default(true),
     /** Believe the open pass when it fits the audio better than the grammar by this much (per frame). */
-    fitThreshold: z.number().min(0).default(30),
+    fitThreshold: z.number().min(0).default(2),
     /** Intent score at or above which the flow acts without asking (see understanding/intent-scorer.ts). */
     actScore: z.number().min(0).default(3),
     /** Intent score at or above which the flow asks "Did you want to …?" instead of reprompting. */

@@ -16,6 +16,8 @@ export interface DecodeResult {
   confidence: number;
   /** Time the decoder itself spent, ms (excludes queueing and pipe transfer). */
   decodeMs: number;
+  /** CPU time the decoder process spent on it, ms. */
+  cpuMs: number;
   /**
    * Acoustic log score of the best path (decoder units, higher is better; 0 when nothing was
    * heard). Comparable between a grammar and an open-vocabulary decode of the same audio.
@@ -181,7 +183,7 @@ export class PocketsphinxPool {
   }
 
   private onReply(worker: Worker, line: string): void {
-    let reply: { ready?: boolean; id?: number; text?: string; confidence?: number; ms?: number; ascore?: number; frames?: number; error?: string };
+    let reply: { ready?: boolean; id?: number; text?: string; confidence?: number; ms?: number; cpuMs?: number; ascore?: number; frames?: number; error?: string };
     try {
       reply = JSON.parse(line) as typeof reply;
     } catch {
@@ -204,6 +206,7 @@ export class PocketsphinxPool {
         text: reply.text ?? '',
         confidence: reply.confidence ?? 0,
         decodeMs: reply.ms ?? 0,
+        cpuMs: reply.cpuMs ?? 0,
         acousticScore: reply.ascore ?? 0,
         frames: reply.frames ?? 0,
       });

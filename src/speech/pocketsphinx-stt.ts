@@ -33,7 +33,7 @@ export interface PocketsphinxSttOptions extends PocketsphinxPoolOptions {
   fitThreshold?: number;
 }
 
-export const DEFAULT_FIT_THRESHOLD = 30;
+export const DEFAULT_FIT_THRESHOLD = 2;
 
 /** Both passes over one utterance, and which to believe. */
 export interface Heard {
@@ -141,6 +141,7 @@ const hypothesis = (r: DecodeResult): SttHypothesis => ({
   confidence: r.text ? r.confidence : 0,
   acousticScore: r.acousticScore,
   decodeMs: Math.round(r.decodeMs),
+  cpuMs: Math.round(r.cpuMs),
 });
 
 /**
@@ -154,7 +155,12 @@ export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshol
   const open = hypothesis(o);
   const frames = Math.max(1, o.frames || g.frames);
   const fit = grammar.text && open.text ? (open.acousticScore - grammar.acousticScore) / frames : open.text ? Number.POSITIVE_INFINITY : 0;
-  const chosen = open.text && (!grammar.text || fit > fitThreshold) ? 'open' : 'grammar';
+  // The search's language weight can keep even a forced path's acoustic score competitive, so also
+  // distrust a grammar result that covers a fragment of what the open pass heard ("come again"
+  // for "I would like to come in and see someone").
+  const count = (t: string) => t.split(' ').filter(Boolean).length;
+  const fragment = count(open.text) >= 2 * count(grammar.text) + 2;
+  const chosen = open.text && (!grammar.text || fit > fitThreshold || fragment) ? 'open' : 'grammar';
   const recognition: Recognition = { grammar, open, chosen, fit: Number.isFinite(fit) ? Math.round(fit * 10) / 10 : 999 };
   // Confidence of the chosen text: the grammar's own, scaled down as the open pass fits better.
   const confidence =

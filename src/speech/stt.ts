@@ -35,6 +35,8 @@ export interface SttHypothesis {
   /** Acoustic log score of the best path (engine units); comparable across passes of one utterance. */
   acousticScore: number;
   decodeMs: number;
+  /** CPU the decoder spent on this pass, ms (offline engines). */
+  cpuMs?: number;
 }
 
 /**

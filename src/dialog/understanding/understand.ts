@@ -81,7 +81,23 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
       return { kind: 'act', intent: best.intent, text: believed };
     }
   }
+  // The grammar heard an answer, but the open pass heard a clear request for something else ("I need
+  // to cancel my appointment" forced into a date): ask, rather than fill a slot with it.
+  const otherStrong = otherBest !== null && otherBest.score >= t.actScore && otherBest.margin >= 1;
+  if (!inMenu && !openChosen && otherStrong && otherBest.intent.action !== input.task && (!best || best.score < otherBest.score)) {
+    return { kind: 'clarify', intent: otherBest.intent, text: other! };
+  }
   if (answered) return { kind: 'answer', text: believed };
   if (best && best.score >= t.clarifyScore && best.margin > 0) return { kind: 'clarify', intent: best.intent, text: believed };
+  // The grammar pass made no sense here; the open pass may have. Never act on it alone: a slot
+  // value still gets its read-back, an intent gets a question. (Not the other way round: when the
+  // open pass was believed, the grammar's text is what the audio was forced into.)
+  if (other !== null && !openChosen) {
+    if (input.answers(other) && !IRREVERSIBLE_ANSWER_STEPS.has(input.step)) return { kind: 'answer', text: other };
+    if (otherBest && otherBest.score >= t.clarifyScore && otherBest.margin > 0) return { kind: 'clarify', intent: otherBest.intent, text: other };
+  }
   return { kind: 'none' };
 }
+
+/** Steps where an answer commits something (a yes books or cancels): the believed pass only. */
+const IRREVERSIBLE_ANSWER_STEPS: ReadonlySet<StepName> = new Set<StepName>(['confirm', 'clarify']);
