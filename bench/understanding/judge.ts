@@ -9,6 +9,7 @@ import type { BrainEvent, BrainInput, BrainSession } from '../../src/dialog/brai
 import { FlowBrain } from '../../src/dialog/flow-brain.js';
 import type { Heard } from '../../src/speech/pocketsphinx-stt.js';
 import { FakeClinicTools } from '../../test/fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../test/fakes/gated-tools.js';
 import { BENCH_NOW, type TestItem } from './test-set.js';
 
 export interface Outcome {
@@ -58,7 +59,7 @@ const textOf = (events: BrainEvent[]) => events.flatMap((e) => (e.type === 'text
 
 export async function judge(config: AgentConfig, item: TestItem, heard: Heard): Promise<Outcome> {
   const tools = new FakeClinicTools({ bookings: [{ name: 'Sarah', phone: CALLER_DIGITS, date: '2026-11-30', time: '10:00', service: null }] });
-  const brain = new FlowBrain({ config, tools, now: () => BENCH_NOW, monotonicMs: () => 0 });
+  const brain = new FlowBrain({ config, tools: gatedTools(config, tools, { monotonicMs: () => 0 }), now: () => BENCH_NOW });
   const session = brain.createSession({ callSid: 'CAbench', from: CALLER, to: '+15550142000' });
   let last = textOf(await run(session, { type: 'call-start' }));
   for (const text of setupScript(item)) last = textOf(await run(session, { type: 'speech', text, confidence: 1 }));

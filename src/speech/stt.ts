@@ -24,9 +24,7 @@ export type SttEvent =
       /** Both offline passes (grammar and open vocabulary), when the engine ran them. */
       recognition?: Recognition;
     }
-  | { type: 'error'; error: Error; fatal: boolean }
-  /** The stream switched to a backup engine (emitted by the fallback wrapper, not by adapters). */
-  | { type: 'fallback'; from: string; to: string; reason: string };
+  | { type: 'error'; error: Error; fatal: boolean };
 
 /** One recognition pass over an utterance. */
 export interface SttHypothesis {
