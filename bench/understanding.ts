@@ -25,6 +25,7 @@ import { isHeldOut, TEST_SET } from './understanding/test-set.js';
 
 const a = args();
 const voices = PHONE_VOICES.filter((v) => a.str('voices', '') === '' || a.str('voices', '').split(',').includes(v.id));
+if (voices.length === 0) throw new Error('no such voices');
 const split = a.str('split', 'all');
 const config = loadAgentConfig('config/agent.yaml');
 const grammar = {
@@ -59,12 +60,14 @@ function wordErrors(reference: string, hypothesis: string): number {
 
 const m0 = machine();
 const lm = writeDomainLm(config);
-const pool = new PocketsphinxPool({ size: 2, preloadLm: lm });
+// A generous timeout: the bench machine is shared and a slow decode must not end the run.
+const pool = new PocketsphinxPool({ size: 2, preloadLm: lm, decodeTimeoutMs: 60_000 });
 const stt = new PocketsphinxStt({ pool, openLm: lm, fitThreshold: config.offline.understanding.fitThreshold });
 pool.start();
 
 interface Row { index: number; heldOut: boolean; voice: string; say: string; expect: string; heard: string; grammarText: string; openText: string; chosen: string; fit: number; outcome: Outcome; wallMs: number; cpuGrammar: number; cpuOpen: number; refWords: number; openErrors: number; grammarErrors: number }
 const rows: Row[] = [];
+const failures: string[] = [];
 const items = TEST_SET.map((item, index) => ({ item, index })).filter(({ index }) => split === 'all' || (split === 'heldout') === isHeldOut(index));
 console.log(`${items.length} items × ${voices.length} voices`);
 for (const { item, index } of items) {
@@ -72,7 +75,14 @@ for (const { item, index } of items) {
     const mulaw = audio(item.say, v);
     const jsgf = stepHints({ step: item.step, task: item.task ?? null }, grammar).jsgf!;
     const started = performance.now();
-    const heard = await stt.recognize(mulaw, jsgf);
+    let heard: Awaited<ReturnType<typeof stt.recognize>>;
+    try {
+      heard = await stt.recognize(mulaw, jsgf);
+    } catch (error) {
+      // Counted as heard nothing (the flow reprompts), and reported.
+      failures.push(`${voices[v]!.id} "${item.say}": ${(error as Error).message}`);
+      heard = { text: '', confidence: 0, recognition: { chosen: 'grammar', fit: 0 } };
+    }
     const wallMs = performance.now() - started;
     const outcome = await judge(config, item, heard);
     const ref = normalizeUtterance(item.say);
@@ -168,7 +178,7 @@ ${perVoice}
 
 Recognition cost per utterance: wall time for both passes p50 ${wall.p50} ms, p95 ${wall.p95} ms; decoder CPU per pass —
 grammar p50 ${cpuG.p50} ms (p95 ${cpuG.p95}), open vocabulary p50 ${cpuO.p50} ms (p95 ${cpuO.p95}).
-TTFA and concurrency with both passes on: see \`bench:offline\`.`;
+TTFA and concurrency with both passes on: see \`bench:offline\`.${failures.length ? `\n\nDecoder failures (counted as heard nothing): ${failures.length}.` : ''}`;
 console.log('\n' + md);
 publish('understanding', { machine: m0, machineEnd: m1, summaries: sums, rows }, md);
 process.exit(0);
