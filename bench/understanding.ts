@@ -68,16 +68,36 @@ pool.start();
 interface Row { index: number; heldOut: boolean; voice: string; say: string; expect: string; heard: string; grammarText: string; openText: string; chosen: string; fit: number; outcome: Outcome; wallMs: number; cpuGrammar: number; cpuOpen: number; refWords: number; openErrors: number; grammarErrors: number }
 const rows: Row[] = [];
 const failures: string[] = [];
+/**
+ * `--rejudge results.json`: reuse the recognition of an earlier run (decoding is deterministic) and
+ * only re-run the flow's decisions, e.g. after changing the act/ask rules. Timing columns then
+ * repeat the earlier run's decoder CPU and show no wall time.
+ */
+const previous = a.str('rejudge', '') === '' ? null : new Map(
+  (JSON.parse(readFileSync(a.str('rejudge', ''), 'utf8')) as { rows: Row[] }).rows.map((r) => [
+    `${r.index}|${r.voice}`,
+    {
+      text: r.heard,
+      confidence: r.heard ? 1 : 0,
+      recognition: {
+        grammar: { text: r.grammarText, confidence: r.grammarText ? 1 : 0, acousticScore: 0, decodeMs: 0, cpuMs: r.cpuGrammar },
+        open: { text: r.openText, confidence: r.openText ? 1 : 0, acousticScore: 0, decodeMs: 0, cpuMs: r.cpuOpen },
+        chosen: r.chosen as 'grammar' | 'open',
+        fit: r.fit,
+      },
+    },
+  ]),
+);
 const items = TEST_SET.map((item, index) => ({ item, index })).filter(({ index }) => split === 'all' || (split === 'heldout') === isHeldOut(index));
 console.log(`${items.length} items × ${voices.length} voices`);
 for (const { item, index } of items) {
   for (let v = 0; v < voices.length; v++) {
-    const mulaw = audio(item.say, v);
     const jsgf = stepHints({ step: item.step, task: item.task ?? null }, grammar).jsgf!;
     const started = performance.now();
     let heard: Awaited<ReturnType<typeof stt.recognize>>;
     try {
-      heard = await stt.recognize(mulaw, jsgf);
+      const again = previous?.get(`${index}|${voices[v]!.id}`);
+      heard = again ?? (await stt.recognize(audio(item.say, v), jsgf));
     } catch (error) {
       // Counted as heard nothing (the flow reprompts), and reported.
       failures.push(`${voices[v]!.id} "${item.say}": ${(error as Error).message}`);

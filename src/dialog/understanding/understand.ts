@@ -4,8 +4,10 @@
  * step's answer parser, or nothing (reprompt). Pure: the flow decides, this only reads.
  *
  * Rules, in order of what could go wrong:
- * - An action that cannot be taken back within the call (a transfer, hanging up, dropping what has
- *   been collected) needs both passes to name it; otherwise the caller is asked first.
+ * - An action that cannot be taken back within the call (a transfer, hanging up) is taken at once
+ *   only in a menu and only when both passes heard the very same words; otherwise the caller is
+ *   asked first ("Did you want to talk to a person?"). Dropping what has been collected (start over
+ *   mid-task) needs both passes to name it.
  * - Leaving a half-finished task for another one is always asked first.
  * - A yes/no the two passes disagree on is no answer at all.
  * - Text the grammar forced onto the audio (the open pass fits much better) is not parsed.
@@ -63,6 +65,8 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
   const inMenu = MENU_STEPS.has(input.step);
   const answered = input.answers(believed);
   const midTask = input.task !== null && !inMenu;
+  // Two different searches returning identical words is the strongest evidence we have.
+  const sameWords = other === null || other === believed;
 
   if (best && strong) {
     const action = best.intent.action;
@@ -70,12 +74,15 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
     const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && midTask);
     if (inMenu) {
       // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome.
-      const sure = agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
+      const sure = IRREVERSIBLE.has(action) ? sameWords : agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
       return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
     }
     if (sameTask && answered) return { kind: 'answer', text: believed };
     if (action === 'repeat' && !answered) return { kind: 'act', intent: best.intent, text: believed };
     if (!answered || best.score >= t.actScore + 2) {
+      // Mid-task, a transfer or hang-up the offline recogniser heard is always confirmed first: one
+      // short question is cheap ("correct" can come back as "human" from both passes).
+      if (IRREVERSIBLE.has(action)) return { kind: other === null ? 'act' : 'clarify', intent: best.intent, text: believed };
       if (irreversible) return agree ? { kind: 'act', intent: best.intent, text: believed } : { kind: 'clarify', intent: best.intent, text: believed };
       if (!best.intent.global) return { kind: 'clarify', intent: best.intent, text: believed };
       return { kind: 'act', intent: best.intent, text: believed };
