@@ -18,7 +18,7 @@ import { normalizeUtterance } from '../src/dialog/slots/normalize.js';
 import { writeDomainLm } from '../src/dialog/understanding/domain-lm.js';
 import { PocketsphinxPool } from '../src/speech/pocketsphinx-pool.js';
 import { PocketsphinxStt } from '../src/speech/pocketsphinx-stt.js';
-import { PHONE_VOICES, phoneLineMulaw } from '../test/helpers/phone-voices.js';
+import { PHONE_VOICES, phoneLineMulaw } from '../testkit/helpers/phone-voices.js';
 import { args, machine, machineLine, publish, stats, table } from './harness.js';
 import { judge, type Outcome } from './understanding/judge.js';
 import { isHeldOut, TEST_SET } from './understanding/test-set.js';

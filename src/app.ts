@@ -17,9 +17,10 @@ import { Metrics } from './observability/metrics.js';
 import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
+import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './qa/call-recorder.js';
+import { FixtureRecorder } from './recording/fixture-recorder.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -29,6 +30,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
   now?: () => number;
+  /** How long a media socket may stay open without `start` (default 5 s). */
+  mediaStartTimeoutMs?: number;
 }
 
 export interface App {
@@ -43,15 +46,22 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const log = deps.logger ?? createLogger(config.logLevel, redact);
   const fastify = Fastify({
     loggerInstance: log,
+    // Only the configured proxies' X-Forwarded-* are believed (request.ip/host/protocol).
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     // Twilio webhooks are small; anything large is not Twilio.
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
   const records = new CallRecordStore(config.dataDir, redact);
-  const calls = new CallManager(config.maxConcurrentCalls, records, log);
-  const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+  const calls = new CallManager(config.maxConcurrentCalls, records, log, config.maxSocketsPerAddress);
+  const ticketKey = streamTicketKey(config);
+  const tickets = new StreamTickets(ticketKey.key);
+  if (ticketKey.source === 'per-process-random') {
+    log.warn('neither TWILIO_AUTH_TOKEN nor STREAM_SECRET is set: stream tickets use a per-process key, so /voice and /media of one call must reach this same process');
+  }
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, tickets };
   if (deps.agent.recording.enabled) {
-    context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
+    context.recordings = new FixtureRecorder({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
   }
 
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
@@ -61,7 +71,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
   await fastify.register(async (scope) =>
-    mediaRoutes(scope, context, { engines: deps.engines, acceptUpgradeToken: phone.acceptMediaUpgrade, observeCall: phone.observeCall }),
+    mediaRoutes(scope, context, {
+      engines: deps.engines,
+      acceptUpgradeToken: phone.acceptMediaUpgrade,
+      observeCall: phone.observeCall,
+      tickets,
+      ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
+    }),
   );
   await fastify.register(async (scope) => opsRoutes(scope, context));
   await fastify.register(async (scope) => phoneRoutes(scope, context, phone));

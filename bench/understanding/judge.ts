@@ -8,8 +8,8 @@ import type { AgentConfig } from '../../src/config/agent-schema.js';
 import type { BrainEvent, BrainInput, BrainSession } from '../../src/dialog/brain.js';
 import { FlowBrain } from '../../src/dialog/flow-brain.js';
 import type { Heard } from '../../src/speech/pocketsphinx-stt.js';
-import { FakeClinicTools } from '../../test/fakes/fake-clinic-tools.js';
-import { gatedTools } from '../../test/fakes/gated-tools.js';
+import { FakeClinicTools } from '../../testkit/fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../testkit/fakes/gated-tools.js';
 import { BENCH_NOW, type TestItem } from './test-set.js';
 
 export interface Outcome {

@@ -14,10 +14,10 @@ import { loadServerConfig } from '../../src/config/env.js';
 import type { CallSession } from '../../src/dialog/call-session.js';
 import { createEngines, type EngineSet } from '../../src/engines.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { PHONE_VOICES, phoneLineMulaw, type PhoneVoice } from '../helpers/phone-voices.js';
-import { until } from '../helpers/process.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import { PHONE_VOICES, phoneLineMulaw, type PhoneVoice } from '../../testkit/helpers/phone-voices.js';
+import { until } from '../../testkit/helpers/process.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 const voice = (id: string): PhoneVoice => PHONE_VOICES.find((v) => v.id === id)!;
