@@ -33,6 +33,7 @@ import { FallbackTts } from './speech/fallback-tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
+import { writeDomainLm } from './dialog/understanding/domain-lm.js';
 import type { SpeechToText } from './speech/stt.js';
 import { checkSystemPackages, defaultCheckEnv, type SystemCheckResult } from './speech/system-check.js';
 import type { TextToSpeech } from './speech/tts.js';
@@ -71,7 +72,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const clock: Clock = options.now ? { now: options.now } : systemClock;
   const plan = checkSystem(config, logger);
   const prompts = fixedPrompts(agent);
-  const offline = await buildOfflineEngines(plan, prompts, logger);
+  // The open-vocabulary pass hears what the per-turn grammar does not expect (issue 12).
+  const understanding = agent.offline.understanding;
+  const recognition = { openLm: understanding.openVocabulary ? writeDomainLm(agent) : undefined, fitThreshold: understanding.fitThreshold };
+  const offline = await buildOfflineEngines(plan, prompts, logger, recognition);
   const cloud = buildCloudEngines(config, plan, prompts, logger);
   const db = openDatabase({ dataDir: config.dataDir });
   const tools = createClinicTools({
@@ -161,7 +165,12 @@ export interface OfflineEngines {
   close(): void;
 }
 
-export async function buildOfflineEngines(plan: SystemPlan, prompts: readonly string[], logger: Pick<Logger, 'warn'>): Promise<OfflineEngines> {
+export async function buildOfflineEngines(
+  plan: SystemPlan,
+  prompts: readonly string[],
+  logger: Pick<Logger, 'warn'>,
+  recognition: { openLm?: string | undefined; fitThreshold?: number } = {},
+): Promise<OfflineEngines> {
   const { available, missing } = plan.system;
   let vad: Vad;
   if (available.sileroVad) {
@@ -174,8 +183,9 @@ export async function buildOfflineEngines(plan: SystemPlan, prompts: readonly st
   let stt: SpeechToText | null = null;
   if (available.stt) {
     // One decoder process per core: utterances from all calls queue on them.
-    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
-    const pocketsphinx = new PocketsphinxStt({ pool });
+    const { openLm, fitThreshold } = recognition;
+    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)), preloadLm: openLm });
+    const pocketsphinx = new PocketsphinxStt({ pool, openLm, ...(fitThreshold !== undefined ? { fitThreshold } : {}) });
     pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
     stt = pocketsphinx;
   }

@@ -89,6 +89,7 @@ export class CallLedger {
       metrics: timed.metrics,
     };
     if (input.type === 'speech') turn.confidence = input.confidence;
+    if (input.type === 'speech' && input.recognition) turn.recognition = input.recognition;
     if (timed.audio) turn.audio = timed.audio;
     this.record.turns.push(turn);
     this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });

@@ -22,6 +22,23 @@ export interface AgentTurn {
   heardText: string;
 }
 
+/** One offline recognition pass as recorded (the store's own copy of speech/stt.ts `SttHypothesis`). */
+export interface RecordedPass {
+  text: string;
+  confidence: number;
+  acousticScore: number;
+  decodeMs: number;
+  cpuMs?: number;
+}
+
+/** Both offline passes of a caller turn and which one was believed (see speech/stt.ts `Recognition`). */
+export interface RecordedRecognition {
+  grammar?: RecordedPass;
+  open?: RecordedPass;
+  chosen: 'grammar' | 'open';
+  fit: number;
+}
+
 export interface CallerTurn {
   role: 'caller';
   text: string;
@@ -30,6 +47,8 @@ export interface CallerTurn {
   /** How the turn arrived: speech, keypad, or nothing usable. */
   input: 'speech' | 'dtmf' | 'no-match';
   confidence?: number;
+  /** Offline: the grammar pass and the open-vocabulary pass, and which one was believed. */
+  recognition?: RecordedRecognition;
   metrics: TurnMetrics;
   /**
    * Where the caller's speech lies on the inbound media clock (ms of audio since the stream's first
