@@ -5,6 +5,8 @@ import type { CallManager } from './call-manager.js';
 import type { Metrics } from './observability/metrics.js';
 import type { CallRecordings } from './qa/call-recorder.js';
 import type { CallRecordStore } from './store/call-records.js';
+import type { TransferStore } from './store/transfer-store.js';
+import type { WarmTransfer } from './transfer/warm-transfer.js';
 
 export interface AppContext {
   config: ServerConfig;
@@ -14,4 +16,7 @@ export interface AppContext {
   records: CallRecordStore;
   /** Set when the agent has `recording.enabled`: every call is also written as a replayable fixture. */
   recordings?: CallRecordings;
+  /** Hand-offs: callback requests (always) and the warm transfer (Twilio credentials + PUBLIC_URL). */
+  transferStore?: TransferStore;
+  transfer?: WarmTransfer;
 }

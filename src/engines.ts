@@ -30,6 +30,10 @@ import { openDatabase } from './store/database.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
+import { SqliteTransferStore } from './store/transfer-store-sqlite.js';
+import { resolveTransferMode } from './transfer/mode.js';
+import { withResumeLine } from './transfer/resume-brain.js';
+import { transferMetrics } from './transfer/transfer-metrics.js';
 import { splitSentences } from './util/sentences.js';
 
 export interface EngineSet {
@@ -151,6 +155,9 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   }
 
   const db = openDatabase({ dataDir: config.dataDir });
+  const transferStore = new SqliteTransferStore(db, () => clock.now());
+  const transferMode = resolveTransferMode(agent, config);
+  if (transferMode.downgraded) logger.warn(transferMode.downgraded);
   const tools = createClinicTools({
     db,
     calendar: agent.business.schedule,
@@ -160,7 +167,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
       authToken: config.twilio.authToken,
       apiBaseUrl: config.twilio.apiUrl,
       transferNumber: config.twilio.transferNumber,
+      routing: { config: agent.transfer, schedule: agent.business.schedule, mode: transferMode.mode, now: () => clock.now() },
+      store: transferStore,
     },
+    onCallbackStored: () => options.metrics && transferMetrics(options.metrics.registry).outcomes.inc({ outcome: 'callback-taken' }),
   });
   const claudeModel = agent.llm.model;
   const names = {
@@ -182,7 +192,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
       let fallbackListener: Parameters<NonNullable<CallEngines['onFallback']>>[0] | null = null;
       const usage = { llmInputTokens: 0, llmCachedInputTokens: 0, llmCacheWriteTokens: 0, llmOutputTokens: 0 };
       const brain = config.anthropic.apiKey
-        ? new ClaudeBrain({
+        ? withResumeLine(new ClaudeBrain({
             apiKey: config.anthropic.apiKey,
             baseUrl: config.anthropic.baseUrl,
             config: agent,
@@ -198,7 +208,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
               usage.llmOutputTokens += u.outputTokens;
             },
             onFallback: (_callSid, info) => fallbackListener?.('llm', names.llm, info.to, info.reason),
-          })
+          }), `${agent.transfer.messages.backFromHold} ${agent.transfer.messages.callbackOffer} What number should we call you on?`)
         : flow;
       const elevenlabs = cloud.tts ? cloudTts() : null;
       const tts = elevenlabs ? (offlineTts ? new FallbackTts(elevenlabs, offlineTts) : elevenlabs) : offlineTts!;

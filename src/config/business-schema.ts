@@ -75,6 +75,7 @@ export const slotsSchema = z
         book_appointment: z.string().min(1).default('an appointment for {name} on {date} at {time}, with the phone number {phone}'),
         reschedule_appointment: z.string().min(1).default('moving your appointment on {oldDate} at {oldTime} to {date} at {time}'),
         cancel_appointment: z.string().min(1).default('cancelling your appointment on {date} at {time}'),
+        request_callback: z.string().min(1).default('a call back to {phone} on {date} at {time}'),
       })
       .strict()
       .prefault({}),

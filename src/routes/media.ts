@@ -23,6 +23,7 @@ import {
   type TwilioInbound,
 } from '../media/twilio-protocol.js';
 import type { MediaTap } from '../qa/call-recorder.js';
+import type { ConversationSnapshot } from '../store/transfer-store.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
 /** Hard cap on one WebSocket message; anything this large is not Twilio and the socket is closed. */
@@ -61,6 +62,8 @@ class MediaConnection {
   private streamSid: string | null = null;
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
+  /** Loading a resumed call's conversation (warm transfer nobody took). */
+  private resuming = false;
   private log: Logger;
   /** Recording of this call as a replayable fixture (agent `recording.enabled`). */
   private readonly tap: MediaTap | undefined;
@@ -107,6 +110,8 @@ class MediaConnection {
         return;
     }
     const session = this.session;
+    // A resumed call's session is being loaded from the store: its first frames are not an error.
+    if (!session && this.resuming) return;
     if (!session) return this.reject('before-start', `${message.event} before start`);
     if (message.streamSid !== this.streamSid) return this.reject('wrong-stream', `${message.event} for another stream`);
     switch (message.event) {
@@ -126,7 +131,7 @@ class MediaConnection {
   }
 
   private onStart(message: Extract<TwilioInbound, { event: 'start' }>): void {
-    if (this.session) return this.reject('duplicate-start', 'second start on one stream');
+    if (this.session || this.resuming) return this.reject('duplicate-start', 'second start on one stream');
     const { start } = message;
     const params = start.customParameters;
     const callSid = start.callSid;
@@ -139,6 +144,30 @@ class MediaConnection {
       this.socket.close(1013, refusal);
       return;
     }
+    const resumeId = params.resume;
+    const transfer = this.ctx.transfer;
+    if (resumeId && transfer) {
+      this.resuming = true;
+      transfer
+        .resume(callSid, resumeId)
+        .catch((error: unknown) => {
+          this.log.error({ err: error }, 'could not load the conversation to resume; starting afresh');
+          return null;
+        })
+        .then((snapshot) => {
+          this.resuming = false;
+          if (this.stopped || this.socket.readyState !== this.socket.OPEN) return;
+          if (!snapshot) this.log.warn({ resumeId }, 'resume parameter without a transfer to come back from; starting afresh');
+          this.createSession(message, snapshot ?? undefined);
+        });
+      return;
+    }
+    this.createSession(message);
+  }
+
+  private createSession(message: Extract<TwilioInbound, { event: 'start' }>, resumed?: ConversationSnapshot): void {
+    const params = message.start.customParameters;
+    const callSid = message.start.callSid;
     const streamSid = message.streamSid;
     const socket = this.socket;
     const send = (payload: string) => {
@@ -146,7 +175,7 @@ class MediaConnection {
     };
     let engines: CallEngines;
     try {
-      engines = this.engines({ callSid, from: params.from ?? '', to: params.to ?? '' });
+      engines = this.engines({ callSid, from: params.from ?? '', to: params.to ?? '', ...(resumed ? { resume: { brainState: resumed.brainState, reason: 'transfer-failed' as const } } : {}) });
     } catch (error) {
       this.log.error({ err: error }, 'could not create engines for the call');
       this.socket.close(1011, 'engine failure');
@@ -180,10 +209,15 @@ class MediaConnection {
       logger: this.log,
       metrics: this.ctx.metrics,
       onEvent: this.observer,
+      ...(this.ctx.transfer ? { onTransfer: (snapshot) => this.ctx.transfer!.handOver(callSid, snapshot) } : {}),
+      ...(resumed ? { resume: { history: resumed.history, brainState: resumed.brainState } } : {}),
       onEnd: (record) => {
         this.tap?.callEnded(record);
         this.ctx.calls.remove(session);
-        this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
+        const whole = resumed && this.ctx.transfer ? this.ctx.transfer.completeResumedRecord(resumed.record, record) : Promise.resolve(record);
+        whole
+          .then((r) => this.ctx.records.save(r))
+          .catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
       },
     });

@@ -11,10 +11,11 @@ import { numberToWords, ordinalToWords } from '../slots/numbers.js';
 import { formatTimeForSpeech, toMinutes } from '../slots/times.js';
 import { criticalArgsFor, readBackText } from '../read-back.js';
 import { fillTemplate, joinList } from '../templates.js';
+import { advanceCallback } from './callback-task.js';
 import { clearTask } from './flow-state.js';
 import { ask, callTool, filler, say, today, type Events, type FlowRuntime } from './runtime.js';
 
-type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appointment';
+type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appointment' | 'request_callback';
 
 const spokenDate = formatDateForSpeech;
 const spokenTime = formatTimeForSpeech;
@@ -23,6 +24,7 @@ export async function* advance(rt: FlowRuntime): Events {
   const task = rt.state.task;
   if (task === 'book') yield* advanceBooking(rt);
   else if (task === 'reschedule' || task === 'cancel') yield* advanceExisting(rt, task);
+  else if (task === 'callback') yield* advanceCallback(rt);
   else yield* ask(rt, 'anythingElse');
 }
 
@@ -92,7 +94,7 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
  * The confirm gate in front of every state-changing tool: unconfirmed critical values are read
  * back and the caller asked; only after their yes (handled by the confirm step) does the tool run.
  */
-async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>, vars: Record<string, string>) {
+export async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>, vars: Record<string, string>) {
   const critical = criticalArgsFor(rt.config, tool, args);
   const request = requestToolRun(rt.state.gate, tool, args, critical, (a) => readBackText(rt.config, tool, a, vars));
   rt.state.gate = request.state;
