@@ -20,6 +20,8 @@ export interface FakeCallerOptions {
    * 'never-echo' plays but never echoes a mark (a broken peer).
    */
   playback?: 'realtime' | 'instant' | 'never-echo';
+  /** More `<Parameter>`s for `start.customParameters` (e.g. a resumed stream's). */
+  parameters?: Record<string, string>;
 }
 
 type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
@@ -64,7 +66,7 @@ export class FakeTwilioCaller {
   async start(): Promise<void> {
     await this.opened();
     this.send(this.messages.connected());
-    this.send(this.messages.start({ callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' }));
+    this.send(this.messages.start({ callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000', ...this.options.parameters }));
   }
 
   send(message: unknown): void {
