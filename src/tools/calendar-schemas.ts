@@ -38,16 +38,8 @@ export const requestCallbackInput = z
   .object({ phone: phoneDigits, date: isoDate, time: hhmmTime, note: z.string().max(300).optional() })
   .strict();
 
-/** One booking as tools return it. */
-export interface Booking {
-  bookingId: string;
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service: string | null;
-  status: 'booked' | 'cancelled';
-}
+/** One booking as tools return it: the store's own type. */
+export type { Booking } from '../store/booking-store.js';
 
 /** The contract between tools and brains: names and their inputs. Results are plain JSON. */
 export const clinicToolInputs = {

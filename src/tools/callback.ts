@@ -23,7 +23,6 @@ export function createCallbackTool(options: CallbackToolOptions): Tool<CallbackA
       'Ask a member of staff to call the caller back. Use when nobody could take a transfer or outside transfer hours. ' +
       'Read back the phone number, day and time and get a yes before calling it.',
     input: requestCallbackInput,
-    critical: ['phone', 'date', 'time'],
     timeoutMs: 2000,
     async run(args, { signal, callSid }) {
       signal.throwIfAborted();

@@ -21,6 +21,7 @@ import { SqliteTransferStore } from '../../src/store/transfer-store-sqlite.js';
 import { createClinicTools } from '../../src/tools/clinic-tools.js';
 import { systemClock } from '../../src/tools/clinic-time.js';
 import { ToolRunner } from '../../src/tools/registry.js';
+import { GatedToolInvoker } from '../../src/dialog/tool-invoker.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
 import { ScriptedStt, scriptedEngines } from '../fakes/scripted-engines.js';
@@ -84,7 +85,7 @@ async function start(transcripts: string[], agentOverrides: Record<string, unkno
     logger: pino({ level: 'silent' }),
     metrics,
     transferStore: store,
-    engines: (call) => scriptedEngines({ stt, brain: new FlowBrain({ config: agent, tools: new ToolRunner({ tools, call: { callSid: call.callSid, from: call.from } }) }) }),
+    engines: (call) => scriptedEngines({ stt, brain: new FlowBrain({ config: agent, tools: (ctx) => new GatedToolInvoker({ config: agent, runner: new ToolRunner({ tools, call: { callSid: ctx.callSid, from: ctx.from } }) }) }) }),
   });
   await app.fastify.listen({ host: '127.0.0.1', port });
   return { app, fake, store, stt, publicUrl, dataDir, db };

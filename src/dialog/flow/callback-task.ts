@@ -6,14 +6,16 @@
 import { formatDateForSpeech } from '../slots/dates.js';
 import { formatDigitsForSpeech } from '../slots/digits.js';
 import { formatTimeForSpeech } from '../slots/times.js';
-import { clearTask } from './flow-state.js';
-import { ask, say, today, type Events, type FlowRuntime } from './runtime.js';
+import { ask, clearTask, say, today, type Events, type FlowRuntime } from './runtime.js';
 import { confirmThenRun, finishTask } from './tasks.js';
 
 /** Starts the task: says `lead` (why), then asks for what is missing. */
 export async function* offerCallback(rt: FlowRuntime, lead: string): Events {
-  clearTask(rt.state);
+  // A number the caller already gave (while booking) is kept; it is read back before anything is stored.
+  const phone = rt.state.slots.phone;
+  clearTask(rt);
   rt.state.task = 'callback';
+  if (phone) rt.state.slots.phone = phone;
   yield* say(rt, lead);
   yield* say(rt, rt.config.transfer.messages.callbackOffer);
   yield* advanceCallback(rt);
@@ -32,7 +34,7 @@ export async function* advanceCallback(rt: FlowRuntime): Events {
   }
   if (!time) return yield* ask(rt, 'time', m.callbackTime);
   const vars = { phone: formatDigitsForSpeech(phone), date: formatDateForSpeech(date), time: formatTimeForSpeech(time) };
-  const outcome = yield* confirmThenRun(rt, 'request_callback', { phone, date, time }, vars);
+  const outcome = yield* confirmThenRun(rt, 'request_callback', { phone, date, time });
   if (outcome === 'asked') return;
   if (outcome.ok) {
     yield* say(rt, m.callbackBooked, vars);

@@ -12,6 +12,7 @@ import { openDatabase, type Database } from '../../../src/store/database.js';
 import { SqliteTransferStore } from '../../../src/store/transfer-store-sqlite.js';
 import { createClinicTools } from '../../../src/tools/clinic-tools.js';
 import { ToolRunner } from '../../../src/tools/registry.js';
+import { GatedToolInvoker } from '../../../src/dialog/tool-invoker.js';
 import type { TransferOptions } from '../../../src/tools/transfer.js';
 import { ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
 import { makeTempDir, type TempDir } from '../tools/support/fixtures.js';
@@ -36,8 +37,8 @@ afterEach(() => {
 
 function call(transfer: Partial<TransferOptions>, config = base) {
   const tools = createClinicTools({ db, calendar: config.business.schedule, clock: { now: () => NOW.getTime() }, transfer: { store, ...transfer } });
-  const runner = new ToolRunner({ tools, call: { callSid: 'CA1', from: '+15551234567' } });
-  const brain = new FlowBrain({ config, tools: runner, now: () => NOW, monotonicMs: () => 0 });
+  const gated = () => new GatedToolInvoker({ config, runner: new ToolRunner({ tools, call: { callSid: 'CA1', from: '+15551234567' } }) });
+  const brain = new FlowBrain({ config, tools: gated, now: () => NOW, monotonicMs: () => 0 });
   return new ScriptedCall(brain.createSession({ callSid: 'CA1', from: '+15551234567', to: '+15550142000' }));
 }
 
