@@ -4,7 +4,6 @@
  * memory, so any worker can answer any callback. Adapters: SQLite (transfer-store-sqlite.ts); a
  * PostgreSQL adapter implements the same methods over the same three tables.
  */
-import type { ConversationTurn } from '../dialog/brain.js';
 import type { CallRecord } from './call-record.js';
 
 /**
@@ -44,7 +43,8 @@ export type AttemptPatch = Partial<Pick<TransferAttempt, 'outcome' | 'personCall
 
 /** What a call resumes from after a failed transfer: the conversation as heard, the brain's state, the record so far. */
 export interface ConversationSnapshot {
-  history: ConversationTurn[];
+  /** The conversation as the caller heard it (the dialog's ConversationTurn shape). */
+  history: Array<{ role: 'agent' | 'caller'; text: string }>;
   brainState: unknown;
   record: CallRecord;
 }
