@@ -54,6 +54,8 @@ export const transferSchema = z
       .object({
         accept: z.string().default('Press 1 to take the call. Press any other key or hang up to decline.'),
         declined: z.string().default('Okay, the caller will be offered a call back. Goodbye.'),
+        /** The person pressed 1 after the caller had hung up (or been taken back). */
+        callerGone: z.string().default('Sorry, the caller is no longer waiting. Goodbye.'),
         /** The agent's line before the caller goes on hold: what happens next. */
         warmHold: z.string().default('I will put you through to our {target} and tell them what you need. Please stay on the line; if nobody can take your call, I will come back to you.'),
         /** Offline path (no phone system to transfer through). */

@@ -54,9 +54,9 @@ export function joinTwiml(attemptId: string): string {
   return response.toString();
 }
 
-export function declineTwiml(config: TransferConfig): string {
+export function declineTwiml(config: TransferConfig, message: string = config.messages.declined): string {
   const response = new twilio.twiml.VoiceResponse();
-  response.say({ voice: sayVoice(config) }, config.messages.declined);
+  response.say({ voice: sayVoice(config) }, message);
   response.hangup();
   return response.toString();
 }

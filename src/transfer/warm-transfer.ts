@@ -131,6 +131,7 @@ export class WarmTransfer {
         return joinTwiml(attemptId);
       }
       // Too late: the caller hung up or was already taken back.
+      return declineTwiml(this.config, this.config.messages.callerGone);
     } else {
       await this.bringBack(attemptId, digits === '' ? 'timeout' : 'declined');
     }
@@ -231,6 +232,8 @@ export class WarmTransfer {
       const record = await this.options.records.get(callSid);
       if (!record) return;
       record.transfers = await this.options.store.attemptsFor(callSid);
+      // The agent's part ended in a hand-off (a resumed call's record is written when it ends).
+      if (!record.transfers.some((a) => a.status === 'resumed')) record.endReason = 'transferred';
       await this.options.records.save(record);
     } catch (error) {
       this.options.logger.warn({ err: error, callSid }, 'could not add the transfer to the call record');

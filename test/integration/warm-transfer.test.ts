@@ -172,6 +172,7 @@ describe('warm transfer', () => {
 
     const record = await h.app.context.records.get(callSid);
     expect(record?.transfers?.[0]).toMatchObject({ outcome: 'answered', whisper: attempt!.whisper });
+    expect(record?.endReason).toBe('transferred');
     const metrics = await h.app.context.metrics.registry.metrics();
     expect(metrics).toMatch(/voice_transfer_attempts_total\{mode="warm"\} 1/);
     expect(metrics).toMatch(/voice_transfer_outcomes_total\{outcome="answered"\} 1/);
