@@ -17,9 +17,10 @@ import { Metrics } from './observability/metrics.js';
 import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
+import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './qa/call-recorder.js';
+import { CallRecordings } from './recording/call-recorder.js';
 import { transferRoutes } from './routes/transfer.js';
 import { createTransferContext } from './transfer/transfer-context.js';
 import type { TransferStore } from './store/transfer-store.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
   now?: () => number;
+  /** How long a media socket may stay open without `start` (default 5 s). */
+  mediaStartTimeoutMs?: number;
   /** Transfer attempts, resume snapshots, callback requests; default: the SQLite store in DATA_DIR. */
   transferStore?: TransferStore;
 }
@@ -48,13 +51,20 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const log = deps.logger ?? createLogger(config.logLevel, redact);
   const fastify = Fastify({
     loggerInstance: log,
+    // Only the configured proxies' X-Forwarded-* are believed (request.ip/host/protocol).
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     // Twilio webhooks are small; anything large is not Twilio.
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
   const records = new CallRecordStore(config.dataDir, redact);
-  const calls = new CallManager(config.maxConcurrentCalls, records, log);
-  const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+  const calls = new CallManager(config.maxConcurrentCalls, records, log, config.maxSocketsPerAddress);
+  const ticketKey = streamTicketKey(config);
+  const tickets = new StreamTickets(ticketKey.key);
+  if (ticketKey.source === 'per-process-random') {
+    log.warn('neither TWILIO_AUTH_TOKEN nor STREAM_SECRET is set: stream tickets use a per-process key, so /voice and /media of one call must reach this same process');
+  }
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, tickets };
   if (deps.agent.recording.enabled) {
     context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
   }
@@ -62,12 +72,18 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
   // event socket observes that call's session.
   const phone = new BrowserPhone();
-  Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, records, metrics, logger: log, onClose: (hook) => fastify.addHook('onClose', hook) }));
+  Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, records, metrics, logger: log, onClose: (hook) => fastify.addHook('onClose', hook), issueTicket: (call) => tickets.issue(call) }));
 
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
   await fastify.register(async (scope) =>
-    mediaRoutes(scope, context, { engines: deps.engines, acceptUpgradeToken: phone.acceptMediaUpgrade, observeCall: phone.observeCall }),
+    mediaRoutes(scope, context, {
+      engines: deps.engines,
+      acceptUpgradeToken: phone.acceptMediaUpgrade,
+      observeCall: phone.observeCall,
+      tickets,
+      ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
+    }),
   );
   await fastify.register(async (scope) => opsRoutes(scope, context));
   await fastify.register(async (scope) => phoneRoutes(scope, context, phone));

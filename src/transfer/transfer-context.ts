@@ -20,6 +20,8 @@ export interface TransferContextOptions {
   metrics: Metrics;
   logger: Logger;
   onClose: (hook: () => Promise<void>) => void;
+  /** The stream-ticket issuer /voice uses: a resumed stream needs a ticket too. */
+  issueTicket: (call: { callSid: string; from: string; to: string }) => string;
 }
 
 export async function createTransferContext(options: TransferContextOptions): Promise<{ transferStore: TransferStore; transfer?: WarmTransfer }> {
@@ -44,6 +46,7 @@ export async function createTransferContext(options: TransferContextOptions): Pr
     records: options.records,
     metrics: transferMetrics(options.metrics.registry),
     logger: options.logger,
+    issueTicket: options.issueTicket,
     ...(options.deps.now ? { now: options.deps.now } : {}),
   });
   return { transferStore: store, transfer };

@@ -4,6 +4,7 @@
  */
 import twilio from 'twilio';
 import type { TransferConfig } from '../config/transfer-schema.js';
+import { STREAM_TICKET_PARAMETER } from '../routes/stream-ticket.js';
 import { toWebSocketUrl } from '../routes/twilio-signature.js';
 
 /** Twilio accepts any voice name it knows; the config is the source, not the SDK's list. */
@@ -62,13 +63,14 @@ export function declineTwiml(config: TransferConfig, message: string = config.me
 }
 
 /**
- * The caller's leg back to the agent: a new media stream for the same call. `resume` names the
+ * The caller's leg back to the agent: a new media stream for the same call, with a fresh stream
+ * ticket (the /media route refuses a start without one, stream-ticket.ts). `resume` names the
  * attempt; the media route resumes the stored conversation only for an attempt in `returning`.
  */
-export function resumeTwiml(base: string, params: { callSid: string; from: string; to: string; resume: string }): string {
+export function resumeTwiml(base: string, call: { callSid: string; from: string; to: string }, resume: string, ticket: string): string {
   const response = new twilio.twiml.VoiceResponse();
   const stream = response.connect().stream({ url: `${toWebSocketUrl(base)}/media`, statusCallback: `${base}/voice/status`, statusCallbackMethod: 'POST' });
-  for (const [name, value] of Object.entries(params)) stream.parameter({ name, value });
+  for (const [name, value] of Object.entries({ ...call, resume, [STREAM_TICKET_PARAMETER]: ticket })) stream.parameter({ name, value });
   response.hangup();
   return response.toString();
 }

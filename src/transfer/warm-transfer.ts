@@ -34,6 +34,8 @@ export interface WarmTransferOptions {
   now?: () => number;
   /** Per REST request, ms. */
   requestTimeoutMs?: number;
+  /** A stream ticket for the resumed `<Connect><Stream>` (the same issuer /voice uses). */
+  issueTicket: (call: { callSid: string; from: string; to: string }) => string;
 }
 
 /** The person's leg status → outcome when the attempt is still ringing. */
@@ -201,12 +203,8 @@ export class WarmTransfer {
     const returning = await this.finish(attemptId, ['ringing', 'pending'], 'returning', outcome);
     if (!returning) return;
     const record = (await this.options.store.snapshot(returning.callSid))?.record;
-    const twiml = resumeTwiml(this.options.publicUrl, {
-      callSid: returning.callSid,
-      from: record?.from ?? returning.from,
-      to: record?.to ?? '',
-      resume: attemptId,
-    });
+    const call = { callSid: returning.callSid, from: record?.from ?? returning.from, to: record?.to ?? '' };
+    const twiml = resumeTwiml(this.options.publicUrl, call, attemptId, this.options.issueTicket(call));
     try {
       await this.rest().calls(returning.callSid).update({ twiml });
       this.options.logger.info({ callSid: returning.callSid, attemptId, outcome }, 'warm transfer: nobody took the call; caller back to the agent');

@@ -24,10 +24,10 @@ import { ToolRunner } from '../../src/tools/registry.js';
 import { GatedToolInvoker } from '../../src/dialog/tool-invoker.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
-import { ScriptedStt, scriptedEngines } from '../fakes/scripted-engines.js';
-import { TwilioRestFake } from '../fakes/twilio-rest-fake.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { until } from '../helpers/process.js';
+import { ScriptedStt, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
+import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { until } from '../../testkit/helpers/process.js';
 
 const ACCOUNT = `AC${'1'.repeat(32)}`;
 const TOKEN = 'test-auth-token';
@@ -91,9 +91,14 @@ async function start(transcripts: string[], agentOverrides: Record<string, unkno
   return { app, fake, store, stt, publicUrl, dataDir, db };
 }
 
+/** A caller's media stream: announced on /voice (signed) like Twilio does, or a resumed stream with the parameters Twilio was given. */
 function caller(callSid: string, parameters?: Record<string, string>): FakeTwilioCaller {
   const url = `${h.publicUrl.replace('http', 'ws')}/media`;
+  const announce = parameters
+    ? false
+    : { headers: (params: Record<string, string>) => ({ 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, `${h.publicUrl}/voice`, params) }) };
   return new FakeTwilioCaller({
+    announce,
     url,
     headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, url, {}) },
     callSid,
@@ -196,7 +201,7 @@ describe('warm transfer', () => {
     const back = h.fake.voice.call(callSid)!;
     expect(back.conference).toBeNull();
     expect(back.stream!.url).toBe(`${h.publicUrl.replace('http', 'ws')}/media`);
-    expect(back.stream!.parameters).toMatchObject({ callSid, from: FROM, to: TO });
+    expect(back.stream!.parameters).toMatchObject({ callSid, from: FROM, to: TO, streamTicket: expect.any(String) });
     const [attempt] = await h.store.attemptsFor(callSid);
     expect(attempt).toMatchObject({ status: 'returning', outcome });
     expect(await h.app.context.metrics.registry.metrics()).toContain(`voice_transfer_outcomes_total{outcome="${outcome}"} 1`);

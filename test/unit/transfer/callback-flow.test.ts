@@ -14,7 +14,7 @@ import { createClinicTools } from '../../../src/tools/clinic-tools.js';
 import { ToolRunner } from '../../../src/tools/registry.js';
 import { GatedToolInvoker } from '../../../src/dialog/tool-invoker.js';
 import type { TransferOptions } from '../../../src/tools/transfer.js';
-import { ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
+import { ScriptedCall, toolCalls } from '../../../testkit/helpers/scripted-call.js';
 import { makeTempDir, type TempDir } from '../tools/support/fixtures.js';
 
 const base = loadAgentConfig('config/agent.yaml');

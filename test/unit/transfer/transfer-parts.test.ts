@@ -9,7 +9,7 @@ import type { ConversationSnapshot } from '../../../src/store/transfer-store.js'
 import { calendarConfigSchema } from '../../../src/tools/calendar-config.js';
 import { chooseTarget, withinHours } from '../../../src/transfer/routing.js';
 import { stateSummary, Summarizer } from '../../../src/transfer/summary.js';
-import { AnthropicFake } from '../../fakes/anthropic-fake.js';
+import { AnthropicFake } from '../../../testkit/fakes/anthropic-fake.js';
 import { makeTempDir, type TempDir } from '../tools/support/fixtures.js';
 
 const schedule = calendarConfigSchema.parse({}); // Mon–Thu 9–17, Fri 9–15, New York
