@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile TypeScript and native modules in a build stage, ship a slim runtime
-# with the offline speech packages from the same list CI uses.
+# with the offline speech packages from the same list CI uses. Node 22 LTS (the dev machine's Node 20
+# still runs it; Node 20 reached end of life in April 2026).
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -21,6 +22,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY public ./public
+# The offline recogniser's decoder process (spawned by src/speech/pocketsphinx-pool.ts).
+COPY scripts/pocketsphinx-decoder.py ./scripts/
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080

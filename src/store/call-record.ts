@@ -1,5 +1,4 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
-import type { ToolCallRecord } from '../dialog/brain.js';
 import type { CallCost, CallUsage } from '../observability/cost.js';
 import type { TransferAttempt } from './transfer-store.js';
 
@@ -50,7 +49,7 @@ export interface CallRecord {
   endReason: string | null;
   engines: { stt: string; llm: string; tts: string; vad: string };
   turns: Array<AgentTurn | CallerTurn>;
-  toolCalls: ToolCallRecord[];
+  toolCalls: ToolCallEntry[];
   slots: Record<string, string>;
   bargeIns: number;
   /** Stream status callbacks and errors reported by Twilio for this call. */
@@ -64,4 +63,14 @@ export interface CallRecord {
   cost: CallCost | null;
   /** Hand-offs to a person: outcome, time to human, the whisper the person heard (additive). */
   transfers?: TransferAttempt[];
+}
+
+/** One tool run as the call log keeps it (the store's own shape; tools' ToolCallRecord fits it). */
+export interface ToolCallEntry {
+  name: string;
+  args: Record<string, unknown>;
+  /** The tool's result, or its failure (`{ code, message }`). */
+  result: unknown;
+  ms: number;
+  ok: boolean;
 }

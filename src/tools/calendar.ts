@@ -9,7 +9,7 @@
 import type { z } from 'zod';
 import { BookingStore, type BookingChange } from '../store/booking-store.js';
 import type { Database } from '../store/database.js';
-import type { CalendarConfig } from './calendar-config.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import {
   bookAppointmentInput,
   cancelAppointmentInput,

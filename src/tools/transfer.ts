@@ -16,7 +16,7 @@ import type { TransferConfig, TransferTopic } from '../config/transfer-schema.js
 import type { TransferStore } from '../store/transfer-store.js';
 import { chooseTarget } from '../transfer/routing.js';
 import { restStatus, twilioRestClient } from '../transfer/twilio-rest.js';
-import type { CalendarConfig } from './calendar-config.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import { transferToPersonInput } from './calendar-schemas.js';
 import type { Tool } from './tool.js';
 import { ToolError } from './tool-error.js';

@@ -2,7 +2,7 @@
  * Who gets a transfer, and whether anyone is there now: pure functions of the config and the
  * clock, so the tool (deciding) and the tests agree on the same rule.
  */
-import type { CalendarConfig } from '../tools/calendar-config.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import { localDateTime, weekdayOf } from '../tools/clinic-time.js';
 import type { TransferConfig, TransferHours, TransferTarget, TransferTopic } from '../config/transfer-schema.js';
 

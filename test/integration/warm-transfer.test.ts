@@ -26,7 +26,7 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
 import { ScriptedStt, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
 
 const ACCOUNT = `AC${'1'.repeat(32)}`;

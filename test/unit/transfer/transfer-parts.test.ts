@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../../../src/store/database.js';
 import type { CallRecord } from '../../../src/store/call-record.js';
 import { SqliteTransferStore } from '../../../src/store/transfer-store-sqlite.js';
 import type { ConversationSnapshot } from '../../../src/store/transfer-store.js';
-import { calendarConfigSchema } from '../../../src/tools/calendar-config.js';
+import { calendarConfigSchema } from '../../../src/config/calendar-config.js';
 import { chooseTarget, withinHours } from '../../../src/transfer/routing.js';
 import { stateSummary, Summarizer } from '../../../src/transfer/summary.js';
 import { AnthropicFake } from '../../../testkit/fakes/anthropic-fake.js';
