@@ -6,6 +6,8 @@ import type { Metrics } from './observability/metrics.js';
 import type { FixtureRecorder } from './recording/fixture-recorder.js';
 import type { StreamTickets } from './routes/stream-ticket.js';
 import type { CallRecordStore } from './store/call-records.js';
+import type { TransferStore } from './store/transfer-store.js';
+import type { WarmTransfer } from './transfer/warm-transfer.js';
 
 export interface AppContext {
   config: ServerConfig;
@@ -17,4 +19,7 @@ export interface AppContext {
   tickets: StreamTickets;
   /** Set when the agent has `recording.enabled`: every call is also written as a replayable fixture. */
   recordings?: FixtureRecorder;
+  /** Hand-offs: callback requests (always) and the warm transfer (Twilio credentials + PUBLIC_URL). */
+  transferStore?: TransferStore;
+  transfer?: WarmTransfer;
 }

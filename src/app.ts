@@ -21,6 +21,9 @@ import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
 import { FixtureRecorder } from './recording/fixture-recorder.js';
+import { transferRoutes } from './routes/transfer.js';
+import { createTransferContext } from './transfer/transfer-context.js';
+import type { TransferStore } from './store/transfer-store.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -32,6 +35,8 @@ export interface AppDeps {
   now?: () => number;
   /** How long a media socket may stay open without `start` (default 5 s). */
   mediaStartTimeoutMs?: number;
+  /** Transfer attempts, resume snapshots, callback requests; default: the SQLite store in DATA_DIR. */
+  transferStore?: TransferStore;
 }
 
 export interface App {
@@ -67,6 +72,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
   // event socket observes that call's session.
   const phone = new BrowserPhone();
+  Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, records, metrics, logger: log, onClose: (hook) => fastify.addHook('onClose', hook), issueTicket: (call) => tickets.issue(call) }));
 
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
@@ -81,6 +87,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   );
   await fastify.register(async (scope) => opsRoutes(scope, context));
   await fastify.register(async (scope) => phoneRoutes(scope, context, phone));
+  await fastify.register(async (scope) => transferRoutes(scope, context));
 
   return {
     fastify,

@@ -42,6 +42,10 @@ import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock, type Clock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
 import type { Tool } from './tools/tool.js';
+import { SqliteTransferStore } from './store/transfer-store-sqlite.js';
+import { resolveTransferMode } from './transfer/mode.js';
+import { withResumeLine } from './transfer/resume-brain.js';
+import { transferMetrics } from './transfer/transfer-metrics.js';
 import { splitSentences } from './util/sentences.js';
 
 export interface EngineSet {
@@ -78,6 +82,9 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const offline = await buildOfflineEngines(plan, prompts, logger, recognition);
   const cloud = buildCloudEngines(config, plan, prompts, logger);
   const db = openDatabase({ dataDir: config.dataDir });
+  const transferStore = new SqliteTransferStore(db, () => clock.now());
+  const transferMode = resolveTransferMode(agent, config);
+  if (transferMode.downgraded) logger.warn(transferMode.downgraded);
   const tools = createClinicTools({
     db,
     calendar: agent.business.schedule,
@@ -87,7 +94,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
       authToken: config.twilio.authToken,
       apiBaseUrl: config.twilio.apiUrl,
       transferNumber: config.twilio.transferNumber,
+      routing: { config: agent.transfer, schedule: agent.business.schedule, mode: transferMode.mode, now: () => clock.now() },
+      store: transferStore,
     },
+    onCallbackStored: () => options.metrics && transferMetrics(options.metrics.registry).outcomes.inc({ outcome: 'callback-taken' }),
   });
   const factory = callEnginesFactory({ config, agent, logger, clock, tools, offline, cloud });
   return {
@@ -285,7 +295,9 @@ function buildBrain(options: CallEnginesFactoryOptions, calls: Map<string, { usa
   const now = () => new Date(clock.now());
   const flow = new FlowBrain({ config: agent, tools: gatedTools, now });
   if (!config.anthropic.apiKey) return flow;
-  return new ClaudeBrain({
+  // Claude has no resume of its own: a call back from a transfer nobody took opens with this line.
+  const backFromHold = `${agent.transfer.messages.backFromHold} ${agent.transfer.messages.callbackOffer} What number should we call you on?`;
+  return withResumeLine(new ClaudeBrain({
     apiKey: config.anthropic.apiKey,
     baseUrl: config.anthropic.baseUrl,
     config: agent,
@@ -303,7 +315,7 @@ function buildBrain(options: CallEnginesFactoryOptions, calls: Map<string, { usa
       usage.llmOutputTokens += u.outputTokens;
     },
     onFallback: (callSid, event) => calls.get(callSid)?.fallbacks.report(event),
-  });
+  }), backFromHold);
 }
 
 /** checkSystem guarantees every stage has an engine; this turns that guarantee into a type. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { businessSchema, llmSchema, personaSchema, pricesSchema, recordingSchema, slotsSchema, toolsSchema } from './business-schema.js';
 import { offlineDialogSchema } from './dialog-schema.js';
+import { transferSchema } from './transfer-schema.js';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 
@@ -91,6 +92,7 @@ export const agentConfigSchema = z
     prices: pricesSchema.prefault({}),
     llm: llmSchema.prefault({}),
     recording: recordingSchema.prefault({}),
+    transfer: transferSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

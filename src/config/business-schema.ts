@@ -13,6 +13,7 @@ export const CLINIC_TOOL_NAMES = [
   'cancel_appointment',
   'reschedule_appointment',
   'transfer_to_person',
+  'request_callback',
 ] as const;
 export const clinicToolNameSchema = z.enum(CLINIC_TOOL_NAMES);
 
@@ -82,6 +83,7 @@ export const slotsSchema = z
         book_appointment: z.string().min(1).default('an appointment for {name} on {date} at {time}, with the phone number {phone}'),
         reschedule_appointment: z.string().min(1).default('moving your appointment on {oldDate} at {oldTime} to {date} at {time}'),
         cancel_appointment: z.string().min(1).default('cancelling your appointment on {date} at {time}'),
+        request_callback: z.string().min(1).default('a call back to {phone} on {date} at {time}'),
       })
       .strict()
       .prefault({}),

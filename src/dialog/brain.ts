@@ -56,12 +56,19 @@ export interface BrainSession {
   turn(input: BrainInput, options: BrainTurnOptions): AsyncIterable<BrainEvent>;
   /** The caller barged in: only `heardText` of the last reply reached them. */
   interrupted?(heardText: string): void;
+  /** The dialog state as plain JSON, stored when the call leaves the agent (warm transfer) so it can resume. */
+  snapshot?(): unknown;
 }
 
 export interface CallContext {
   callSid: string;
   from: string;
   to: string;
+  /**
+   * The call is back from a transfer nobody took: `brainState` is what `snapshot()` returned; the
+   * brain's `call-start` turn then speaks `reason` instead of the greeting and offers a callback.
+   */
+  resume?: { brainState: unknown; reason: 'transfer-failed' };
 }
 
 export interface Brain {

@@ -38,6 +38,14 @@ export interface CallSessionOptions {
   onEnd?: (record: CallRecord) => void;
   /** Live observer (the browser phone's transcript view); must not throw, and never affects the call. */
   onEvent?: (event: CallSessionEvent) => void;
+  /**
+   * Warm transfer: called instead of closing the socket once the hold line has played. Resolves
+   * true when it took the call over (the stream will end from Twilio's side); false (or a failure)
+   * closes the socket as a plain transfer would.
+   */
+  onTransfer?: (snapshot: { history: ConversationTurn[]; brainState: unknown; record: CallRecord }) => Promise<boolean>;
+  /** The call is back from a transfer nobody took: the conversation so far and the brain's state. */
+  resume?: { history: ConversationTurn[]; brainState: unknown };
 }
 
 export class CallSession {
@@ -109,7 +117,13 @@ export class CallSession {
       onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
     });
     engines.onFallback?.((event) => this.ledger.fallback(event.stage, event.from, event.to, event.reason));
-    this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
+    this.brain = engines.brain.createSession({
+      callSid: options.callSid,
+      from: options.from,
+      to: options.to,
+      ...(options.resume ? { resume: { brainState: options.resume.brainState, reason: 'transfer-failed' as const } } : {}),
+    });
+    if (options.resume) this.history.push(...options.resume.history);
     this.timing = new TurnTiming(
       this.now,
       metrics,
@@ -235,8 +249,10 @@ export class CallSession {
         this.sayClosingLine(this.options.agent.prompts[effect.prompt]);
         break;
       case 'hang-up':
-      case 'transfer':
         this.options.transport.close();
+        break;
+      case 'transfer':
+        this.handOver();
         break;
       case 'finalize':
         this.finalize(effect.reason);
@@ -369,6 +385,22 @@ export class CallSession {
         clearTimeout(cap);
         this.dispatch({ type: 'closing-done' });
       });
+  }
+
+  /** The transfer line has played: the warm transfer takes over, or the socket closes (cold / none). */
+  private handOver(): void {
+    const onTransfer = this.options.onTransfer;
+    if (!onTransfer) return this.options.transport.close();
+    const snapshot = { history: [...this.history], brainState: this.brain.snapshot?.() ?? null, record: this.record };
+    onTransfer(snapshot).then(
+      (handled) => {
+        if (!handled) this.options.transport.close();
+      },
+      (error: unknown) => {
+        this.options.logger.error({ err: error }, 'warm transfer failed; ending the stream');
+        this.options.transport.close();
+      },
+    );
   }
 
   private abortTurn(): void {

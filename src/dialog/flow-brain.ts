@@ -10,6 +10,7 @@
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { IntentConfig, StepName } from '../config/dialog-schema.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
+import { offerCallback } from './flow/callback-task.js';
 import { answerStep, canAnswer, type Answer } from './flow/step-answers.js';
 import { initialFlowState, type FlowState } from './flow/flow-state.js';
 import { ask, callTool, clearTask, say, today, type Events, type FlowRuntime } from './flow/runtime.js';
@@ -57,7 +58,7 @@ export class FlowBrain implements Brain {
   }
 
   createSession(context: CallContext): BrainSession {
-    return new FlowSession({
+    return new FlowSession(context.resume !== undefined, {
       config: this.options.config,
       tools: this.options.tools(context),
       now: this.options.now ?? (() => new Date()),
@@ -66,7 +67,7 @@ export class FlowBrain implements Brain {
       parseName: nameParser(this.names),
       window: this.window,
       grammar: { intents: this.options.config.offline.intents, names: this.names, services: this.options.config.business.services },
-      state: initialFlowState(),
+      state: context.resume ? restoredState(context.resume.brainState) : initialFlowState(),
       signal: new AbortController().signal,
       spoken: [],
       scorer: this.scorer,
@@ -84,8 +85,22 @@ function openingWindow(config: AgentConfig): ClockWindow {
   };
 }
 
+/** A stored snapshot back as state; anything unusable starts the dialog afresh (at the menu). */
+function restoredState(brainState: unknown): FlowState {
+  const base = initialFlowState();
+  if (typeof brainState !== 'object' || brainState === null) return base;
+  return { ...base, ...(brainState as Partial<FlowState>), done: false };
+}
+
 class FlowSession implements BrainSession {
-  constructor(private readonly rt: SessionRuntime) {}
+  constructor(
+    private resuming: boolean,
+    private readonly rt: SessionRuntime,
+  ) {}
+
+  snapshot(): unknown {
+    return structuredClone(this.rt.state);
+  }
 
   /** Exposed for tests and debugging. */
   get state(): Readonly<FlowState> {
@@ -124,6 +139,10 @@ class FlowSession implements BrainSession {
     const s = rt.state;
     switch (input.type) {
       case 'call-start':
+        if (this.resuming) {
+          this.resuming = false;
+          return yield* offerCallback(rt, rt.config.transfer.messages.backFromHold);
+        }
         yield* say(rt, rt.config.prompts.greeting);
         return yield* ask(rt, 'menu');
       case 'no-input': {
@@ -245,14 +264,21 @@ class FlowSession implements BrainSession {
   private async *transfer(text: string): Events {
     const rt = this.rt;
     const m = rt.config.offline.messages;
-    const outcome = yield* callTool(rt, 'transfer_to_person', { reason: `caller asked during ${rt.state.step}${text ? `: ${text}` : ''}`.slice(0, 200) });
-    if (outcome.ok && (outcome.result as { transferred?: boolean }).transferred === true) {
-      yield* say(rt, m.transferring);
+    const topic = rt.state.task ?? 'general';
+    const outcome = yield* callTool(rt, 'transfer_to_person', { reason: `caller asked during ${rt.state.step}${text ? `: ${text}` : ''}`.slice(0, 200), topic });
+    const result = (outcome.ok ? outcome.result : {}) as { transferred?: boolean; mode?: string; target?: string; reason?: string; offerCallback?: boolean };
+    if (result.transferred === true) {
+      if (result.mode === 'warm') yield* say(rt, rt.config.transfer.messages.warmHold, { target: result.target ?? 'team' });
+      else yield* say(rt, m.transferring);
       rt.state.done = true;
       yield { type: 'transfer', reason: 'caller-request' };
       return;
     }
     if (!outcome.ok && outcome.error.code === 'aborted') return;
+    if (result.offerCallback === true && rt.config.tools.enabled.includes('request_callback')) {
+      const t = rt.config.transfer.messages;
+      return yield* offerCallback(rt, result.reason === 'outside-hours' ? t.outsideHours : t.noPhoneLine);
+    }
     // Not configured (or failed): say how to reach a person, then carry on where we were.
     yield* say(rt, rt.config.business.phone ? m.transferUnavailable : m.transferUnavailableNoPhone);
     // A pending read-back or a list of offered times is part of the question: say it all again.

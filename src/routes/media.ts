@@ -29,6 +29,7 @@ import type { LiveCall } from '../call-manager.js';
 import { sendError } from './http-errors.js';
 import { MediaSocketGuard } from './media-guard.js';
 import { STREAM_TICKET_PARAMETER, type StreamTickets } from './stream-ticket.js';
+import type { ConversationSnapshot } from '../store/transfer-store.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
 /**
@@ -110,6 +111,8 @@ class MediaConnection {
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
   private closing = false;
+  /** Loading a resumed call's conversation (a warm transfer nobody took) from the store. */
+  private resuming = false;
   private log: Logger;
   /** Recording of this call as a replayable fixture (agent `recording.enabled`), from `start` on. */
   private tap: MediaTap | undefined;
@@ -168,6 +171,8 @@ class MediaConnection {
         return this.onStart(message);
     }
     const session = this.session;
+    // A resumed call's session is being loaded: its first frames are not an error.
+    if (!session && this.resuming) return;
     if (!session) return this.reject('before-start', `${message.event} before start`);
     if (message.streamSid !== this.streamSid) return this.reject('wrong-stream', `${message.event} for another stream`);
     this.tap?.inbound(message);
@@ -221,14 +226,38 @@ class MediaConnection {
       return this.closeSocket(refused.code, refused.reason);
     }
     clearTimeout(this.startTimer);
+    const transfer = this.ctx.transfer;
+    if (params.resume && transfer) {
+      this.resuming = true;
+      transfer
+        .resume(callSid, params.resume)
+        .catch((error: unknown) => {
+          this.log.error({ err: error }, 'could not load the conversation to resume; starting afresh');
+          return null;
+        })
+        .then((snapshot) => {
+          this.resuming = false;
+          if (this.closing || this.stopped) return;
+          if (!snapshot) this.log.warn({ resume: params.resume }, 'resume parameter without a transfer to come back from; starting afresh');
+          this.admit(message, snapshot ?? undefined);
+        });
+      return;
+    }
+    this.admit(message);
+  }
+
+  /** An admitted `start` becomes a call (`resumed`: back from a transfer nobody took). */
+  private admit(message: TwilioStart, resumed?: ConversationSnapshot): void {
+    const { callSid, customParameters: params } = message.start;
     let engines: CallEngines;
     try {
-      engines = this.options.engines({ callSid, from: params.from ?? '', to: params.to ?? '' });
+      const resume = resumed ? { resume: { brainState: resumed.brainState, reason: 'transfer-failed' as const } } : {};
+      engines = this.options.engines({ callSid, from: params.from ?? '', to: params.to ?? '', ...resume });
     } catch (error) {
       this.log.error({ err: error }, 'could not create engines for the call');
       return this.closeSocket(1011, 'engine failure');
     }
-    const session = this.createSession(message, engines);
+    const session = this.createSession(message, engines, resumed);
     const call = this.ctx.calls.add(session);
     if (typeof call === 'string') {
       this.log.warn({ reason: call }, 'refusing media stream');
@@ -243,7 +272,7 @@ class MediaConnection {
     session.start();
   }
 
-  private createSession(message: TwilioStart, engines: CallEngines): CallSession {
+  private createSession(message: TwilioStart, engines: CallEngines, resumed?: ConversationSnapshot): CallSession {
     const { callSid, customParameters: params } = message.start;
     const streamSid = message.streamSid;
     const socket = this.socket;
@@ -278,10 +307,16 @@ class MediaConnection {
       logger: this.log,
       metrics: this.ctx.metrics,
       onEvent: this.options.observer,
+      ...(this.ctx.transfer ? { onTransfer: (snapshot) => this.ctx.transfer!.handOver(callSid, snapshot) } : {}),
+      ...(resumed ? { resume: { history: resumed.history, brainState: resumed.brainState } } : {}),
       onEnd: (record) => {
         this.tap?.callEnded(record);
         if (this.call) this.ctx.calls.remove(this.call);
-        this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
+        // A call back from a transfer is one record: the turns before the hold and after it.
+        const whole = resumed && this.ctx.transfer ? this.ctx.transfer.completeResumedRecord(resumed.record, record) : Promise.resolve(record);
+        whole
+          .then((r) => this.ctx.records.save(r))
+          .catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
       },
     });

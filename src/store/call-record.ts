@@ -1,5 +1,6 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
 import type { CallCost, CallUsage } from '../observability/cost.js';
+import type { TransferAttempt } from './transfer-store.js';
 
 export interface TurnMetrics {
   /** End of the caller's speech → first outbound agent audio frame. */
@@ -79,6 +80,8 @@ export interface CallRecord {
   /** What the call used of each paid provider, and what that cost (set when the call ends). */
   usage: CallUsage;
   cost: CallCost | null;
+  /** Hand-offs to a person: outcome, time to human, the whisper the person heard (additive). */
+  transfers?: TransferAttempt[];
 }
 
 /** One tool run as the call log keeps it (the store's own shape; tools' ToolCallRecord fits it). */

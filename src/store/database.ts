@@ -53,6 +53,49 @@ const migrations: readonly string[] = [
 
   CREATE INDEX bookings_by_phone ON bookings (phone, status, date, time);
   `,
+  // 2: warm transfer (src/store/transfer-store*.ts): attempts, the snapshot a call resumes from,
+  // and the callback requests ops work through.
+  `
+  CREATE TABLE transfer_attempts (
+    id TEXT PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('warm', 'cold')),
+    topic TEXT NOT NULL,
+    target_label TEXT NOT NULL,
+    target_number TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ringing', 'answered', 'returning', 'resumed', 'ended')),
+    outcome TEXT CHECK (outcome IN ('answered', 'no-answer', 'busy', 'declined', 'timeout', 'failed', 'caller-hung-up')),
+    person_call_sid TEXT,
+    whisper TEXT,
+    created_at TEXT NOT NULL,
+    hold_started_at TEXT,
+    answered_at TEXT,
+    ended_at TEXT,
+    time_to_human_ms INTEGER
+  );
+  CREATE INDEX transfer_attempts_by_call ON transfer_attempts (call_sid, created_at);
+
+  CREATE TABLE call_snapshots (
+    call_sid TEXT PRIMARY KEY,
+    snapshot TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE callback_requests (
+    id TEXT PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    date TEXT NOT NULL,
+    time TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'done')),
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX callback_requests_by_status ON callback_requests (status, date, time);
+  `,
 ];
 
 export const schemaVersion = migrations.length;

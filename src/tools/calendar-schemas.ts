@@ -26,7 +26,18 @@ export const rescheduleAppointmentInput = z
   .object({ bookingId: z.string().min(1), date: isoDate, time: hhmmTime })
   .strict();
 
-export const transferToPersonInput = z.object({ reason: z.string().max(200).optional() }).strict();
+export const transferToPersonInput = z
+  .object({
+    reason: z.string().max(200).optional(),
+    /** What the caller wants, so the right person is dialled (`transfer.targets[].topics`). */
+    topic: z.enum(['book', 'reschedule', 'cancel', 'callback', 'general']).optional(),
+  })
+  .strict();
+
+/** A request for a person to call back (after a transfer nobody took, or outside transfer hours). */
+export const requestCallbackInput = z
+  .object({ phone: phoneDigits, date: isoDate, time: hhmmTime, note: z.string().max(300).optional() })
+  .strict();
 
 /** One booking as tools return it: the store's own type. */
 export type { Booking } from '../store/booking-store.js';
@@ -38,7 +49,8 @@ export const clinicToolInputs = {
   find_bookings: findBookingsInput, // → { bookings: Booking[] } (upcoming, status booked)
   cancel_appointment: cancelAppointmentInput, // → { booking: Booking }
   reschedule_appointment: rescheduleAppointmentInput, // → { booking: Booking } | ToolError('slot-taken' ...)
-  transfer_to_person: transferToPersonInput, // → { transferred: boolean, reason?: 'not-configured' | ... }
+  transfer_to_person: transferToPersonInput, // → { transferred: boolean, mode?, reason?: 'not-configured' | 'outside-hours' | 'no-target', offerCallback? }
+  request_callback: requestCallbackInput, // → { callback: CallbackRequest }
 } as const satisfies Record<(typeof CLINIC_TOOL_NAMES)[number], z.ZodType>;
 
 export type ClinicToolName = keyof typeof clinicToolInputs;

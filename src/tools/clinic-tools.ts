@@ -13,18 +13,26 @@ import type { ClinicToolName } from './calendar-schemas.js';
 import type { Clock } from './clinic-time.js';
 import type { Tool } from './tool.js';
 import { createTransferTool, type TransferOptions } from './transfer.js';
+import { createCallbackTool, type CallbackToolOptions } from './callback.js';
+import { SqliteTransferStore } from '../store/transfer-store-sqlite.js';
 
 export interface ClinicToolsOptions {
   db: Database;
   calendar: CalendarConfig;
   clock: Clock;
   transfer: TransferOptions;
+  /** Sees each stored callback request (metrics). Requests go to `transfer.store`, else to `db`. */
+  onCallbackStored?: CallbackToolOptions['onStored'];
 }
 
 export function createClinicTools(options: ClinicToolsOptions): Tool[] {
   const tools: Tool[] = [
     ...createCalendarTools({ db: options.db, calendar: options.calendar, clock: options.clock }),
     createTransferTool(options.transfer),
+    createCallbackTool({
+      store: options.transfer.store ?? new SqliteTransferStore(options.db, () => options.clock.now()),
+      ...(options.onCallbackStored ? { onStored: options.onCallbackStored } : {}),
+    }),
   ];
   return tools;
 }
@@ -37,4 +45,5 @@ export const clinicToolNames: readonly ClinicToolName[] = [
   'cancel_appointment',
   'reschedule_appointment',
   'transfer_to_person',
+  'request_callback',
 ];

@@ -1,11 +1,22 @@
 /**
- * `transfer_to_person`: redirects the live call to the clinic's front desk by replacing its TwiML
- * with a `<Dial>` through Twilio's REST API (`calls(sid).update({ twiml })`). That ends the media
- * stream, so the agent should have said its goodbye before this runs.
+ * `transfer_to_person`: decides how "talk to a person" goes for this call.
+ *
+ * - cold: replaces the live call's TwiML with a `<Dial>` through Twilio's REST API right away
+ *   (`calls(sid).update({ twiml })`); that ends the media stream, so the agent says its line first.
+ * - warm: records a pending attempt in the transfer store and returns; once the agent's "please
+ *   hold" has played, the call session hands the call to src/transfer/warm-transfer.ts (conference,
+ *   whisper, press 1, or back to the agent).
+ * - nobody to dial (no Twilio credentials, no target for the topic, outside transfer hours): no
+ *   transfer; `offerCallback` tells the brain to take a callback request instead.
  */
+import { randomUUID } from 'node:crypto';
 import twilio from 'twilio';
-import type * as TwilioResponseModule from 'twilio/lib/http/response.js';
 import type { z } from 'zod';
+import type { TransferConfig, TransferTopic } from '../config/transfer-schema.js';
+import type { TransferStore } from '../store/transfer-store.js';
+import { chooseTarget } from '../transfer/routing.js';
+import { restStatus, twilioRestClient } from '../transfer/twilio-rest.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import { transferToPersonInput } from './calendar-schemas.js';
 import type { Tool } from './tool.js';
 import { ToolError } from './tool-error.js';
@@ -15,46 +26,68 @@ export interface TransferOptions {
   authToken?: string | undefined;
   /** Replaces `https://api.twilio.com` (the TWILIO_API_URL override); tests point it at a fake. */
   apiBaseUrl?: string | undefined;
-  /** Number (or SIP address) to dial, e.g. +15551234567. */
+  /** Number (or SIP address) to dial when the config lists no targets, e.g. +15551234567. */
   transferNumber?: string | undefined;
   /** Twilio region/edge, if the account is pinned to one. */
   region?: string | undefined;
   edge?: string | undefined;
   timeoutMs?: number | undefined;
+  /**
+   * Targets, hours and mode from the agent config. Without it: a cold transfer to
+   * `transferNumber` at any hour.
+   */
+  routing?: { config: TransferConfig; schedule: CalendarConfig; mode: 'warm' | 'cold'; now?: () => number } | undefined;
+  /** Where warm attempts are recorded; also what makes a callback offer possible. */
+  store?: TransferStore | undefined;
 }
 
-export type TransferResult = { transferred: true } | { transferred: false; reason: 'not-configured' };
+export type TransferResult =
+  | { transferred: true; mode: 'cold' | 'warm'; target: string; attemptId?: string }
+  | { transferred: false; reason: 'not-configured' | 'no-target' | 'outside-hours'; offerCallback: boolean };
 
 type TransferArgs = z.infer<typeof transferToPersonInput>;
-type TwilioHttpClient = twilio.RequestClient;
-type TwilioRequest = Parameters<TwilioHttpClient['request']>[0];
 
 export function createTransferTool(options: TransferOptions): Tool<TransferArgs, TransferResult> {
+  const offerCallback = options.store !== undefined;
   return {
     name: 'transfer_to_person',
     description: 'Transfer the call to a person at the clinic. Say that you are transferring before calling it.',
     input: transferToPersonInput,
     timeoutMs: options.timeoutMs ?? 5000,
-    async run(_args, { signal, callSid }) {
+    async run(args, { signal, callSid, from }) {
       signal.throwIfAborted();
-      const { accountSid, authToken, transferNumber } = options;
-      if (!accountSid || !authToken || !transferNumber) return { transferred: false, reason: 'not-configured' };
+      const { accountSid, authToken } = options;
+      const topic: TransferTopic = args.topic ?? 'general';
+      const now = options.routing?.now?.() ?? Date.now();
+      const route = options.routing
+        ? chooseTarget(options.routing.config, options.routing.schedule, topic, now, options.transferNumber)
+        : options.transferNumber
+          ? ({ ok: true, target: { label: 'front desk', number: options.transferNumber } } as const)
+          : ({ ok: false, reason: 'no-target' } as const);
+      if (!accountSid || !authToken) return { transferred: false, reason: 'not-configured', offerCallback };
+      if (!route.ok) return { transferred: false, reason: route.reason === 'no-target' ? 'not-configured' : route.reason, offerCallback };
       if (!callSid) throw new ToolError('no-call', 'there is no live call to transfer');
 
+      if (options.routing?.mode === 'warm' && options.store) {
+        const attempt = await options.store.createAttempt({
+          id: randomUUID(),
+          callSid,
+          from,
+          to: '',
+          mode: 'warm',
+          topic,
+          targetLabel: route.target.label,
+          targetNumber: route.target.number,
+        });
+        return { transferred: true, mode: 'warm', target: route.target.label, attemptId: attempt.id };
+      }
+
       const response = new twilio.twiml.VoiceResponse();
-      response.dial(transferNumber);
-      const client = twilio(accountSid, authToken, {
-        httpClient: abortableHttpClient(signal),
-        // Settings the SDK would otherwise read from process.env: config comes from options only.
-        env: {},
-        region: options.region ?? '',
-        edge: options.edge ?? '',
-        logLevel: 'none',
-      });
-      if (options.apiBaseUrl) client.api.baseUrl = options.apiBaseUrl;
+      response.dial(route.target.number);
+      const client = twilioRestClient({ accountSid, authToken, apiBaseUrl: options.apiBaseUrl, region: options.region, edge: options.edge }, signal);
       try {
         await client.calls(callSid).update({ twiml: response.toString() });
-        return { transferred: true };
+        return { transferred: true, mode: 'cold', target: route.target.label };
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw toToolError(error);
@@ -64,52 +97,8 @@ export function createTransferTool(options: TransferOptions): Tool<TransferArgs,
 }
 
 function toToolError(error: unknown): ToolError {
-  const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
+  const status = restStatus(error);
   if (status === 404) return new ToolError('call-not-found', 'the call has already ended', { cause: error });
-  if (typeof status === 'number') {
-    return new ToolError('transfer-failed', `Twilio refused the transfer (HTTP ${status})`, { cause: error });
-  }
+  if (status !== undefined) return new ToolError('transfer-failed', `Twilio refused the transfer (HTTP ${status})`, { cause: error });
   return new ToolError('transfer-failed', 'could not reach Twilio', { cause: error });
-}
-
-/**
- * A stand-in for the SDK's axios-based RequestClient, which takes no AbortSignal: this one uses
- * fetch with the tool's signal, so a barge-in or timeout really cancels the HTTP request. Only
- * `request` is used by the SDK for plain REST calls; the cast covers the fields it never reads.
- */
-function abortableHttpClient(signal: AbortSignal): TwilioHttpClient {
-  const client: Pick<TwilioHttpClient, 'request'> = {
-    async request<TData>(opts: TwilioRequest): Promise<TwilioResponseModule.default<TData>> {
-      const url = new URL(opts.uri);
-      for (const [key, value] of formPairs(opts.params)) url.searchParams.append(key, value);
-      const headers = new Headers(opts.headers as Record<string, string> | undefined);
-      if (opts.username && opts.password) {
-        headers.set('Authorization', `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`);
-      }
-      const body = opts.data === undefined ? undefined : new URLSearchParams(formPairs(opts.data)).toString();
-      const response = await fetch(url, {
-        method: opts.method.toUpperCase(),
-        headers,
-        body,
-        signal,
-        redirect: opts.allowRedirects ? 'follow' : 'manual',
-      });
-      // The SDK parses a string body as JSON itself (and reads error bodies from it).
-      const text = (await response.text()) as TData;
-      return { statusCode: response.status, body: text, headers: Object.fromEntries(response.headers) };
-    },
-  };
-  return client as TwilioHttpClient;
-}
-
-/** Twilio form encoding: one pair per array element ("repeat"), undefined values left out. */
-function formPairs(data: unknown): [string, string][] {
-  if (typeof data !== 'object' || data === null) return [];
-  const pairs: [string, string][] = [];
-  for (const [key, value] of Object.entries(data)) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      if (item !== undefined && item !== null) pairs.push([key, String(item)]);
-    }
-  }
-  return pairs;
 }

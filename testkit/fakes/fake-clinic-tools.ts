@@ -11,6 +11,9 @@ export class FakeClinicTools implements ClinicBackend {
   readonly bookings: Booking[] = [];
   readonly taken = new Set<string>();
   transferConfigured = true;
+  /** Whether a failed transfer offers a callback (the transfer store is configured). */
+  callbacksEnabled = false;
+  readonly callbacks: Array<{ id: string; phone: string; date: string; time: string; status: string }> = [];
   private nextId = 1;
 
   constructor(options: { taken?: string[]; bookings?: Omit<Booking, 'bookingId' | 'status'>[] } = {}) {
@@ -73,7 +76,12 @@ export class FakeClinicTools implements ClinicBackend {
         return { ok: true, result: { booking } };
       }
       case 'transfer_to_person':
-        return { ok: true, result: this.transferConfigured ? { transferred: true } : { transferred: false, reason: 'not-configured' } };
+        return { ok: true, result: this.transferConfigured ? { transferred: true } : { transferred: false, reason: 'not-configured', offerCallback: this.callbacksEnabled } };
+      case 'request_callback': {
+        const callback = { id: `cb${this.callbacks.length + 1}`, phone: args.phone!, date: args.date!, time: args.time!, status: 'open' };
+        this.callbacks.push(callback);
+        return { ok: true, result: { callback } };
+      }
     }
   }
 }

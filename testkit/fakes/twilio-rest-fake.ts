@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from './http-body.js';
+import { TwilioCallsFake } from './twilio-calls-fake.js';
 
 export interface FakeIncomingNumber {
   sid: string;
@@ -43,6 +44,7 @@ const UPDATABLE_FIELDS = {
 
 const LIST_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers\.json$/;
 const INSTANCE_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers\/(PN[0-9a-f]{32})\.json$/;
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\//;
 
 export class TwilioRestFake {
   /** Every request that passed authentication, in order. */
@@ -50,6 +52,8 @@ export class TwilioRestFake {
   private readonly authTokens = new Map<string, string>();
   private readonly numbers = new Map<string, FakeIncomingNumber>();
   private readonly server: Server;
+  /** Calls and conferences (warm transfer), with the status callbacks Twilio would send. */
+  readonly voice = new TwilioCallsFake((accountSid) => this.authTokens.get(accountSid));
 
   constructor() {
     this.server = createServer((request, response) => {
@@ -94,9 +98,9 @@ export class TwilioRestFake {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private handle(request: IncomingMessage, body: string, response: ServerResponse): void {
+  private async handle(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake');
-    const accountSid = (LIST_PATH.exec(url.pathname) ?? INSTANCE_PATH.exec(url.pathname))?.[1];
+    const accountSid = ACCOUNT_PATH.exec(url.pathname)?.[1];
     // Twilio answers 401 for any credentials that do not belong to the account in the path.
     if (!accountSid || !this.authorized(request, accountSid)) {
       response.setHeader('WWW-Authenticate', 'Basic realm="Twilio API"');
@@ -105,6 +109,7 @@ export class TwilioRestFake {
     const form = Object.fromEntries(new URLSearchParams(body));
     this.requests.push({ method: request.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), form });
 
+    if (await this.voice.handle(request.method ?? '', url.pathname, accountSid, form, url, response)) return;
     if (request.method === 'GET' && LIST_PATH.test(url.pathname)) return this.list(url, accountSid, response);
     const instanceSid = INSTANCE_PATH.exec(url.pathname)?.[2];
     if (request.method === 'POST' && instanceSid) return this.update(url, accountSid, instanceSid, form, response);

@@ -21,6 +21,8 @@ export interface FakeCallerOptions {
    * 'never-echo' plays but never echoes a mark (a broken peer).
    */
   playback?: 'realtime' | 'instant' | 'never-echo';
+  /** More `<Parameter>`s for `start.customParameters` (e.g. a resumed stream's, with `announce: false`). */
+  parameters?: Record<string, string>;
   /**
    * Announce the call on /voice before `start`, as Twilio does, and carry the stream parameters it
    * answers (the server refuses unannounced streams). Default: yes, unless `protocols` are given
@@ -76,7 +78,7 @@ export class FakeTwilioCaller {
       : {};
     await this.opened();
     this.send(this.messages.connected());
-    this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...params }));
+    this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...params, ...this.options.parameters }));
   }
 
   send(message: unknown): void {

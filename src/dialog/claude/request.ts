@@ -27,7 +27,10 @@ const TOOL_DESCRIPTIONS: Record<ClinicToolName, string> = {
     'Cancel an appointment by booking id (from find_bookings). A "needs-confirmation" result works as for book_appointment.',
   reschedule_appointment:
     'Move an appointment (booking id from find_bookings) to a new free date and time. A "needs-confirmation" result works as for book_appointment.',
-  transfer_to_person: 'Transfer the call to a person at the clinic. Tell the caller you are transferring them before you call it.',
+  transfer_to_person:
+    'Transfer the call to a person at the clinic; pass topic (book, reschedule, cancel or general) so the right person is called. Tell the caller you are transferring them before you call it. If the result says offerCallback, nobody can take the call: offer a call back instead.',
+  request_callback:
+    'Ask a member of staff to call the caller back: phone digits, preferred date (YYYY-MM-DD) and time (HH:MM, clinic time zone). Read all three back and call it only after the caller says yes; a "needs-confirmation" result works as for book_appointment.',
 };
 
 /** Zod 4 emits draft 2020-12 with a `$schema` key; the API wants just the object schema. */

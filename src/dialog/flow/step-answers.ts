@@ -45,7 +45,9 @@ function parseCorrections(rt: FlowRuntime, text: string): Partial<Record<FormSlo
     if (time) out.time = time;
     if (name) out.name = name;
   }
-  const allowed: readonly FormSlot[] = rt.state.task === 'book' ? ['name', 'phone', 'date', 'time'] : rt.state.task === 'reschedule' ? ['date', 'time'] : [];
+  const task = rt.state.task;
+  const allowed: readonly FormSlot[] =
+    task === 'book' ? ['name', 'phone', 'date', 'time'] : task === 'callback' ? ['phone', 'date', 'time'] : task === 'reschedule' ? ['date', 'time'] : [];
   return Object.fromEntries(Object.entries(out).filter(([k]) => allowed.includes(k as FormSlot)));
 }
 

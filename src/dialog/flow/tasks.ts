@@ -10,9 +10,10 @@ import { formatDigitsForSpeech } from '../slots/digits.js';
 import { numberToWords, ordinalToWords } from '../slots/numbers.js';
 import { formatTimeForSpeech, toMinutes } from '../slots/times.js';
 import { fillTemplate, joinList } from '../templates.js';
+import { advanceCallback } from './callback-task.js';
 import { ask, callTool, clearTask, filler, runTool, say, today, type Events, type FlowRuntime } from './runtime.js';
 
-type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appointment';
+type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appointment' | 'request_callback';
 
 const spokenDate = formatDateForSpeech;
 const spokenTime = formatTimeForSpeech;
@@ -21,6 +22,7 @@ export async function* advance(rt: FlowRuntime): Events {
   const task = rt.state.task;
   if (task === 'book') yield* advanceBooking(rt);
   else if (task === 'reschedule' || task === 'cancel') yield* advanceExisting(rt, task);
+  else if (task === 'callback') yield* advanceCallback(rt);
   else yield* ask(rt, 'anythingElse');
 }
 
@@ -89,7 +91,7 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
  * A state-changing tool: the gated invoker runs it only with confirmed values; otherwise it hands
  * back the read-back, which is spoken and asked (the confirm step passes the answer to the gate).
  */
-async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>): AsyncGenerator<import('../brain.js').BrainEvent, ToolOutcome | 'asked'> {
+export async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>): AsyncGenerator<import('../brain.js').BrainEvent, ToolOutcome | 'asked'> {
   const run = yield* runTool(rt, tool, args);
   if (run.status === 'needs-confirmation') {
     yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: run.readBack });

@@ -9,7 +9,7 @@ import { MONTHS, WEEKDAYS } from '../slots/dates.js';
 import { DIGIT_WORDS, dayOrdinalWords, numberToWords } from '../slots/numbers.js';
 import { alt, buildJsgf } from './jsgf.js';
 
-export type Task = 'book' | 'reschedule' | 'cancel';
+export type Task = 'book' | 'reschedule' | 'cancel' | 'callback';
 
 export interface GrammarContext {
   intents: readonly IntentConfig[];
@@ -76,7 +76,7 @@ function baseRules(ctx: GrammarContext): Map<string, string> {
 
 /** The public expansion per step (before the globals are added). */
 function stepExpansion(spec: ListenSpec): string {
-  const bookingCorrections = spec.task === 'book' ? '<datetime> | <name_answer> | <phone>' : '<datetime>';
+  const bookingCorrections = spec.task === 'book' ? '<datetime> | <name_answer> | <phone>' : spec.task === 'callback' ? '<datetime> | <phone>' : '<datetime>';
   switch (spec.step) {
     case 'menu':
       return '<menu>';

@@ -1,0 +1,29 @@
+/**
+ * For brains without their own resume (Claude): a call back from a transfer nobody took opens
+ * with `line` instead of the greeting; the restored history carries the rest, and the model takes
+ * the callback with `request_callback`. The flow brain resumes natively (flow-brain.ts).
+ */
+import type { Brain, BrainEvent, BrainSession } from '../dialog/brain.js';
+
+export function withResumeLine(inner: Brain, line: string): Brain {
+  return {
+    name: inner.name,
+    createSession(context) {
+      const session = inner.createSession(context);
+      if (!context.resume) return session;
+      let opened = false;
+      const wrapped: BrainSession = {
+        turn(input, options) {
+          if (opened || input.type !== 'call-start') return session.turn(input, options);
+          opened = true;
+          return (async function* (): AsyncGenerator<BrainEvent> {
+            yield { type: 'text', text: line };
+          })();
+        },
+        ...(session.interrupted ? { interrupted: (heard: string) => session.interrupted!(heard) } : {}),
+        ...(session.snapshot ? { snapshot: () => session.snapshot!() } : {}),
+      };
+      return wrapped;
+    },
+  };
+}
