@@ -8,8 +8,8 @@
  *
  * Rules for adapters and for anyone adding a port (transfer state, callback requests, ...):
  *   - every method is async, so the synchronous embedded adapter and the networked one fit;
- *   - expected business outcomes are typed errors from ./store-errors.ts (slot taken, not found),
- *     and an unreachable database is a StoreUnavailableError, never a bare driver error, so the
+ *   - expected business outcomes are results (slot taken, not found), and an unreachable
+ *     database is a StoreUnavailableError (./store-errors.ts), never a bare driver error, so the
  *     dialog can apologise and offer a person instead of dropping the call;
  *   - a new port gets an interface here, one adapter a file in each of embedded/ and postgres/,
  *     a numbered migration in migrations/ (PostgreSQL) and in embedded/schema.ts (SQLite).
@@ -37,10 +37,17 @@ export interface NewBooking {
   service?: string | undefined;
 }
 
+export type BookingFailureCode = 'no-such-slot' | 'slot-taken' | 'not-found';
+
+/** A write's outcome: the outcomes a caller acts on are results, only faults throw. */
+export type BookingChange =
+  | { ok: true; booking: StoredBooking }
+  | { ok: false; code: BookingFailureCode; message: string };
+
 /**
  * Bookings over seeded slots. Double booking is prevented by the database itself (a unique live
  * booking per slot), so two calls on two machines racing for one slot cannot both commit: the
- * second gets BookingConflictError('slot-taken').
+ * second gets `{ ok: false, code: 'slot-taken' }`.
  */
 export interface BookingPort {
   /** Adds slots that are not there yet (idempotent); resolves to how many were added. */
@@ -51,12 +58,12 @@ export interface BookingPort {
   get(bookingId: string): Promise<StoredBooking | undefined>;
   /** Live bookings for `phone` at or after `fromDate` `fromTime`, soonest first. */
   upcomingByPhone(phone: string, fromDate: string, fromTime: string): Promise<StoredBooking[]>;
-  /** BookingConflictError 'no-such-slot' | 'slot-taken'. */
-  book(booking: NewBooking): Promise<StoredBooking>;
-  /** BookingConflictError 'not-found' unless `bookingId` is a live booking. */
-  cancel(bookingId: string): Promise<StoredBooking>;
-  /** Moves a live booking atomically; on 'slot-taken' the old booking stands. */
-  reschedule(bookingId: string, date: string, time: string): Promise<StoredBooking>;
+  /** Fails with 'no-such-slot' or 'slot-taken'. */
+  book(booking: NewBooking): Promise<BookingChange>;
+  /** Fails with 'not-found' unless `bookingId` is a live booking. */
+  cancel(bookingId: string): Promise<BookingChange>;
+  /** Moves a live booking atomically; on failure ('not-found', 'no-such-slot', 'slot-taken') the old one stands. */
+  reschedule(bookingId: string, date: string, time: string): Promise<BookingChange>;
 }
 
 /**

@@ -1,16 +1,4 @@
-/** Typed outcomes of the store ports, independent of the adapter behind them. */
-
-/** An expected booking outcome the caller can be told about. */
-export class BookingConflictError extends Error {
-  constructor(
-    readonly code: 'slot-taken' | 'no-such-slot' | 'not-found',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+/** Faults of the store ports, independent of the adapter behind them. */
 
 /**
  * The database did not answer (down, unreachable, statement timeout, pool exhausted). The call
