@@ -1,0 +1,33 @@
+/** Picks the state store once at startup: PostgreSQL when DATABASE_URL is set, else embedded. */
+import type { Logger } from 'pino';
+import { openEmbeddedStore } from './embedded/index.js';
+import type { StateStore } from './ports.js';
+import { openPostgresStore } from './postgres/index.js';
+
+export interface StateStoreConfig {
+  dataDir: string;
+  database?:
+    | {
+        url: string;
+        poolMax: number;
+        statementTimeoutMs: number;
+        connectTimeoutMs: number;
+      }
+    | undefined;
+}
+
+export async function openStateStore(
+  config: StateStoreConfig,
+  options: { logger: Logger; migrate?: boolean; now?: () => number },
+): Promise<StateStore> {
+  if (config.database) {
+    return openPostgresStore({
+      ...config.database,
+      dataDir: config.dataDir,
+      logger: options.logger,
+      ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+  }
+  return openEmbeddedStore({ dataDir: config.dataDir, ...(options.now ? { now: options.now } : {}) });
+}
