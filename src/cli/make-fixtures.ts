@@ -8,6 +8,8 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+// The environment is read by config loading only (AGENT_CONFIG and its default live there).
+import { loadServerConfig } from '../config/env.js';
 import { loadAgentConfig } from '../config/load-agent-config.js';
 import { checkExpectations, type Expectations } from '../qa/expectations.js';
 import { compactEvents } from '../qa/compact-fixture.js';
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
   const chosen = names.length > 0 ? scenarios.filter((s) => names.includes(s.name)) : scenarios;
   if (chosen.length === 0) throw new Error(`no scenario named ${names.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
 
-  const server = await InProcessServer.start({ agent: loadAgentConfig(process.env.AGENT_CONFIG ?? 'config/agent.yaml') });
+  const server = await InProcessServer.start({ agent: loadAgentConfig(loadServerConfig(process.env).agentConfigPath) });
   let failed = 0;
   try {
     for (const scenario of chosen) {

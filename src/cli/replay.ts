@@ -5,6 +5,8 @@
  * default) as Twilio would, prints a per-turn table per call, writes `<out>/<fixture>.json` and
  * `<out>/<fixture>.wav`, and exits non-zero when any call misses its expect.json.
  */
+// The environment is read by config loading only (AGENT_CONFIG and its default live there).
+import { loadServerConfig } from '../config/env.js';
 import { loadAgentConfig } from '../config/load-agent-config.js';
 import { formatReport } from '../qa/replay-report.js';
 import { runReplays } from '../qa/replay-runner.js';
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY;
   const reports = await runReplays({
     ...args,
-    ...(args.url ? {} : { agent: loadAgentConfig(process.env.AGENT_CONFIG ?? 'config/agent.yaml') }),
+    ...(args.url ? {} : { agent: loadAgentConfig(loadServerConfig(process.env).agentConfigPath) }),
     onProgress: (fixture, p) => {
       if (!tty) return;
       const line = `  ${fixture}: caller audio ${(p.sentMs / 1000).toFixed(1)} / ${(p.totalMs / 1000).toFixed(1)} s, agent utterances ${p.agentUtterances}`;

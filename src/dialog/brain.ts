@@ -1,10 +1,15 @@
 /**
  * The dialog brain: one `BrainSession` per call, one `turn()` per caller turn. Both the offline
  * flow engine and the LLM brain implement it. Tool calls happen inside the brain, through the
- * `ToolRunner` it is given, which enforces confirm-back of critical arguments; the brain reports
- * them as events so the session can record them.
+ * per-call gated invoker it is given (tool-invoker.ts): the brain never holds the tool runner, and
+ * the invoker runs a tool with critical arguments only after the caller confirmed exactly those
+ * values. The brain reports each run as a `tool-call` event carrying the invoker's record, so the
+ * session can log it.
  */
 import type { SttHints } from '../speech/stt.js';
+import type { ToolCallRecord } from '../tools/tool-call-record.js';
+
+export type { ToolCallRecord } from '../tools/tool-call-record.js';
 
 export type BrainInput =
   /** The stream started: produce the greeting. */
@@ -16,14 +21,6 @@ export type BrainInput =
   | { type: 'no-input' }
   /** The caller spoke but the recogniser returned nothing usable. */
   | { type: 'no-match' };
-
-export interface ToolCallRecord {
-  name: string;
-  args: Record<string, unknown>;
-  result: unknown;
-  ms: number;
-  ok: boolean;
-}
 
 export type BrainEvent =
   /** Reply text, in order; may be whole sentences or small deltas. */

@@ -1,6 +1,7 @@
 /** What a call session runs on: its engines (chosen at startup) and its socket to Twilio. */
 import type { Vad } from '../media/vad/vad.js';
 import type { CallUsage } from '../observability/cost.js';
+import type { FallbackListener } from '../observability/fallback.js';
 import type { SpeechToText } from '../speech/stt.js';
 import type { TextToSpeech } from '../speech/tts.js';
 import type { Brain } from './brain.js';
@@ -12,8 +13,11 @@ export interface CallEngines {
   brain: Brain;
   /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */
   dispose?: () => void;
-  /** Lets the session hear about fallbacks inside an engine (e.g. the LLM handing a turn to the flow brain). */
-  onFallback?: (listener: (stage: 'stt' | 'tts' | 'llm', from: string, to: string, reason: string) => void) => void;
+  /**
+   * The one channel for fallbacks inside the call's engines (STT, TTS, the LLM handing a turn to
+   * the flow brain). Reports made before the session subscribes are delivered on subscribe.
+   */
+  onFallback?: (listener: FallbackListener) => void;
   /** Tokens the call's LLM used so far (cloud brains only). */
   llmUsage?: () => Pick<CallUsage, 'llmInputTokens' | 'llmCachedInputTokens' | 'llmCacheWriteTokens' | 'llmOutputTokens'>;
 }

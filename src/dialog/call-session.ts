@@ -108,7 +108,7 @@ export class CallSession {
       onEvent: (event) => this.onSegmenterEvent(event),
       onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
     });
-    engines.onFallback?.((stage, from, to, reason) => this.ledger.fallback(stage, from, to, reason));
+    engines.onFallback?.((event) => this.ledger.fallback(event.stage, event.from, event.to, event.reason));
     this.brain = engines.brain.createSession({ callSid: options.callSid, from: options.from, to: options.to });
     this.timing = new TurnTiming(
       this.now,
@@ -191,8 +191,6 @@ export class CallSession {
     if (event.type === 'transcript-final' && event.endOfTurn) {
       this.timing.transcript();
       this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
-    } else if (event.type === 'fallback') {
-      this.ledger.fallback('stt', event.from, event.to, event.reason);
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
@@ -277,7 +275,6 @@ export class CallSession {
       },
       onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
-      onTtsFallback: (info) => this.ledger.fallback('tts', info.from, info.to, info.reason),
       onSpeak: (piece) => this.ledger.spoken(piece),
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
@@ -359,7 +356,6 @@ export class CallSession {
     const signal = this.callAbort.signal;
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
     runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
-      onTtsFallback: (info) => this.ledger.fallback('tts', info.from, info.to, info.reason),
       onSpeak: (piece) => this.ledger.spoken(piece),
     })
       .then((result) => {

@@ -2,28 +2,28 @@
  * The Claude brain: each caller turn is one or more streamed Messages API requests (one per tool
  * round), with text deltas passed on as they arrive so TTS starts on the first clause.
  *
- *   const brain = new ClaudeBrain({ apiKey, baseUrl, config, tools: (call) => runnerFor(call),
+ *   const brain = new ClaudeBrain({ apiKey, baseUrl, config, tools: (call) => gatedInvokerFor(call),
  *                                   fallback: flowBrain, onUsage, onFallback });
  *
  * Owns its retry budget (the SDK's retries are off): 429/529/5xx, dropped connections and stalls
  * before the first word are retried with backoff while the turn budget lasts; after that (or on a
  * non-retryable error) the turn is handed to the fallback brain, or the apology is said. The caller
- * never gets silence. Tool calls go through the confirm gate (see claude/tool-round.ts).
+ * never gets silence. Tools run only through the call's gated invoker (tool-invoker.ts): the
+ * confirm gate, the runner's timeout and the call-log record live there, not here.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { AgentConfig } from '../config/agent-schema.js';
-import type { Booking, ClinicToolName } from '../tools/calendar-schemas.js';
+import type { FallbackEvent } from '../observability/fallback.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
 import { ClaudeTurnFailedError, classifyFailure } from './claude/errors.js';
 import { buildMessages, buildSystem, buildTools, type JournalEntry, type JournalItem } from './claude/request.js';
 import { streamAttempt, type AttemptResult, type ClaudeUsage } from './claude/stream-attempt.js';
 import { runToolRound } from './claude/tool-round.js';
-import { answerConfirmation, EMPTY_GATE, readBackHeard, type ConfirmGateState } from './confirm-gate.js';
 import { todayIn } from './slots/dates.js';
 import { callerIdDigits } from './slots/digits.js';
 import { parseYesNo } from './slots/yes-no.js';
-import type { ToolInvoker } from './tool-invoker.js';
+import type { GatedToolInvoker, ToolInvokerFactory } from './tool-invoker.js';
 
 export type { ClaudeUsage } from './claude/stream-attempt.js';
 
@@ -37,8 +37,8 @@ export interface ClaudeBrainOptions {
   /** ANTHROPIC_BASE_URL override (a proxy, or the local fake in tests). */
   baseUrl?: string | undefined;
   config: AgentConfig;
-  /** The call's tool invoker, or a factory (the server makes one ToolRunner per call). */
-  tools: ToolInvoker | ((call: CallContext) => ToolInvoker);
+  /** Makes each call session's gated invoker: the only way this brain runs tools. */
+  tools: ToolInvokerFactory;
   /** Takes a turn Claude could not answer (the offline flow brain). */
   fallback?: Brain | undefined;
   /** Until the first content event, ms. */
@@ -47,9 +47,6 @@ export interface ClaudeBrainOptions {
   idleTimeoutMs?: number;
   /** Time within which a model request may be retried, ms (3–5 s keeps a caller waiting at most that long). */
   turnBudgetMs?: number;
-  /** Default tool timeout, ms; `toolTimeoutsMs` overrides it per tool (a transfer waits on Twilio's REST API). */
-  toolTimeoutMs?: number;
-  toolTimeoutsMs?: Partial<Record<ClinicToolName, number>>;
   /** Say a filler when tools are not back after this long, ms. */
   fillerAfterMs?: number;
   /** Backoff before retry n is `min(backoffMaxMs, backoffBaseMs * 2^(n-1))`, or the server's retry-after if longer. */
@@ -66,8 +63,8 @@ export interface ClaudeBrainOptions {
   logger?: ClaudeLogger;
   /** Per model request; includes prompt-cache reads and writes. */
   onUsage?: (callSid: string, usage: ClaudeUsage & { model: string }) => void;
-  /** A turn went to the fallback brain (or the apology). */
-  onFallback?: (callSid: string, info: { reason: string; attempts: number; to: string }) => void;
+  /** A turn went to the fallback brain (or the apology): stage `llm`, from this brain's name. */
+  onFallback?: (callSid: string, event: FallbackEvent & { attempts: number }) => void;
 }
 
 export class ClaudeBrain implements Brain {
@@ -86,8 +83,7 @@ export class ClaudeBrain implements Brain {
   }
 
   createSession(context: CallContext): BrainSession {
-    const tools = typeof this.options.tools === 'function' ? this.options.tools(context) : this.options.tools;
-    return new ClaudeSession(this.client, this.options, context, tools);
+    return new ClaudeSession(this.client, this.options, context, this.options.tools(context), this.name);
   }
 }
 
@@ -95,8 +91,6 @@ const DEFAULTS = {
   firstTokenTimeoutMs: 2500,
   idleTimeoutMs: 2000,
   turnBudgetMs: 4000,
-  toolTimeoutMs: 2000,
-  toolTimeoutsMs: { transfer_to_person: 5000 } as Partial<Record<ClinicToolName, number>>,
   fillerAfterMs: 300,
   backoffBaseMs: 250,
   backoffMaxMs: 1000,
@@ -111,8 +105,6 @@ class ClaudeSession implements BrainSession {
   private readonly opts: typeof DEFAULTS & ClaudeBrainOptions;
   private readonly now: () => Date;
   private readonly mono: () => number;
-  private readonly gate: { state: ConfirmGateState } = { state: EMPTY_GATE };
-  private readonly bookings = new Map<string, Booking>();
   /** Tool exchanges and system notes, placed between the heard turns (see claude/request.ts). */
   private readonly journal: JournalEntry[] = [];
   /** How caller entries of the history are written for Claude (keypad entries), by index. */
@@ -128,10 +120,10 @@ class ClaudeSession implements BrainSession {
     private readonly client: Anthropic,
     options: ClaudeBrainOptions,
     private readonly context: CallContext,
-    private readonly invoker: ToolInvoker,
+    private readonly invoker: GatedToolInvoker,
+    private readonly brainName: string,
   ) {
     this.opts = { ...DEFAULTS, ...definedOnly(options) } as typeof DEFAULTS & ClaudeBrainOptions;
-    this.opts.toolTimeoutsMs = { ...DEFAULTS.toolTimeoutsMs, ...options.toolTimeoutsMs };
     this.now = options.now ?? (() => new Date());
     this.mono = options.monotonicMs ?? (() => performance.now());
     this.fallbackSession = options.fallback?.createSession(context) ?? null;
@@ -144,7 +136,7 @@ class ClaudeSession implements BrainSession {
   interrupted(heardText: string): void {
     // The history the session passes already holds only `heardText`; the journal holds no reply
     // text, so it agrees. The gate must learn whether a read-back was cut.
-    this.gate.state = readBackHeard(this.gate.state, heardText);
+    this.invoker.heard(heardText);
     if (this.lastTurnBy === 'fallback') this.fallbackSession?.interrupted?.(heardText);
   }
 
@@ -209,13 +201,9 @@ class ClaudeSession implements BrainSession {
           config,
           tools: this.invoker,
           signal,
-          toolTimeoutMs: (name) => this.opts.toolTimeoutsMs[name] ?? this.opts.toolTimeoutMs,
           fillerAfterMs: this.opts.fillerAfterMs,
           fillerAllowed: fillerAllowed && result.text.trim() === '',
           fillerIndex: this.turns,
-          monotonicMs: this.mono,
-          gate: this.gate,
-          bookings: this.bookings,
         },
         result.toolUses,
       );
@@ -290,7 +278,7 @@ class ClaudeSession implements BrainSession {
   private async *fallBack(failure: ClaudeTurnFailedError, input: BrainInput, options: BrainTurnOptions, spacer: Spacer): AsyncGenerator<BrainEvent> {
     const to = this.fallbackSession ? (this.opts.fallback?.name ?? 'fallback') : 'apology';
     this.opts.logger?.warn({ callSid: this.context.callSid, reason: failure.reason, attempts: failure.attempts, to }, 'claude turn failed; falling back');
-    this.opts.onFallback?.(this.context.callSid, { reason: failure.reason, attempts: failure.attempts, to });
+    this.opts.onFallback?.(this.context.callSid, { stage: 'llm', from: this.brainName, to, reason: failure.reason, attempts: failure.attempts });
     if (this.fallbackSession) {
       this.lastTurnBy = 'fallback';
       for await (const event of this.fallbackSession.turn(input, options)) yield event.type === 'text' ? spacer.next(event.text) : event;
@@ -328,12 +316,11 @@ class ClaudeSession implements BrainSession {
 
   /** A pending read-back is confirmed only by a yes parsed from the caller's own words. */
   private answerGate(input: BrainInput): BrainEvent | null {
-    if (!this.gate.state.pending || input.type !== 'speech') return null;
+    if (!this.invoker.pending || input.type !== 'speech') return null;
     const answer = parseYesNo(input.text);
     if (answer === null) return null;
-    const { state, outcome } = answerConfirmation(this.gate.state, { kind: answer });
-    this.gate.state = state;
-    return outcome.kind === 'confirmed' ? { type: 'slots', slots: { ...state.confirmed } } : null;
+    const outcome = this.invoker.answer({ kind: answer });
+    return outcome.kind === 'confirmed' ? { type: 'slots', slots: { ...this.invoker.confirmed } } : null;
   }
 
   private listen(): BrainEvent {

@@ -3,7 +3,8 @@
  * every critical value was read back to the caller and the caller said yes to exactly those values.
  * A brain cannot talk its way around it: a tool call with unconfirmed values becomes a
  * "needs confirmation" result carrying the read-back text, and only a yes parsed from the caller's
- * own words (see slots/yes-no.ts) confirms. Pure state + functions; the caller keeps the state.
+ * own words (see slots/yes-no.ts) confirms. Pure state + functions; the gated invoker
+ * (tool-invoker.ts) keeps the state, so brains never hold it.
  */
 
 export interface PendingConfirmation {
@@ -53,7 +54,7 @@ export function requestToolRun(
 }
 
 /** The shape an LLM sees instead of a tool result when confirmation is missing. */
-export function needsConfirmationResult(decision: Extract<GateDecision, { run: false }>) {
+export function needsConfirmationResult(decision: { readBack: string; unconfirmed: readonly string[] }) {
   return {
     status: 'needs-confirmation' as const,
     readBack: decision.readBack,

@@ -10,10 +10,9 @@
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { IntentConfig, StepName } from '../config/dialog-schema.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
-import { readBackHeard } from './confirm-gate.js';
 import { answerStep, type Answer } from './flow/step-answers.js';
-import { clearTask, initialFlowState, type FlowState } from './flow/flow-state.js';
-import { ask, callTool, say, today, type Events, type FlowRuntime } from './flow/runtime.js';
+import { initialFlowState, type FlowState } from './flow/flow-state.js';
+import { ask, callTool, clearTask, say, today, type Events, type FlowRuntime } from './flow/runtime.js';
 import { advance } from './flow/tasks.js';
 import { stepHints } from './grammar/step-grammars.js';
 import { intentForKey, matchIntent } from './intents.js';
@@ -22,14 +21,15 @@ import { callerIdDigits, parseKeypadEntry } from './slots/digits.js';
 import { BUILT_IN_FIRST_NAMES, nameParser } from './slots/names.js';
 import { normalizeUtterance } from './slots/normalize.js';
 import { parseTime, toMinutes, type ClockWindow } from './slots/times.js';
-import type { ToolInvoker } from './tool-invoker.js';
+import type { ToolInvokerFactory } from './tool-invoker.js';
 
 /** Steps whose keypad answer is several digits (gathered until # or a pause), not a menu key. */
 const DIGIT_ENTRY_STEPS: ReadonlySet<StepName> = new Set<StepName>(['date', 'time', 'phone', 'phoneChoice']);
 
 export interface FlowBrainOptions {
   config: AgentConfig;
-  tools: ToolInvoker;
+  /** Makes each call session's gated invoker: the only way this brain runs tools. */
+  tools: ToolInvokerFactory;
   /** Wall clock; "today" and "tomorrow" are relative to it (in the clinic's time zone). */
   now?: () => Date;
   /** Monotonic clock for tool timings, ms. */
@@ -50,7 +50,7 @@ export class FlowBrain implements Brain {
   createSession(context: CallContext): BrainSession {
     return new FlowSession({
       config: this.options.config,
-      tools: this.options.tools,
+      tools: this.options.tools(context),
       now: this.options.now ?? (() => new Date()),
       monotonicMs: this.options.monotonicMs ?? (() => performance.now()),
       callerId: callerIdDigits(context.from),
@@ -106,7 +106,7 @@ class FlowSession implements BrainSession {
   }
 
   interrupted(heardText: string): void {
-    this.rt.state.gate = readBackHeard(this.rt.state.gate, heardText);
+    this.rt.tools.heard(heardText);
   }
 
   private async *handle(input: BrainInput, markRepeat: () => void): Events {
@@ -172,7 +172,7 @@ class FlowSession implements BrainSession {
       case 'book':
       case 'reschedule':
       case 'cancel': {
-        clearTask(s);
+        clearTask(rt);
         s.task = intent.action;
         if (intent.action === 'book') {
           // "book a checkup tomorrow at three" fills what it can in one go.
@@ -195,7 +195,7 @@ class FlowSession implements BrainSession {
       case 'repeat':
         return yield* say(rt, s.lastReply || rt.config.offline.steps[s.step].prompt);
       case 'start-over':
-        clearTask(s);
+        clearTask(rt);
         yield* say(rt, rt.config.offline.messages.startOver);
         return yield* ask(rt, 'menu');
     }
@@ -215,7 +215,7 @@ class FlowSession implements BrainSession {
     // Not configured (or failed): say how to reach a person, then carry on where we were.
     yield* say(rt, rt.config.business.phone ? m.transferUnavailable : m.transferUnavailableNoPhone);
     // A pending read-back or a list of offered times is part of the question: say it all again.
-    const pending = rt.state.gate.pending;
+    const pending = rt.tools.pending;
     if (rt.state.step === 'confirm' && pending) yield* say(rt, m.confirmLead, { readBack: pending.readBack });
     if (rt.state.step === 'time' && rt.state.offered.length > 0 && rt.state.lastReply) yield* say(rt, rt.state.lastReply);
     else yield* ask(rt, rt.state.step);

@@ -1,7 +1,7 @@
 /**
- * Which tool arguments need confirm-back and how they are read back, from the agent config.
- * Shared by both brains: the LLM brain routes its tool calls through
- * `requestToolRun(gate, tool, args, criticalArgsFor(config, tool, args), (a) => readBackText(config, tool, a, extra))`.
+ * Which tool arguments need confirm-back and how they are read back: the one place critical
+ * fields come from is the agent config (`slots.fields.*.critical`, `slots.readBack`). The gated
+ * invoker (tool-invoker.ts) applies it to every tool call of both brains.
  */
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { SlotName } from '../config/business-schema.js';

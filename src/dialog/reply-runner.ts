@@ -20,8 +20,6 @@ export interface ReplyHooks {
   onAudioComplete?(utteranceId: number): void;
   /** A piece of text was handed to the voice (for usage accounting). */
   onSpeak?(piece: string): void;
-  /** The reply switched to a backup voice. */
-  onTtsFallback?(info: { from: string; to: string; reason: string }): void;
   /** Every non-text brain event, in order. */
   onBrainEvent?(event: Exclude<BrainEvent, { type: 'text' }>): void;
 }
@@ -57,8 +55,7 @@ export async function runReply(
   let sawAudio = false;
 
   const synth = (async () => {
-    const onFallback = hooks.onTtsFallback;
-    for await (const chunk of tts.stream({ text: pieces, signal, ...(onFallback ? { onFallback } : {}) })) {
+    for await (const chunk of tts.stream({ text: pieces, signal })) {
       if (signal.aborted) return;
       if (!sawAudio) {
         sawAudio = true;

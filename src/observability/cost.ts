@@ -1,11 +1,18 @@
 /**
  * Cost of a call from what each provider was used for, with the prices in the agent config.
  * Offline engines cost nothing; a stage that fell back to its offline engine stops costing.
+ * Depends on nothing above observability: the prices are a plain interface, not the config schema.
  */
-import type { z } from 'zod';
-import type { pricesSchema } from '../config/business-schema.js';
 
-export type Prices = z.infer<typeof pricesSchema>;
+/** Unit prices, in `currency`. The agent config's `prices` section satisfies this. */
+export interface Prices {
+  currency: string;
+  sttPerMinute: number;
+  llmInputPerMTok: number;
+  llmCachedInputPerMTok: number;
+  llmOutputPerMTok: number;
+  ttsPer1kChars: number;
+}
 
 export interface CallUsage {
   /** Audio streamed to a cloud recogniser, s. */

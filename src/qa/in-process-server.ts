@@ -16,7 +16,8 @@ import { parseAgentConfig } from '../config/load-agent-config.js';
 import { createEngines, type EngineSet } from '../engines.js';
 import { BookingStore } from '../store/booking-store.js';
 import type { CallRecord } from '../store/call-record.js';
-import { openDatabase, seedSchedule, type Database } from '../store/database.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { seedSchedule } from '../tools/calendar.js';
 import type { SeedBooking } from './fixture-format.js';
 
 export interface CallSetup {
@@ -77,7 +78,10 @@ export class InProcessServer {
     const clock = { now: () => this.now() };
     seedSchedule(this.db, agent.business.schedule, clock);
     const store = new BookingStore(this.db, clock.now);
-    for (const booking of setup.seedBookings ?? []) store.book(booking);
+    for (const booking of setup.seedBookings ?? []) {
+      const change = store.book(booking);
+      if (!change.ok) throw new Error(`seed booking ${booking.date} ${booking.time}: ${change.message}`);
+    }
     const config = loadServerConfig({ DATA_DIR: this.dataDir, LOG_LEVEL: 'silent' });
     this.app = await buildApp(config, { agent, engines: (call) => this.engines.forCall(call), logger: this.logger, now: () => this.now() });
     const address = await this.app.fastify.listen({ host: '127.0.0.1', port: 0 });

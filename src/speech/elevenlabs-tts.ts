@@ -7,14 +7,27 @@
  * buffer; the turn ends with flush + close_context and finishes at the context's isFinal. Audio is
  * attributed to pieces by the per-character alignment the socket sends (see piece-alignment.ts).
  *
+ * Each reply is the pure state machine in elevenlabs-synthesis.ts; this class is its executor
+ * (socket, timers, HTTP, the prompt cache).
+ *
  * Fallback transport: the HTTP stream endpoint per piece, when the socket cannot connect, drops or
- * stalls mid-turn (the turn continues on HTTP from the word being spoken). `onFallback` reports it.
+ * stalls mid-turn (the turn continues on HTTP from the word being spoken). `onFallback` reports it
+ * (stage `tts`, from `elevenlabs-ws` to `elevenlabs-http`, the reason one of ElevenLabsFallbackReason).
  * If HTTP fails too, the turn throws `ElevenLabsTtsError` (kind 'unavailable').
  */
+import type { FallbackListener } from '../observability/fallback.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import { ElevenLabsHttpStream, ElevenLabsTtsError, describeError, elevenLabsEndpoints } from './elevenlabs-http.js';
-import { MultiContextSocket, type ContextEvent } from './elevenlabs-socket.js';
-import { sliceByAlignment, unrenderedText, visibleLength, type PieceProgress } from './piece-alignment.js';
+import { MultiContextSocket } from './elevenlabs-socket.js';
+import { visibleLength } from './piece-alignment.js';
+import {
+  INITIAL_SYNTHESIS,
+  reduceSynthesis,
+  type ElevenLabsFallbackReason,
+  type SynthesisCommand,
+  type SynthesisEvent,
+  type SynthesisState,
+} from './elevenlabs-synthesis.js';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from './tts.js';
 
 export { ElevenLabsTtsError } from './elevenlabs-http.js';
@@ -24,12 +37,7 @@ export interface TtsLogger {
   debug?(details: object, message: string): void;
 }
 
-export type ElevenLabsFallbackReason = 'connect-failed' | 'socket-unavailable' | 'socket-lost' | 'stalled';
-
-export interface ElevenLabsFallbackEvent {
-  reason: ElevenLabsFallbackReason;
-  detail: string;
-}
+export type { ElevenLabsFallbackReason } from './elevenlabs-synthesis.js';
 
 export interface ElevenLabsTtsOptions {
   apiKey: string;
@@ -49,7 +57,7 @@ export interface ElevenLabsTtsOptions {
   /** Share one across calls with the same voice so fixed prompts are rendered once per process. */
   promptCache?: Map<string, readonly Uint8Array[]>;
   logger?: TtsLogger;
-  onFallback?(event: ElevenLabsFallbackEvent): void;
+  onFallback?: FallbackListener;
 }
 
 /** The socket URL's maximum: a caller thinking for a while must not cost a reconnect. */
@@ -64,24 +72,6 @@ class SocketUnavailable extends Error {
     super(detail);
   }
 }
-
-interface TurnPiece extends PieceProgress {
-  route: 'socket' | 'cache' | 'http';
-  sent: boolean;
-  cached?: readonly Uint8Array[];
-  /** What HTTP still has to render after a socket failure mid-piece. */
-  remainder?: string;
-}
-
-type TurnEvent =
-  | { type: 'piece'; text: string }
-  | { type: 'input-end' }
-  | { type: 'input-failed'; error: unknown }
-  | { type: 'socket-ready'; socket: MultiContextSocket }
-  | { type: 'socket-failed'; reason: ElevenLabsFallbackReason; detail: string }
-  | { type: 'context'; event: ContextEvent }
-  | { type: 'stall' }
-  | { type: 'abort' };
 
 export class ElevenLabsTts implements TextToSpeech {
   readonly name: string;
@@ -168,192 +158,111 @@ export class ElevenLabsTts implements TextToSpeech {
     return control;
   }
 
+  /** The executor of one reply: events in, `reduceSynthesis` decides, commands run here. */
   private async *runTurn(input: AsyncIterable<string>, outer: AbortSignal): AsyncGenerator<TtsChunk> {
     if (this.closed) throw new ElevenLabsTtsError('the ElevenLabs adapter is closed', 'closed');
     const control = this.track(outer);
     const signal = control.signal;
-    const events = new AsyncQueue<TurnEvent>();
-    const pieces: TurnPiece[] = [];
-    let cursor = 0; // pieces before it are fully yielded
-    let mode: 'idle' | 'connecting' | 'socket' | 'http' = 'idle';
-    const currentMode = () => mode; // read through a call: TS does not see the closures that change it
-    let socket: MultiContextSocket | null = null;
-    let contextId: string | null = null;
-    let inputEnded = false;
-    let endSent = false;
-    let finalSeen = false;
-    let heardAudio = false;
-    let sentSinceAudio = false;
-    let watchdog: NodeJS.Timeout | null = null;
-    let keepAlive: NodeJS.Timeout | null = null;
-
-    const stopTimers = () => {
-      if (watchdog) clearTimeout(watchdog);
-      if (keepAlive) clearInterval(keepAlive);
-      watchdog = keepAlive = null;
+    const timing = { firstAudioMs: this.timing.firstAudio, idleMs: this.timing.idle };
+    const io: TurnIo = { events: new AsyncQueue<SynthesisEvent>(), immediate: [], state: INITIAL_SYNTHESIS, socket: null, offered: null, watchdog: null, keepAlive: null };
+    const apply = (event: SynthesisEvent): SynthesisCommand[] => {
+      const [next, commands] = reduceSynthesis(io.state, event, timing);
+      io.state = next;
+      for (const command of commands) this.execute(command, io);
+      return commands;
     };
     // Barge-in: close the context now, not when the consumer next pulls.
     const onAbort = () => {
-      if (socket && contextId && !finalSeen) socket.cancelContext(contextId);
-      contextId = null;
-      events.push({ type: 'abort' });
+      apply({ type: 'abort' });
+      io.events.push({ type: 'abort' });
     };
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
-    void pumpPieces(input, events, signal);
-
-    // Armed only while audio is owed for text sent since the last audio, or for the end of the turn:
-    // a piece whose aligned characters fall short of our count must not look like a stall.
-    const armWatchdog = (restart: boolean) => {
-      const owed = mode === 'socket' && !finalSeen && (sentSinceAudio || endSent);
-      if (!owed || restart) {
-        if (watchdog) clearTimeout(watchdog);
-        watchdog = null;
-      }
-      if (owed && !watchdog) {
-        watchdog = setTimeout(() => events.push({ type: 'stall' }), heardAudio ? this.timing.idle : this.timing.firstAudio);
-      }
-    };
-    const sendPiece = (piece: TurnPiece) => {
-      if (!socket || !contextId) return;
-      socket.sendText(contextId, piece.text, true);
-      piece.sent = sentSinceAudio = true;
-    };
-    const sendEnd = () => {
-      if (!socket || !contextId || endSent) return;
-      socket.endContext(contextId);
-      endSent = true;
-    };
-    const switchToHttp = (reason: ElevenLabsFallbackReason, detail: string) => {
-      this.reportFallback(reason, detail);
-      if (socket && contextId && !finalSeen) socket.cancelContext(contextId);
-      contextId = null;
-      stopTimers();
-      mode = 'http';
-      for (const piece of pieces.slice(cursor)) {
-        if (piece.route !== 'socket') continue;
-        piece.route = 'http';
-        piece.remainder = unrenderedText(piece);
-      }
-    };
-    // A socket piece is done when its context ended, or when its characters are all heard and the
-    // next socket piece has begun (so a cached piece between them plays in the right place).
-    const socketPieceDone = (index: number) => {
-      if (finalSeen) return true;
-      const piece = pieces[index]!;
-      if (piece.rendered < piece.weight) return false;
-      const next = pieces.slice(index + 1).find((p) => p.route === 'socket');
-      return next !== undefined && next.rendered > 0;
-    };
-    const self = this;
-    async function* drain(stopAt?: TurnPiece): AsyncGenerator<TtsChunk> {
-      while (cursor < pieces.length && !signal.aborted) {
-        const piece = pieces[cursor]!;
-        if (piece === stopAt) return;
-        if (piece.route === 'cache') {
-          for (const audio of piece.cached ?? []) yield { audio: audio.slice(), text: piece.text };
-        } else if (piece.route === 'http') {
-          yield* self.http.render(piece.remainder ?? piece.text, piece.text, signal);
-        } else if (!socketPieceDone(cursor)) {
-          return;
-        }
-        cursor++;
-      }
-    }
+    void pumpPieces(input, io.events, signal);
+    const queued = io.events[Symbol.asyncIterator]();
 
     try {
-      for await (const event of events) {
-        if (signal.aborted || event.type === 'abort') return;
-        switch (event.type) {
-          case 'piece': {
-            const weight = visibleLength(event.text);
-            if (weight === 0) break;
-            const cached = this.cache.get(event.text);
-            const route = cached ? 'cache' : currentMode() === 'http' ? 'http' : 'socket';
-            const piece: TurnPiece = { text: event.text, weight, rendered: 0, route, sent: false, ...(cached ? { cached } : {}) };
-            pieces.push(piece);
-            if (route === 'socket' && mode === 'socket') sendPiece(piece);
-            if (route === 'socket' && mode === 'idle') {
-              mode = 'connecting';
-              this.acquireSocket().then(
-                (ready) => events.push({ type: 'socket-ready', socket: ready }),
-                (error: unknown) =>
-                  error instanceof SocketUnavailable
-                    ? events.push({ type: 'socket-failed', reason: error.reason, detail: error.message })
-                    : events.push({ type: 'socket-failed', reason: 'connect-failed', detail: describeError(error) }),
-              );
-            }
-            break;
-          }
-          case 'input-end':
-            inputEnded = true;
-            if (mode === 'socket') sendEnd();
-            break;
-          case 'input-failed':
-            throw event.error;
-          case 'socket-ready': {
-            if (mode !== 'connecting') break;
-            socket = event.socket;
-            contextId = `turn-${++this.contextCount}`;
-            const id = contextId;
-            socket.openContext(id, (contextEvent) => events.push({ type: 'context', event: contextEvent }));
-            if (socket.isGone) {
-              switchToHttp('socket-lost', 'socket closed while opening the context');
-              break;
-            }
-            mode = 'socket';
-            for (const piece of pieces) if (piece.route === 'socket' && !piece.sent) sendPiece(piece);
-            if (inputEnded) sendEnd();
-            const owner = socket;
-            keepAlive = setInterval(() => !endSent && owner.keepAlive(id), this.timing.keepAlive);
-            break;
-          }
-          case 'socket-failed':
-            switchToHttp(event.reason, event.detail);
-            break;
-          case 'context': {
-            const e = event.event;
-            if (e.type === 'audio') {
-              heardAudio = true;
-              sentSinceAudio = false;
-              const open = pieces.slice(cursor).filter((p) => p.route === 'socket');
-              for (const slice of sliceByAlignment(e.audio, e.alignment, open)) {
-                yield* drain(slice.piece);
-                if (signal.aborted) return;
-                yield { audio: slice.audio, text: slice.piece.text };
-              }
-              armWatchdog(true);
-            } else if (e.type === 'final') {
-              finalSeen = true;
-              stopTimers();
-              // The server ended the context before we did (e.g. its inactivity timeout): carry on over HTTP.
-              if (!endSent) switchToHttp('socket-lost', 'context closed by the server mid-turn');
-            } else if (!finalSeen) {
-              if (this.closed) return;
-              this.noteSocketFailure(socket);
-              switchToHttp('socket-lost', e.reason);
-            }
-            break;
-          }
-          case 'stall':
-            if (mode !== 'socket') break;
-            this.noteSocketFailure(socket);
-            switchToHttp('stalled', `no audio from the socket for ${heardAudio ? this.timing.idle : this.timing.firstAudio} ms`);
-            socket?.terminate('stalled');
-            break;
+      for (;;) {
+        let event = io.immediate.shift();
+        if (!event) {
+          const pulled = await queued.next();
+          if (pulled.done) return;
+          event = pulled.value;
         }
-        yield* drain();
-        armWatchdog(false);
-        const awaitingSocket = mode === 'connecting' || (mode === 'socket' && !finalSeen);
-        if (inputEnded && cursor >= pieces.length && !awaitingSocket) return;
+        if (signal.aborted || event.type === 'abort') return;
+        if (event.type === 'piece') event = { ...event, cached: this.cache.get(event.text) };
+        for (const command of apply(event)) {
+          if (signal.aborted) return;
+          if (command.type === 'play') yield { audio: command.audio, text: command.text };
+          else if (command.type === 'render-http') yield* this.http.render(command.text, command.pieceText, signal);
+          else if (command.type === 'finish') return;
+          else if (command.type === 'fail') throw command.error;
+        }
       }
     } finally {
-      stopTimers();
+      stopTimers(io);
       signal.removeEventListener('abort', onAbort);
-      if (socket && contextId && !finalSeen) socket.cancelContext(contextId);
-      events.end();
+      if (io.socket && io.state.contextId && !io.state.finalSeen) io.socket.cancelContext(io.state.contextId);
+      io.events.end();
       control.abort(); // stops the input pump if the consumer left early
       this.running.delete(control);
+    }
+  }
+
+  /** Runs the commands that touch the socket and timers; audio (play, render-http) is the loop's. */
+  private execute(command: SynthesisCommand, io: TurnIo): void {
+    switch (command.type) {
+      case 'connect':
+        this.acquireSocket().then(
+          (ready) => {
+            io.offered = ready;
+            io.events.push({ type: 'socket-ready', contextId: `turn-${++this.contextCount}` });
+          },
+          (error: unknown) =>
+            io.events.push(
+              error instanceof SocketUnavailable
+                ? { type: 'socket-failed', reason: error.reason, detail: error.message }
+                : { type: 'socket-failed', reason: 'connect-failed', detail: describeError(error) },
+            ),
+        );
+        return;
+      case 'open-context':
+        io.socket = io.offered;
+        if (!io.socket) return;
+        io.socket.openContext(command.contextId, (event) => io.events.push({ type: 'context', event, adapterClosed: this.closed }));
+        io.immediate.push({ type: 'context-opened', gone: io.socket.isGone });
+        return;
+      case 'send-text':
+        io.socket?.sendText(command.contextId, command.text, true);
+        return;
+      case 'end-context':
+        io.socket?.endContext(command.contextId);
+        return;
+      case 'cancel-context':
+        io.socket?.cancelContext(command.contextId);
+        return;
+      case 'start-keep-alive': {
+        const owner = io.socket;
+        if (owner) io.keepAlive = setInterval(() => !io.state.endSent && owner.keepAlive(command.contextId), this.timing.keepAlive);
+        return;
+      }
+      case 'stop-timers':
+        return stopTimers(io);
+      case 'arm-watchdog':
+        io.watchdog = setTimeout(() => io.events.push({ type: 'stall' }), command.ms);
+        return;
+      case 'disarm-watchdog':
+        if (io.watchdog) clearTimeout(io.watchdog);
+        io.watchdog = null;
+        return;
+      case 'note-socket-failure':
+        return this.noteSocketFailure(io.socket);
+      case 'terminate-socket':
+        return io.socket?.terminate(command.reason);
+      case 'report-fallback':
+        return this.reportFallback(command.reason, command.detail);
+      default:
+        return; // play, render-http, finish, fail: the loop's
     }
   }
 
@@ -397,11 +306,30 @@ export class ElevenLabsTts implements TextToSpeech {
 
   private reportFallback(reason: ElevenLabsFallbackReason, detail: string): void {
     this.options.logger?.warn({ reason, detail }, 'elevenlabs: socket unavailable, continuing over HTTP');
-    this.options.onFallback?.({ reason, detail });
+    this.options.onFallback?.({ stage: 'tts', from: 'elevenlabs-ws', to: 'elevenlabs-http', reason });
   }
 }
 
-async function pumpPieces(input: AsyncIterable<string>, events: AsyncQueue<TurnEvent>, signal: AbortSignal): Promise<void> {
+/** What the executor of one reply holds: the reducer's state and the resources its commands act on. */
+interface TurnIo {
+  events: AsyncQueue<SynthesisEvent>;
+  /** Events handled before the next queued one (the context just opened). */
+  immediate: SynthesisEvent[];
+  state: SynthesisState;
+  socket: MultiContextSocket | null;
+  /** The socket acquireSocket produced; used once the reducer opens a context on it. */
+  offered: MultiContextSocket | null;
+  watchdog: NodeJS.Timeout | null;
+  keepAlive: NodeJS.Timeout | null;
+}
+
+function stopTimers(io: TurnIo): void {
+  if (io.watchdog) clearTimeout(io.watchdog);
+  if (io.keepAlive) clearInterval(io.keepAlive);
+  io.watchdog = io.keepAlive = null;
+}
+
+async function pumpPieces(input: AsyncIterable<string>, events: AsyncQueue<SynthesisEvent>, signal: AbortSignal): Promise<void> {
   try {
     for await (const text of input) {
       if (signal.aborted) break;

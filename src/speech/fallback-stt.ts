@@ -1,8 +1,10 @@
 /**
  * Speech-to-text with a backup: the call runs on the primary engine (a cloud recogniser) until it
  * reports a fatal error, then switches, mid-call, to the backup (the offline engine) for the rest
- * of the call. Never silence: a turn in progress is finished by the backup.
+ * of the call. Never silence: a turn in progress is finished by the backup. One per call: the
+ * switch is reported to that call's FallbackListener.
  */
+import type { FallbackListener } from '../observability/fallback.js';
 import type { SpeechToText, SttEvent, SttHints, SttOpenOptions, SttStream } from './stt.js';
 
 export class FallbackStt implements SpeechToText {
@@ -11,6 +13,7 @@ export class FallbackStt implements SpeechToText {
   constructor(
     private readonly primary: SpeechToText,
     private readonly backup: SpeechToText,
+    private readonly onFallback: FallbackListener,
   ) {
     this.name = primary.name;
   }
@@ -26,7 +29,7 @@ export class FallbackStt implements SpeechToText {
       if (switched || closed) return;
       switched = true;
       current.close();
-      options.onEvent({ type: 'fallback', from: this.primary.name, to: this.backup.name, reason });
+      this.onFallback({ stage: 'stt', from: this.primary.name, to: this.backup.name, reason });
       current = this.backup.open({ ...options, hints, onEvent: options.onEvent });
       if (speaking) current.speechStarted();
     };
@@ -48,7 +51,7 @@ export class FallbackStt implements SpeechToText {
       current = this.primary.open({ ...options, onEvent: onPrimaryEvent });
     } catch (error) {
       switched = true;
-      options.onEvent({ type: 'fallback', from: this.primary.name, to: this.backup.name, reason: (error as Error).message });
+      this.onFallback({ stage: 'stt', from: this.primary.name, to: this.backup.name, reason: (error as Error).message });
       current = this.backup.open(options);
     }
 

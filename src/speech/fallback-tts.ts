@@ -1,8 +1,10 @@
 /**
  * Text-to-speech with a backup voice: a reply starts on the primary engine (a cloud voice); if it
  * fails before or during the reply, the pieces not yet rendered are spoken by the backup (the
- * offline voice). The caller hears a different voice, never silence.
+ * offline voice). The caller hears a different voice, never silence. One per call: each switch is
+ * reported to that call's FallbackListener.
  */
+import type { FallbackListener } from '../observability/fallback.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { TextToSpeech, TtsChunk, TtsStreamOptions } from './tts.js';
 
@@ -12,6 +14,7 @@ export class FallbackTts implements TextToSpeech {
   constructor(
     private readonly primary: TextToSpeech,
     private readonly backup: TextToSpeech,
+    private readonly onFallback: FallbackListener,
   ) {
     this.name = primary.name;
   }
@@ -47,7 +50,7 @@ export class FallbackTts implements TextToSpeech {
     }
 
     const reason = failure instanceof Error ? failure.message : String(failure);
-    options.onFallback?.({ from: this.primary.name, to: this.backup.name, reason });
+    this.onFallback({ stage: 'tts', from: this.primary.name, to: this.backup.name, reason });
     const rest = new AsyncQueue<string>();
     for (const piece of pending) rest.push(piece);
     if (sourceDone) rest.end();

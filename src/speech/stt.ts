@@ -18,9 +18,7 @@ export type SttEvent =
       /** Time the engine spent producing this final after it had the audio, ms. */
       sttMs: number;
     }
-  | { type: 'error'; error: Error; fatal: boolean }
-  /** The stream switched to a backup engine (emitted by the fallback wrapper, not by adapters). */
-  | { type: 'fallback'; from: string; to: string; reason: string };
+  | { type: 'error'; error: Error; fatal: boolean };
 
 /** What the next caller turn is expected to contain, in a form each engine can use. */
 export interface SttHints {

@@ -12,8 +12,6 @@ export interface TtsChunk {
 export interface TtsStreamOptions {
   text: AsyncIterable<string>;
   signal: AbortSignal;
-  /** Told when this reply switched to a backup voice (the fallback wrapper calls it). */
-  onFallback?: (info: { from: string; to: string; reason: string }) => void;
 }
 
 export interface TextToSpeech {

@@ -2,13 +2,12 @@
  * The embedded SQLite store: `<dataDir>/agent.db`, opened with better-sqlite3 in WAL mode so
  * readers never block the writer, and with a busy timeout so two processes writing at once wait
  * for each other instead of failing. Schema changes are numbered migrations tracked in
- * `PRAGMA user_version`.
+ * `PRAGMA user_version`. Which slots exist is the calendar tools' business (see tools/calendar.ts
+ * `seedSchedule`): the store depends on nothing above it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { CalendarConfig } from '../tools/calendar-config.js';
-import { addDays, localDateTime, slotTimesOn, type Clock } from '../tools/clinic-time.js';
 
 export type Database = BetterSqlite3.Database;
 
@@ -86,23 +85,5 @@ function migrate(db: Database): void {
       db.exec(migrations[version] ?? '');
     }
     db.pragma(`user_version = ${migrations.length}`);
-  }).immediate();
-}
-
-/**
- * Adds the bookable slots from the clinic's today (per `clock`, in its time zone) through
- * `daysAhead - 1` days later. Existing slots are kept, so calling this again (each startup, or
- * when the day rolls over) only extends the horizon. Returns how many slots were added.
- */
-export function seedSchedule(db: Database, calendar: CalendarConfig, clock: Clock): number {
-  const today = localDateTime(clock.now(), calendar.timezone).date;
-  const insert = db.prepare('INSERT OR IGNORE INTO slots (date, time) VALUES (?, ?)');
-  return db.transaction(() => {
-    let added = 0;
-    for (let offset = 0; offset < calendar.daysAhead; offset++) {
-      const date = addDays(today, offset);
-      for (const time of slotTimesOn(calendar, date)) added += insert.run(date, time).changes;
-    }
-    return added;
   }).immediate();
 }

@@ -27,16 +27,8 @@ export const rescheduleAppointmentInput = z
 
 export const transferToPersonInput = z.object({ reason: z.string().max(200).optional() }).strict();
 
-/** One booking as tools return it. */
-export interface Booking {
-  bookingId: string;
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service: string | null;
-  status: 'booked' | 'cancelled';
-}
+/** One booking as tools return it: the store's own type. */
+export type { Booking } from '../store/booking-store.js';
 
 /** The contract between tools and brains: names and their inputs. Results are plain JSON. */
 export const clinicToolInputs = {

@@ -7,8 +7,8 @@
  * the caller "that failed" about a booking that exists would be worse than finishing late.
  */
 import type { z } from 'zod';
-import { BookingStore } from '../store/booking-store.js';
-import { seedSchedule, type Database } from '../store/database.js';
+import { BookingStore, type BookingChange } from '../store/booking-store.js';
+import type { Database } from '../store/database.js';
 import type { CalendarConfig } from './calendar-config.js';
 import {
   bookAppointmentInput,
@@ -63,7 +63,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     description:
       'List the free appointment times on a date (YYYY-MM-DD). Pass a time (HH:MM) to also learn whether that exact time is free.',
     input: checkAvailabilityInput,
-    critical: [],
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
@@ -78,7 +77,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     description:
       "Book an appointment for the caller at a free slot. Confirm the date, time and phone number with the caller first.",
     input: bookAppointmentInput,
-    critical: ['date', 'time', 'phone'],
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
@@ -90,7 +88,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     name: 'find_bookings',
     description: "List the caller's upcoming appointments by phone number (digits only).",
     input: findBookingsInput,
-    critical: [],
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
@@ -104,7 +101,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     name: 'cancel_appointment',
     description: 'Cancel an upcoming appointment by its booking id. Confirm with the caller first.',
     input: cancelAppointmentInput,
-    critical: ['bookingId'],
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
@@ -117,7 +113,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     description:
       'Move an upcoming appointment (by booking id) to another free date and time. The old time is kept if the new one is not available.',
     input: rescheduleAppointmentInput,
-    critical: ['date', 'time'],
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
@@ -131,14 +126,12 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
 /** The rules behind the tools, kept apart from the Tool plumbing. */
 class ClinicCalendar {
   private readonly store: BookingStore;
-  private readonly db: Database;
   private readonly config: CalendarConfig;
   private readonly clock: Clock;
   /** The clinic day the schedule was last seeded from; reseeded when the day rolls over. */
   private seededOn: string | undefined;
 
   constructor(options: CalendarToolsOptions) {
-    this.db = options.db;
     this.config = options.calendar;
     this.clock = options.clock;
     this.store = new BookingStore(options.db, () => options.clock.now());
@@ -157,7 +150,7 @@ class ClinicCalendar {
 
   book(args: BookAppointmentArgs): Booking {
     this.requireBookable(args.date, args.time);
-    return this.store.book(args);
+    return bookingOrThrow(this.store.book(args));
   }
 
   upcoming(phone: string): Booking[] {
@@ -171,12 +164,12 @@ class ClinicCalendar {
     if (booking && booking.status === 'booked' && isPast(now, booking.date, booking.time)) {
       throw new ToolError('past', `booking ${bookingId} was on ${booking.date} at ${booking.time}, which has passed`);
     }
-    return this.store.cancel(bookingId);
+    return bookingOrThrow(this.store.cancel(bookingId));
   }
 
   reschedule(bookingId: string, date: string, time: string): Booking {
     this.requireBookable(date, time);
-    return this.store.reschedule(bookingId, date, time);
+    return bookingOrThrow(this.store.reschedule(bookingId, date, time));
   }
 
   /** Throws the ToolError a caller can act on: invalid-date, past, closed, no-such-slot, beyond-horizon. */
@@ -205,11 +198,33 @@ class ClinicCalendar {
   private ensureSeeded() {
     const now = localDateTime(this.clock.now(), this.config.timezone);
     if (this.seededOn !== now.date) {
-      seedSchedule(this.db, this.config, this.clock);
+      seedSchedule(this.store, this.config, this.clock);
       this.seededOn = now.date;
     }
     return now;
   }
+}
+
+/**
+ * Adds the bookable slots from the clinic's today (per `clock`, in its time zone) through
+ * `daysAhead - 1` days later. Existing slots are kept, so calling this again (each startup, or
+ * when the day rolls over) only extends the horizon. Returns how many slots were added.
+ */
+export function seedSchedule(target: Database | BookingStore, calendar: CalendarConfig, clock: Clock): number {
+  const store = target instanceof BookingStore ? target : new BookingStore(target, () => clock.now());
+  const today = localDateTime(clock.now(), calendar.timezone).date;
+  const slots: { date: string; time: string }[] = [];
+  for (let offset = 0; offset < calendar.daysAhead; offset++) {
+    const date = addDays(today, offset);
+    for (const time of slotTimesOn(calendar, date)) slots.push({ date, time });
+  }
+  return store.addSlots(slots);
+}
+
+/** The store's expected failures become the ToolErrors the dialog speaks from. */
+function bookingOrThrow(change: BookingChange): Booking {
+  if (change.ok) return change.booking;
+  throw new ToolError(change.code, change.message);
 }
 
 function requireCalendarDate(date: string): void {

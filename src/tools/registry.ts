@@ -1,28 +1,22 @@
 /**
  * Runs tools by name for one call: validates the arguments with the tool's schema, bounds the run
  * by the tool's timeout and the caller's AbortSignal, and turns every outcome into a result the
- * dialog can speak from, plus a ToolCallRecord for the call log. It never throws.
+ * dialog can speak from. It never throws. Brains never hold one: they run tools through the
+ * gated invoker (dialog/tool-invoker.ts), which puts the confirm gate in front of it and records
+ * each run.
  */
-import type { ToolCallRecord } from '../dialog/brain.js';
 import type { Tool, ToolContext } from './tool.js';
+import type { ToolFailure, ToolOutcome } from './tool-call-record.js';
 import { ToolError } from './tool-error.js';
 import { raceAbort } from '../util/abort.js';
 
+export type { ToolFailure, ToolOutcome } from './tool-call-record.js';
+
 export const defaultToolTimeoutMs = 2000;
 
-export interface ToolFailure {
-  /** A ToolError code, or one of: unknown-tool, invalid-args, timeout, aborted, internal. */
-  code: string;
-  message: string;
-}
-
-export type ToolCallOutcome =
-  | { ok: true; result: unknown; record: ToolCallRecord }
-  | { ok: false; error: ToolFailure; record: ToolCallRecord };
-
-/** What the dialog engine calls tools through. */
+/** What executes a tool: the ToolRunner below. The gated invoker depends on this much of it. */
 export interface ToolCaller {
-  call(name: string, args: unknown, signal: AbortSignal): Promise<ToolCallOutcome>;
+  call(name: string, args: unknown, signal: AbortSignal): Promise<ToolOutcome>;
 }
 
 export interface ToolRunnerOptions {
@@ -53,14 +47,8 @@ export class ToolRunner implements ToolCaller {
     return this.tools.get(name);
   }
 
-  async call(name: string, args: unknown, signal: AbortSignal): Promise<ToolCallOutcome> {
-    const started = performance.now();
-    const recordedArgs = asRecord(args);
-    const fail = (error: ToolFailure): ToolCallOutcome => ({
-      ok: false,
-      error,
-      record: { name, args: recordedArgs, result: { error }, ms: elapsed(started), ok: false },
-    });
+  async call(name: string, args: unknown, signal: AbortSignal): Promise<ToolOutcome> {
+    const fail = (error: ToolFailure): ToolOutcome => ({ ok: false, error });
 
     const tool = this.tools.get(name);
     if (!tool) return fail({ code: 'unknown-tool', message: `no tool named ${name}` });
@@ -87,8 +75,7 @@ export class ToolRunner implements ToolCaller {
       // A tool that ignores its signal still cannot hold the conversation past its timeout.
       const raced = await raceAbort(tool.run(parsed.data, { ...this.options.call, signal: combined }), combined);
       if (raced.aborted) return fail(abortFailure());
-      const result = raced.value;
-      return { ok: true, result, record: { name, args: recordedArgs, result, ms: elapsed(started), ok: true } };
+      return { ok: true, result: raced.value };
     } catch (error) {
       if (error instanceof ToolError) return fail({ code: error.code, message: error.message });
       if (combined.aborted) return fail(abortFailure());
@@ -96,15 +83,4 @@ export class ToolRunner implements ToolCaller {
       return fail({ code: 'internal', message: `${name} failed unexpectedly` });
     }
   }
-}
-
-
-function asRecord(args: unknown): Record<string, unknown> {
-  return typeof args === 'object' && args !== null && !Array.isArray(args)
-    ? { ...(args as Record<string, unknown>) }
-    : { value: args };
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
 }

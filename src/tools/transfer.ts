@@ -34,7 +34,6 @@ export function createTransferTool(options: TransferOptions): Tool<TransferArgs,
     name: 'transfer_to_person',
     description: 'Transfer the call to a person at the clinic. Say that you are transferring before calling it.',
     input: transferToPersonInput,
-    critical: [],
     timeoutMs: options.timeoutMs ?? 5000,
     async run(_args, { signal, callSid }) {
       signal.throwIfAborted();

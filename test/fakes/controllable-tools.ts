@@ -1,10 +1,11 @@
 /**
- * A ToolInvoker for brain tests: the in-memory clinic behind per-tool delays (or a tool that never
+ * A clinic backend for brain tests (behind gated-tools.ts): the in-memory clinic behind per-tool delays (or a tool that never
  * answers), recording when each call started and ended so tests can see overlap without timing
  * assertions. Delays honour the AbortSignal, as the real registry's tools do.
  */
 import type { ClinicToolName } from '../../src/tools/calendar-schemas.js';
-import type { ToolInvoker, ToolOutcome } from '../../src/dialog/tool-invoker.js';
+import type { ToolOutcome } from '../../src/dialog/tool-invoker.js';
+import type { ClinicBackend } from './gated-tools.js';
 import { FakeClinicTools } from './fake-clinic-tools.js';
 
 export interface CallLog {
@@ -16,7 +17,7 @@ export interface CallLog {
   aborted: boolean;
 }
 
-export class ControllableTools implements ToolInvoker {
+export class ControllableTools implements ClinicBackend {
   readonly clinic: FakeClinicTools;
   readonly log: CallLog[] = [];
   /** Per tool: ms to wait before answering, or 'hang' to answer only when aborted. */

@@ -3,9 +3,10 @@
  * slots, some taken. Validates inputs with the real schemas so a brain passing bad args fails.
  */
 import { clinicToolInputs, type Booking, type ClinicToolName } from '../../src/tools/calendar-schemas.js';
-import type { ToolInvoker, ToolOutcome } from '../../src/dialog/tool-invoker.js';
+import type { ToolOutcome } from '../../src/dialog/tool-invoker.js';
+import type { ClinicBackend } from './gated-tools.js';
 
-export class FakeClinicTools implements ToolInvoker {
+export class FakeClinicTools implements ClinicBackend {
   readonly calls: { name: ClinicToolName; args: Record<string, unknown> }[] = [];
   readonly bookings: Booking[] = [];
   readonly taken = new Set<string>();

@@ -1,7 +1,6 @@
 /** The flow brain's per-call state: where the dialog is and what it has collected. */
 import type { StepName } from '../../config/dialog-schema.js';
 import type { Booking } from '../../tools/calendar-schemas.js';
-import { EMPTY_GATE, type ConfirmGateState } from '../confirm-gate.js';
 import type { Task } from '../grammar/step-grammars.js';
 
 export type FormSlot = 'name' | 'phone' | 'date' | 'time' | 'service';
@@ -22,7 +21,6 @@ export interface FlowState {
   target: Booking | null;
   /** The caller said no to using their caller ID. */
   callerIdDeclined: boolean;
-  gate: ConfirmGateState;
   /** Consecutive misses (no-match or not understood) in the current step. */
   misses: number;
   /** Consecutive no-input timeouts. */
@@ -46,7 +44,6 @@ export function initialFlowState(): FlowState {
     bookings: [],
     target: null,
     callerIdDeclined: false,
-    gate: EMPTY_GATE,
     misses: 0,
     noInputs: 0,
     lastReply: '',
@@ -55,8 +52,11 @@ export function initialFlowState(): FlowState {
   };
 }
 
-/** Back to the menu with nothing collected; the last reply survives so "repeat that" still works. */
-export function clearTask(state: FlowState): void {
+/**
+ * Back to the menu with nothing collected; the last reply survives so "repeat that" still works.
+ * Use runtime.ts `clearTask`, which also forgets the gate's confirmations.
+ */
+export function clearTaskState(state: FlowState): void {
   const { lastReply, turns, noInputs } = state;
   Object.assign(state, initialFlowState(), { lastReply, turns, noInputs });
 }

@@ -4,21 +4,21 @@
  */
 import type { AgentConfig } from '../../config/agent-schema.js';
 import type { StepName } from '../../config/dialog-schema.js';
-import type { ClinicToolName } from '../../tools/calendar-schemas.js';
 import type { BrainEvent } from '../brain.js';
 import type { GrammarContext } from '../grammar/step-grammars.js';
 import { formatDigitsForSpeech } from '../slots/digits.js';
 import { todayIn } from '../slots/dates.js';
 import type { ClockWindow } from '../slots/times.js';
 import { fillTemplate, joinList, splitSentences } from '../templates.js';
-import type { ToolInvoker, ToolOutcome } from '../tool-invoker.js';
-import type { FlowState } from './flow-state.js';
+import type { GatedToolInvoker, ToolOutcome, ToolRun } from '../tool-invoker.js';
+import { clearTaskState, type FlowState } from './flow-state.js';
 
 export type Events = AsyncGenerator<BrainEvent, void, undefined>;
 
 export interface FlowRuntime {
   readonly config: AgentConfig;
-  readonly tools: ToolInvoker;
+  /** This call's gated invoker: holds the confirm gate too. */
+  readonly tools: GatedToolInvoker;
   readonly now: () => Date;
   /** Monotonic ms, for tool timings. */
   readonly monotonicMs: () => number;
@@ -75,20 +75,26 @@ export function* filler(rt: FlowRuntime): Generator<BrainEvent> {
   if (fillers.length > 0) yield* say(rt, fillers[rt.state.turns % fillers.length]!);
 }
 
+/** Runs a tool through the call's gated invoker and reports a run as a `tool-call` event. */
+export async function* runTool(rt: FlowRuntime, name: string, args: Record<string, unknown>): AsyncGenerator<BrainEvent, ToolRun> {
+  const run = await rt.tools.run(name, args, rt.signal);
+  if (run.status === 'ran') yield { type: 'tool-call', call: run.record };
+  return run;
+}
+
 /**
- * Runs a tool (if enabled) and reports it. Returns the outcome; an abort mid-call comes back as
- * `{ ok: false, error: { code: 'aborted' } }` and the turn loop stops yielding.
+ * Runs a tool that needs no confirmation (a lookup, a transfer) and returns its outcome; an abort
+ * mid-call comes back as `{ ok: false, error: { code: 'aborted' } }` and the turn loop stops yielding.
  */
-export async function* callTool(rt: FlowRuntime, name: ClinicToolName, args: Record<string, unknown>): AsyncGenerator<BrainEvent, ToolOutcome> {
-  if (!rt.config.tools.enabled.includes(name)) return { ok: false, error: { code: 'not-enabled', message: `${name} is not enabled` } };
-  const started = rt.monotonicMs();
-  let outcome: ToolOutcome;
-  try {
-    outcome = await rt.tools.call(name, args, rt.signal);
-  } catch (error) {
-    outcome = { ok: false, error: { code: rt.signal.aborted ? 'aborted' : 'internal', message: (error as Error).message } };
-  }
-  const ms = Math.round(rt.monotonicMs() - started);
-  yield { type: 'tool-call', call: { name, args, result: outcome.ok ? outcome.result : outcome.error, ms, ok: outcome.ok } };
-  return outcome;
+export async function* callTool(rt: FlowRuntime, name: string, args: Record<string, unknown>): AsyncGenerator<BrainEvent, ToolOutcome> {
+  const run = yield* runTool(rt, name, args);
+  if (run.status === 'ran') return run.outcome;
+  if (run.status === 'refused') return { ok: false, error: run.error };
+  return { ok: false, error: { code: 'needs-confirmation', message: run.readBack } };
+}
+
+/** Back to the menu with nothing collected, and nothing confirmed. */
+export function clearTask(rt: FlowRuntime): void {
+  clearTaskState(rt.state);
+  rt.tools.reset();
 }

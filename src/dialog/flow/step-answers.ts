@@ -5,7 +5,6 @@
  */
 import type { IntentConfig } from '../../config/dialog-schema.js';
 import type { BrainEvent } from '../brain.js';
-import { answerConfirmation, readBackRepeated } from '../confirm-gate.js';
 import { intentForKey, matchIntent } from '../intents.js';
 import { parseDate, parseKeypadDate } from '../slots/dates.js';
 import { parseDigitString, parseKeypadEntry } from '../slots/digits.js';
@@ -143,19 +142,18 @@ export async function* answerStep(rt: FlowRuntime, answer: Answer, runIntent: In
     case 'confirm': {
       const corrections = answer.kind === 'speech' ? parseCorrections(rt, text) : {};
       if (Object.keys(corrections).length > 0) {
-        s.gate = answerConfirmation(s.gate, { kind: 'no', corrections }).state;
+        rt.tools.answer({ kind: 'no', corrections });
         applySlots(rt, corrections);
         yield* advance(rt);
         return true;
       }
       if (yesNo === null) return false;
-      const { state, outcome } = answerConfirmation(s.gate, yesNo === 'yes' ? { kind: 'yes' } : { kind: 'no' });
-      s.gate = state;
+      const outcome = rt.tools.answer(yesNo === 'yes' ? { kind: 'yes' } : { kind: 'no' });
       if (outcome.kind === 'confirmed') {
-        yield { type: 'slots', slots: { ...state.confirmed } };
+        yield { type: 'slots', slots: { ...rt.tools.confirmed } };
         yield* advance(rt);
       } else if (outcome.kind === 'not-heard') {
-        s.gate = readBackRepeated(s.gate);
+        rt.tools.repeated();
         yield* say(rt, rt.config.offline.messages.notHeardYet);
         yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: outcome.readBack });
         yield* ask(rt, 'confirm');

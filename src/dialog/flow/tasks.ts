@@ -3,16 +3,14 @@
  * thing the current task still lacks (a slot, an availability check, a lookup, a confirmation)
  * and asks for it or runs the tool. Corrections simply clear or replace slots and call it again.
  */
-import type { ClinicToolName, Booking } from '../../tools/calendar-schemas.js';
-import { requestToolRun } from '../confirm-gate.js';
+import type { Booking } from '../../tools/calendar-schemas.js';
+import type { ToolOutcome } from '../tool-invoker.js';
 import { formatDateForSpeech } from '../slots/dates.js';
 import { formatDigitsForSpeech } from '../slots/digits.js';
 import { numberToWords, ordinalToWords } from '../slots/numbers.js';
 import { formatTimeForSpeech, toMinutes } from '../slots/times.js';
-import { criticalArgsFor, readBackText } from '../read-back.js';
 import { fillTemplate, joinList } from '../templates.js';
-import { clearTask } from './flow-state.js';
-import { ask, callTool, filler, say, today, type Events, type FlowRuntime } from './runtime.js';
+import { ask, callTool, clearTask, filler, runTool, say, today, type Events, type FlowRuntime } from './runtime.js';
 
 type GatedTool = 'book_appointment' | 'reschedule_appointment' | 'cancel_appointment';
 
@@ -28,7 +26,7 @@ export async function* advance(rt: FlowRuntime): Events {
 
 /** Ends the task (done, failed or abandoned) and offers more help. */
 export function* finishTask(rt: FlowRuntime): Generator<import('../brain.js').BrainEvent> {
-  clearTask(rt.state);
+  clearTask(rt);
   yield* ask(rt, 'anythingElse');
 }
 
@@ -46,11 +44,10 @@ async function* advanceBooking(rt: FlowRuntime): Events {
   if (!name) return yield* ask(rt, 'name');
   if (!phone) return yield* ask(rt, rt.callerId && !s.callerIdDeclined ? 'phoneChoice' : 'phone');
   const args = { name, phone, date, time, ...(service ? { service } : {}) };
-  const readBack = { name, phone: formatDigitsForSpeech(phone), date: spokenDate(date), time: spokenTime(time) };
-  const outcome = yield* confirmThenRun(rt, 'book_appointment', args, readBack);
+  const outcome = yield* confirmThenRun(rt, 'book_appointment', args);
   if (outcome === 'asked') return;
   if (outcome.ok) {
-    yield* say(rt, rt.config.offline.messages.booked, readBack);
+    yield* say(rt, rt.config.offline.messages.booked, { name, phone: formatDigitsForSpeech(phone), date: spokenDate(date), time: spokenTime(time) });
     return yield* finishTask(rt);
   }
   yield* handleWriteError(rt, outcome.error.code);
@@ -66,7 +63,7 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
   const old = { oldDate: spokenDate(target.date), oldTime: spokenTime(target.time) };
   if (task === 'cancel') {
     const vars = { date: old.oldDate, time: old.oldTime };
-    const outcome = yield* confirmThenRun(rt, 'cancel_appointment', { bookingId: target.bookingId }, vars);
+    const outcome = yield* confirmThenRun(rt, 'cancel_appointment', { bookingId: target.bookingId });
     if (outcome === 'asked') return;
     if (outcome.ok) {
       yield* say(rt, rt.config.offline.messages.cancelled, vars);
@@ -79,7 +76,7 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
   if (!time) return yield* ask(rt, 'time');
   if (s.checked !== `${date} ${time}` && !(yield* checkAvailability(rt, date, time))) return;
   const vars = { ...old, date: spokenDate(date), time: spokenTime(time) };
-  const outcome = yield* confirmThenRun(rt, 'reschedule_appointment', { bookingId: target.bookingId, date, time }, vars);
+  const outcome = yield* confirmThenRun(rt, 'reschedule_appointment', { bookingId: target.bookingId, date, time });
   if (outcome === 'asked') return;
   if (outcome.ok) {
     yield* say(rt, rt.config.offline.messages.rescheduled, vars);
@@ -89,19 +86,17 @@ async function* advanceExisting(rt: FlowRuntime, task: 'reschedule' | 'cancel'):
 }
 
 /**
- * The confirm gate in front of every state-changing tool: unconfirmed critical values are read
- * back and the caller asked; only after their yes (handled by the confirm step) does the tool run.
+ * A state-changing tool: the gated invoker runs it only with confirmed values; otherwise it hands
+ * back the read-back, which is spoken and asked (the confirm step passes the answer to the gate).
  */
-async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>, vars: Record<string, string>) {
-  const critical = criticalArgsFor(rt.config, tool, args);
-  const request = requestToolRun(rt.state.gate, tool, args, critical, (a) => readBackText(rt.config, tool, a, vars));
-  rt.state.gate = request.state;
-  if (!request.decision.run) {
-    yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: request.decision.readBack });
+async function* confirmThenRun(rt: FlowRuntime, tool: GatedTool, args: Record<string, unknown>): AsyncGenerator<import('../brain.js').BrainEvent, ToolOutcome | 'asked'> {
+  const run = yield* runTool(rt, tool, args);
+  if (run.status === 'needs-confirmation') {
+    yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: run.readBack });
     yield* ask(rt, 'confirm');
-    return 'asked' as const;
+    return 'asked';
   }
-  return yield* callTool(rt, tool as ClinicToolName, args);
+  return run.status === 'ran' ? run.outcome : { ok: false, error: run.error };
 }
 
 async function* handleWriteError(rt: FlowRuntime, code: string): Events {

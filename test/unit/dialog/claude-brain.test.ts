@@ -11,6 +11,7 @@ import { readBackText } from '../../../src/dialog/read-back.js';
 import { AnthropicFake, type FakeReply } from '../../fakes/anthropic-fake.js';
 import { ControllableTools } from '../../fakes/controllable-tools.js';
 import { FakeClinicTools } from '../../fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../fakes/gated-tools.js';
 
 const config = loadAgentConfig('config/agent.yaml');
 // Monday 17 March 2025, 10:00 in New York.
@@ -27,15 +28,16 @@ afterEach(async () => {
   await fake.stop();
 });
 
-function setup(overrides: Partial<ClaudeBrainOptions> = {}) {
-  const tools = new ControllableTools();
+type SetupOptions = Partial<Omit<ClaudeBrainOptions, 'tools'>> & { tools?: ControllableTools; toolTimeoutMs?: number };
+
+function setup({ tools = new ControllableTools(), toolTimeoutMs, ...overrides }: SetupOptions = {}) {
   const usage: ClaudeUsage[] = [];
-  const fallbacks: { reason: string; attempts: number; to: string }[] = [];
+  const fallbacks: { stage: string; from: string; reason: string; attempts: number; to: string }[] = [];
   const brain = new ClaudeBrain({
     apiKey: 'test-key',
     baseUrl: fake.baseUrl,
     config,
-    tools,
+    tools: gatedTools(config, tools, toolTimeoutMs !== undefined ? { timeoutMs: toolTimeoutMs } : {}),
     now: () => NOW,
     firstTokenTimeoutMs: 1500,
     idleTimeoutMs: 1500,
@@ -206,7 +208,7 @@ describe('claude brain: tools through the confirm gate', () => {
 });
 
 describe('claude brain: failures', () => {
-  const fallbackBrain = () => new FlowBrain({ config, tools: new FakeClinicTools(), now: () => NOW });
+  const fallbackBrain = () => new FlowBrain({ config, tools: gatedTools(config, new FakeClinicTools()), now: () => NOW });
   const history: ConversationTurn[] = [GREETING, { role: 'caller', text: 'what are your opening hours' }];
 
   it('stops at once on abort and closes the connection', async () => {

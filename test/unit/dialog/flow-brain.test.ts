@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { FlowBrain } from '../../../src/dialog/flow-brain.js';
 import { FakeClinicTools } from '../../fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../fakes/gated-tools.js';
 import { jsgfWords, loadCmuDictionary } from '../../helpers/jsgf-matcher.js';
 import { emittedGrammars, lastEvent, ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
 
@@ -11,7 +12,7 @@ const NOW = new Date('2025-03-17T14:00:00Z');
 const CALLER = '+15551234567';
 
 function call(tools = new FakeClinicTools(), from = CALLER) {
-  const brain = new FlowBrain({ config, tools, now: () => NOW, monotonicMs: () => 0 });
+  const brain = new FlowBrain({ config, tools: gatedTools(config, tools, { monotonicMs: () => 0 }), now: () => NOW });
   return { tools, call: new ScriptedCall(brain.createSession({ callSid: 'CA1', from, to: '+15550142000' })) };
 }
 
@@ -256,7 +257,7 @@ describe('flow brain: grammars emitted during the scripts', () => {
 describe('flow brain: barge-in during the read-back', () => {
   it('does not book on a yes to a read-back the caller did not hear in full', async () => {
     const tools = new FakeClinicTools();
-    const brain = new FlowBrain({ config, tools, now: () => NOW, monotonicMs: () => 0 });
+    const brain = new FlowBrain({ config, tools: gatedTools(config, tools, { monotonicMs: () => 0 }), now: () => NOW });
     const session = brain.createSession({ callSid: 'CA2', from: CALLER, to: '+15550142000' });
     const c = new ScriptedCall(session);
     await c.start();

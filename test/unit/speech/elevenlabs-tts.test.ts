@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ElevenLabsTts, ElevenLabsTtsError, type ElevenLabsFallbackEvent, type ElevenLabsTtsOptions } from '../../../src/speech/elevenlabs-tts.js';
+import { ElevenLabsTts, ElevenLabsTtsError, type ElevenLabsTtsOptions } from '../../../src/speech/elevenlabs-tts.js';
+import type { FallbackEvent } from '../../../src/observability/fallback.js';
 import type { TtsChunk } from '../../../src/speech/tts.js';
 import { AsyncQueue } from '../../../src/util/async-queue.js';
 import { FakeElevenLabs } from '../../fakes/elevenlabs-fake.js';
 
 let fake: FakeElevenLabs;
 let adapters: ElevenLabsTts[];
-let fallbacks: ElevenLabsFallbackEvent[];
+let fallbacks: FallbackEvent[];
 
 beforeEach(async () => {
   fake = await FakeElevenLabs.start({ apiKey: 'secret' });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../src/store/database.js';
 import { createCalendarTools } from '../../../src/tools/calendar.js';
 import type { Booking } from '../../../src/tools/calendar-schemas.js';
-import { ToolRunner, type ToolCallOutcome } from '../../../src/tools/registry.js';
+import { ToolRunner, type ToolOutcome } from '../../../src/tools/registry.js';
 import { clinicCalendar, makeTempDir, mondayMorning, SettableClock, type TempDir } from './support/fixtures.js';
 
 const ada = { name: 'Ada Lovelace', phone: '5551234567' };
@@ -22,7 +22,7 @@ describe('calendar tools', () => {
   }
 
   async function failure(name: string, args: unknown): Promise<string> {
-    const outcome: ToolCallOutcome = await call(name, args);
+    const outcome: ToolOutcome = await call(name, args);
     if (outcome.ok) throw new Error(`${name} unexpectedly succeeded`);
     return outcome.error.code;
   }
@@ -43,13 +43,6 @@ describe('calendar tools', () => {
   afterEach(() => {
     db.close();
     dir.remove();
-  });
-
-  it('declares the critical arguments the confirm gate reads back', () => {
-    expect(runner.get('book_appointment')?.critical).toEqual(['date', 'time', 'phone']);
-    expect(runner.get('cancel_appointment')?.critical).toEqual(['bookingId']);
-    expect(runner.get('reschedule_appointment')?.critical).toEqual(['date', 'time']);
-    expect(runner.get('check_availability')?.critical).toEqual([]);
   });
 
   describe('check_availability', () => {

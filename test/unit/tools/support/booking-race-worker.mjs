@@ -14,10 +14,10 @@ Atomics.wait(gate, 0, 0);
 const outcomes = [];
 for (const slot of workerData.slots) {
   try {
-    const booking = store.book({ name: workerData.name, phone: workerData.phone, date: slot.date, time: slot.time });
-    outcomes.push({ ...slot, won: true, bookingId: booking.bookingId });
+    const change = store.book({ name: workerData.name, phone: workerData.phone, date: slot.date, time: slot.time });
+    outcomes.push(change.ok ? { ...slot, won: true, bookingId: change.booking.bookingId } : { ...slot, won: false, code: change.code });
   } catch (error) {
-    outcomes.push({ ...slot, won: false, code: error.code ?? String(error) });
+    outcomes.push({ ...slot, won: false, code: String(error) });
   }
 }
 db.close();
