@@ -7,6 +7,7 @@
  *   const runner = new ToolRunner({ tools, call: { callSid, from } }); // per call
  */
 import type { Database } from '../store/database.js';
+import type { BookingPort } from '../store/ports.js';
 import { createCalendarTools } from './calendar.js';
 import type { CalendarConfig } from './calendar-config.js';
 import type { ClinicToolName } from './calendar-schemas.js';
@@ -15,7 +16,9 @@ import type { Tool } from './tool.js';
 import { createTransferTool, type TransferOptions } from './transfer.js';
 
 export interface ClinicToolsOptions {
-  db: Database;
+  /** The shared booking store (PostgreSQL or embedded); or `db`, the embedded SQLite database. */
+  bookings?: BookingPort;
+  db?: Database;
   calendar: CalendarConfig;
   clock: Clock;
   transfer: TransferOptions;
@@ -23,7 +26,12 @@ export interface ClinicToolsOptions {
 
 export function createClinicTools(options: ClinicToolsOptions): Tool[] {
   const tools: Tool[] = [
-    ...createCalendarTools({ db: options.db, calendar: options.calendar, clock: options.clock }),
+    ...createCalendarTools({
+      ...(options.bookings ? { bookings: options.bookings } : {}),
+      ...(options.db ? { db: options.db } : {}),
+      calendar: options.calendar,
+      clock: options.clock,
+    }),
     createTransferTool(options.transfer),
   ];
   return tools;

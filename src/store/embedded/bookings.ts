@@ -4,42 +4,17 @@
  */
 import { BookingStore } from '../booking-store.js';
 import type { Database } from '../database.js';
-import type { BookingChange, BookingFailureCode, BookingPort, NewBooking, StoredBooking } from '../ports.js';
-
-const failureCodes = new Set<string>(['no-such-slot', 'slot-taken', 'not-found']);
-
-/**
- * BookingStore reports expected outcomes either as a BookingChange or (older builds) by throwing
- * an error with one of the failure codes; both become a BookingChange here.
- */
-function asChange(write: () => unknown): BookingChange {
-  try {
-    const result = write() as BookingChange | StoredBooking;
-    return 'ok' in result ? result : { ok: true, booking: result };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && failureCodes.has(code)) {
-      return { ok: false, code: code as BookingFailureCode, message: (error as Error).message };
-    }
-    throw error;
-  }
-}
+import type { BookingChange, BookingPort, NewBooking, StoredBooking } from '../ports.js';
 
 export class EmbeddedBookings implements BookingPort {
   private readonly store: BookingStore;
 
-  constructor(
-    private readonly db: Database,
-    now: () => number = Date.now,
-  ) {
+  constructor(db: Database, now: () => number = Date.now) {
     this.store = new BookingStore(db, now);
   }
 
   async addSlots(slots: ReadonlyArray<{ date: string; time: string }>): Promise<number> {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO slots (date, time) VALUES (?, ?)');
-    return this.db
-      .transaction(() => slots.reduce((added, slot) => added + insert.run(slot.date, slot.time).changes, 0))
-      .immediate();
+    return this.store.addSlots(slots);
   }
 
   async hasSlot(date: string, time: string): Promise<boolean> {
@@ -59,14 +34,14 @@ export class EmbeddedBookings implements BookingPort {
   }
 
   async book(booking: NewBooking): Promise<BookingChange> {
-    return asChange(() => this.store.book(booking));
+    return this.store.book(booking);
   }
 
   async cancel(bookingId: string): Promise<BookingChange> {
-    return asChange(() => this.store.cancel(bookingId));
+    return this.store.cancel(bookingId);
   }
 
   async reschedule(bookingId: string, date: string, time: string): Promise<BookingChange> {
-    return asChange(() => this.store.reschedule(bookingId, date, time));
+    return this.store.reschedule(bookingId, date, time);
   }
 }
