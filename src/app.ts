@@ -20,6 +20,11 @@ import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js'
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
 import { CallRecordings } from './qa/call-recorder.js';
+import { CallControl } from './cluster/call-control.js';
+import { WorkerCalls } from './cluster/worker-calls.js';
+import { LoopDelayMonitor } from './observability/loop-delay.js';
+import { openEmbeddedStore } from './store/embedded/index.js';
+import type { StateStore } from './store/ports.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -29,6 +34,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
   now?: () => number;
+  /** The shared state; unset: the embedded store under DATA_DIR, opened (and closed) here. */
+  store?: StateStore;
 }
 
 export interface App {
@@ -47,9 +54,25 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
-  const records = new CallRecordStore(config.dataDir, redact);
+  const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir });
+  const records = new CallRecordStore(config.dataDir, redact, store.callRecords, (error) => log.warn({ err: error }, 'could not write a call record snapshot'));
   const calls = new CallManager(config.maxConcurrentCalls, records, log);
-  const context: AppContext = { config, agent: deps.agent, metrics, calls, records };
+  const liveCalls = new WorkerCalls({ store, logger: log, local: calls, leaseMs: config.liveCallLeaseMs });
+  await liveCalls.start();
+  const { accountSid, authToken, apiUrl, transferNumber } = config.twilio;
+  const control = new CallControl({
+    workerCalls: liveCalls,
+    local: calls,
+    logger: log,
+    twilio: accountSid && authToken ? { accountSid, authToken, apiBaseUrl: apiUrl, transferNumber } : undefined,
+  });
+  const loopDelay = new LoopDelayMonitor(config.loopDelayMaxMs);
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, store, liveCalls, control, loopDelay };
+  fastify.addHook('onClose', async () => {
+    loopDelay.close();
+    await liveCalls.stop();
+    if (!deps.store) await store.close();
+  });
   if (deps.agent.recording.enabled) {
     context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
   }

@@ -32,11 +32,13 @@ import { FallbackStt } from './speech/fallback-stt.js';
 import { FallbackTts } from './speech/fallback-tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
+import { decodersPerWorker, resolveWorkerCount } from './cluster/workers.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
 import type { SpeechToText } from './speech/stt.js';
 import { checkSystemPackages, defaultCheckEnv, type SystemCheckResult } from './speech/system-check.js';
 import type { TextToSpeech } from './speech/tts.js';
 import { openDatabase } from './store/database.js';
+import type { BookingPort } from './store/ports.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock, type Clock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
@@ -64,6 +66,8 @@ export interface EngineOptions {
   metrics?: Metrics;
   /** Wall clock, epoch ms: "today" for the schedule and the dialog. Replays pin it to the recording's date. */
   now?: () => number;
+  /** The shared booking store (PostgreSQL or embedded); unset: this process opens DATA_DIR's SQLite. */
+  bookings?: BookingPort;
 }
 
 export async function createEngines(options: EngineOptions): Promise<EngineSet> {
@@ -71,11 +75,11 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const clock: Clock = options.now ? { now: options.now } : systemClock;
   const plan = checkSystem(config, logger);
   const prompts = fixedPrompts(agent);
-  const offline = await buildOfflineEngines(plan, prompts, logger);
+  const offline = await buildOfflineEngines(plan, prompts, logger, resolveWorkerCount(config.workers));
   const cloud = buildCloudEngines(config, plan, prompts, logger);
-  const db = openDatabase({ dataDir: config.dataDir });
+  const db = options.bookings ? undefined : openDatabase({ dataDir: config.dataDir });
   const tools = createClinicTools({
-    db,
+    ...(options.bookings ? { bookings: options.bookings } : { db: db! }),
     calendar: agent.business.schedule,
     clock,
     transfer: {
@@ -91,7 +95,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
     forCall: factory.forCall,
     async close() {
       offline.close();
-      db.close();
+      db?.close();
     },
   };
 }
@@ -161,7 +165,13 @@ export interface OfflineEngines {
   close(): void;
 }
 
-export async function buildOfflineEngines(plan: SystemPlan, prompts: readonly string[], logger: Pick<Logger, 'warn'>): Promise<OfflineEngines> {
+export async function buildOfflineEngines(
+  plan: SystemPlan,
+  prompts: readonly string[],
+  logger: Pick<Logger, 'warn'>,
+  /** Worker processes on this machine: the decoders are the machine's, shared out among them. */
+  workers = 1,
+): Promise<OfflineEngines> {
   const { available, missing } = plan.system;
   let vad: Vad;
   if (available.sileroVad) {
@@ -173,8 +183,9 @@ export async function buildOfflineEngines(plan: SystemPlan, prompts: readonly st
   let pool: PocketsphinxPool | null = null;
   let stt: SpeechToText | null = null;
   if (available.stt) {
-    // One decoder process per core: utterances from all calls queue on them.
-    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)) });
+    // One decoder process per core for the machine (utterances from all calls queue on them),
+    // shared out among the worker processes.
+    pool = new PocketsphinxPool({ size: decodersPerWorker(Math.max(1, Math.min(2, cpus().length)), workers) });
     const pocketsphinx = new PocketsphinxStt({ pool });
     pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
     stt = pocketsphinx;

@@ -28,7 +28,6 @@ export class CallControl {
       local: LocalCallControl;
       logger: Logger;
       twilio?: TwilioControlOptions | undefined;
-      transferNumber?: string | undefined;
     },
   ) {}
 
@@ -45,17 +44,20 @@ export class CallControl {
   }
 
   async transfer(callSid: string, to: string | undefined): Promise<ControlOutcome> {
-    if (this.options.local.transfer(callSid, to)) return { accepted: true, via: 'local' };
-    const holder = await this.options.workerCalls.store.liveCalls.get(callSid);
-    if (!holder) return { accepted: false, reason: 'not-live' };
+    // With Twilio, the REST update is the transfer itself, wherever the call's socket lives.
     if (this.options.twilio && TWILIO_CALL_SID.test(callSid)) {
-      const target = to ?? this.options.transferNumber;
+      const here = this.options.local.has(callSid);
+      if (!here && !(await this.options.workerCalls.store.liveCalls.get(callSid))) return { accepted: false, reason: 'not-live' };
+      const target = to ?? this.options.twilio.transferNumber;
       if (!target) return { accepted: false, reason: 'no-transfer-number' };
       const response = new twilio.twiml.VoiceResponse();
       response.dial(target);
       await this.client().calls(callSid).update({ twiml: response.toString() });
       return { accepted: true, via: 'twilio' };
     }
+    if (this.options.local.transfer(callSid, to)) return { accepted: true, via: 'local' };
+    const holder = await this.options.workerCalls.store.liveCalls.get(callSid);
+    if (!holder) return { accepted: false, reason: 'not-live' };
     await this.options.workerCalls.store.commands.issue({ callSid, workerId: holder.workerId, kind: 'transfer', to });
     return { accepted: true, via: 'store' };
   }

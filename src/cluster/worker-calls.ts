@@ -15,6 +15,8 @@ import { StoreUnavailableError } from '../store/store-errors.js';
 
 /** What a worker can do to a call it holds. */
 export interface LocalCallControl {
+  /** Whether the call's media stream is on this worker. */
+  has(callSid: string): boolean;
   /** Goodbye, then hang up. False when the call is not held here (any more). */
   hangup(callSid: string): boolean;
   /** Hand the caller to a person (`to`, else the configured number). False when not held here. */

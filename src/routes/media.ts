@@ -61,6 +61,8 @@ class MediaConnection {
   private streamSid: string | null = null;
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
+  /** Frames that arrived while this call's registry claim was pending; replayed once it succeeds. */
+  private held: TwilioInbound[] | null = null;
   private log: Logger;
   /** Recording of this call as a replayable fixture (agent `recording.enabled`). */
   private readonly tap: MediaTap | undefined;
@@ -95,6 +97,7 @@ class MediaConnection {
   }
 
   private handle(message: TwilioInbound): void {
+    if (this.held) return void this.held.push(message);
     switch (message.event) {
       case 'connected':
         this.log.debug({ protocol: message.protocol, version: message.version }, 'media stream connected');
@@ -127,9 +130,7 @@ class MediaConnection {
 
   private onStart(message: Extract<TwilioInbound, { event: 'start' }>): void {
     if (this.session) return this.reject('duplicate-start', 'second start on one stream');
-    const { start } = message;
-    const params = start.customParameters;
-    const callSid = start.callSid;
+    const callSid = message.start.callSid;
     this.streamSid = message.streamSid;
     this.log = this.log.child({ callSid, streamSid: message.streamSid });
     const refusal = this.ctx.calls.refusalReason();
@@ -139,6 +140,33 @@ class MediaConnection {
       this.socket.close(1013, refusal);
       return;
     }
+    // One live stream per call across every worker sharing the store: a duplicate is refused.
+    this.held = [];
+    void this.ctx.liveCalls.claim({ callSid, streamSid: message.streamSid, startedAt: new Date().toISOString() }).then(
+      (claim) => {
+        const held = this.held ?? [];
+        this.held = null;
+        if (!claim.ok) {
+          this.ctx.metrics.callsRejected.inc({ reason: 'duplicate-stream' });
+          this.log.warn({ holder: claim.holder.workerId }, 'refusing media stream: this call is already live elsewhere');
+          return this.socket.close(1008, 'call already live');
+        }
+        if (this.socket.readyState !== this.socket.OPEN) return void this.ctx.liveCalls.release(callSid);
+        this.startSession(message);
+        for (const next of held) this.handle(next);
+      },
+      (error: unknown) => {
+        this.held = null;
+        this.log.error({ err: error }, 'live-call registry failed; refusing the stream');
+        this.socket.close(1011, 'registry failure');
+      },
+    );
+  }
+
+  private startSession(message: Extract<TwilioInbound, { event: 'start' }>): void {
+    const { start } = message;
+    const params = start.customParameters;
+    const callSid = start.callSid;
     const streamSid = message.streamSid;
     const socket = this.socket;
     const send = (payload: string) => {
@@ -183,6 +211,7 @@ class MediaConnection {
       onEnd: (record) => {
         this.tap?.callEnded(record);
         this.ctx.calls.remove(session);
+        void this.ctx.liveCalls.release(record.callSid);
         this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
       },

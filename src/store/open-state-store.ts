@@ -2,7 +2,6 @@
 import type { Logger } from 'pino';
 import { openEmbeddedStore } from './embedded/index.js';
 import type { StateStore } from './ports.js';
-import { openPostgresStore } from './postgres/index.js';
 
 export interface StateStoreConfig {
   dataDir: string;
@@ -21,6 +20,8 @@ export async function openStateStore(
   options: { logger: Logger; migrate?: boolean; now?: () => number },
 ): Promise<StateStore> {
   if (config.database) {
+    // Loaded only when used: `npm start` on the embedded store never loads pg or the migrator.
+    const { openPostgresStore } = await import('./postgres/index.js');
     return openPostgresStore({
       ...config.database,
       dataDir: config.dataDir,
