@@ -3,9 +3,9 @@
  * the server's event loop), with the latencies the harness asks for. Every Deepgram utterance is
  * transcribed as `text`: the fake's transcript cursor is shared by all the calls it serves.
  */
-import { AnthropicFake } from '../test/fakes/anthropic-fake.js';
-import { FakeDeepgram } from '../test/fakes/deepgram-fake.js';
-import { FakeElevenLabs } from '../test/fakes/elevenlabs-fake.js';
+import { AnthropicFake } from '../testkit/fakes/anthropic-fake.js';
+import { FakeDeepgram } from '../testkit/fakes/deepgram-fake.js';
+import { FakeElevenLabs } from '../testkit/fakes/elevenlabs-fake.js';
 import type { FakesOptions } from './harness.js';
 
 

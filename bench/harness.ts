@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { decodeMulaw } from '../src/media/mulaw.js';
 import { pcm16ToMulaw } from '../src/speech/audio-convert.js';
 import type { CallerTurn, CallRecord } from '../src/store/call-record.js';
-import { callerPcm, whiteNoise } from '../test/helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../test/helpers/fake-twilio-caller.js';
+import { callerPcm, whiteNoise } from '../testkit/helpers/caller-audio.js';
+import { FakeTwilioCaller } from '../testkit/helpers/fake-twilio-caller.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

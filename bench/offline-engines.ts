@@ -15,7 +15,7 @@ import { FliteTts } from '../src/speech/flite-tts.js';
 import { SileroVad } from '../src/media/vad/silero-vad.js';
 import { EnergyVad } from '../src/media/vad/energy-vad.js';
 import type { Vad } from '../src/media/vad/vad.js';
-import { callerPcm } from '../test/helpers/caller-audio.js';
+import { callerPcm } from '../testkit/helpers/caller-audio.js';
 
 const SCRIPT = resolve('scripts/pocketsphinx-decoder.py');
 

@@ -14,7 +14,7 @@ import { stepHints, type Task } from '../src/dialog/grammar/step-grammars.js';
 import { BUILT_IN_FIRST_NAMES } from '../src/dialog/slots/names.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from '../src/speech/audio-convert.js';
 import { PocketsphinxPool } from '../src/speech/pocketsphinx-pool.js';
-import { callerMulaw } from '../test/helpers/caller-audio.js';
+import { callerMulaw } from '../testkit/helpers/caller-audio.js';
 import { publish } from './harness.js';
 
 const PHRASES: Array<[StepName, Task | null, string]> = [

@@ -10,7 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Vad, VadStream } from '../src/media/vad/vad.js';
-import { callerPcm } from '../test/helpers/caller-audio.js';
+import { callerPcm } from '../testkit/helpers/caller-audio.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

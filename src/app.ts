@@ -17,9 +17,10 @@ import { Metrics } from './observability/metrics.js';
 import { mediaRoutes, MEDIA_WS_MAX_PAYLOAD } from './routes/media.js';
 import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
+import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './qa/call-recorder.js';
+import { CallRecordings } from './recording/call-recorder.js';
 import { CallControl } from './cluster/call-control.js';
 import { WorkerCalls } from './cluster/worker-calls.js';
 import { LoopDelayMonitor } from './observability/loop-delay.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   now?: () => number;
   /** The shared state; unset: the embedded store under DATA_DIR, opened (and closed) here. */
   store?: StateStore;
+  /** How long a media socket may stay open without `start` (default 5 s). */
+  mediaStartTimeoutMs?: number;
 }
 
 export interface App {
@@ -50,13 +53,20 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   const log = deps.logger ?? createLogger(config.logLevel, redact);
   const fastify = Fastify({
     loggerInstance: log,
+    // Only the configured proxies' X-Forwarded-* are believed (request.ip/host/protocol).
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     // Twilio webhooks are small; anything large is not Twilio.
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
   const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir });
   const records = new CallRecordStore(config.dataDir, redact, store.callRecords, (error) => log.warn({ err: error }, 'could not write a call record snapshot'));
-  const calls = new CallManager(config.maxConcurrentCalls, records, log);
+  const calls = new CallManager(config.maxConcurrentCalls, records, log, config.maxSocketsPerAddress);
+  const ticketKey = streamTicketKey(config);
+  const tickets = new StreamTickets(ticketKey.key);
+  if (ticketKey.source === 'per-process-random') {
+    log.warn('neither TWILIO_AUTH_TOKEN nor STREAM_SECRET is set: stream tickets use a per-process key, so /voice and /media of one call must reach this same process');
+  }
   const liveCalls = new WorkerCalls({ store, logger: log, local: calls, leaseMs: config.liveCallLeaseMs });
   await liveCalls.start();
   const { accountSid, authToken, apiUrl, transferNumber } = config.twilio;
@@ -67,7 +77,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     twilio: accountSid && authToken ? { accountSid, authToken, apiBaseUrl: apiUrl, transferNumber } : undefined,
   });
   const loopDelay = new LoopDelayMonitor(config.loopDelayMaxMs);
-  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, store, liveCalls, control, loopDelay };
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, tickets, store, liveCalls, control, loopDelay };
   fastify.addHook('onClose', async () => {
     loopDelay.close();
     await liveCalls.stop();
@@ -84,7 +94,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));
   await fastify.register(async (scope) =>
-    mediaRoutes(scope, context, { engines: deps.engines, acceptUpgradeToken: phone.acceptMediaUpgrade, observeCall: phone.observeCall }),
+    mediaRoutes(scope, context, {
+      engines: deps.engines,
+      acceptUpgradeToken: phone.acceptMediaUpgrade,
+      observeCall: phone.observeCall,
+      tickets,
+      ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
+    }),
   );
   await fastify.register(async (scope) => opsRoutes(scope, context));
   await fastify.register(async (scope) => phoneRoutes(scope, context, phone));

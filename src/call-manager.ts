@@ -6,8 +6,26 @@ import type { Logger } from 'pino';
 import type { CallSession } from './dialog/call-session.js';
 import type { CallRecordStore } from './store/call-records.js';
 
+/** Why a new call is refused. */
+export type CallRefusal = 'draining' | 'at-capacity' | 'call-already-live';
+
+/** The handle of one admitted call: a server-side id, never the client's streamSid. */
+export interface LiveCall {
+  readonly id: number;
+  readonly session: CallSession;
+}
+
+/** Kept per finished call's record: a misbehaving peer cannot grow a record without bound. */
+export const MAX_STREAM_EVENTS = 20;
+const MAX_STREAM_EVENT_CHARS = 256;
+
 export class CallManager {
-  private readonly sessions = new Map<string, CallSession>();
+  /** Live calls by server-side id; clients choose streamSid and callSid, so neither is a key. */
+  private readonly calls = new Map<number, CallSession>();
+  private readonly byCallSid = new Map<string, number>();
+  private nextId = 1;
+  private readonly socketsByAddress = new Map<string, number>();
+  private openSockets = 0;
   private draining = false;
   private readonly drainWaiters = new Set<() => void>();
 
@@ -15,27 +33,61 @@ export class CallManager {
     private readonly maxConcurrentCalls: number,
     private readonly records: CallRecordStore,
     private readonly logger: Logger,
+    private readonly maxSocketsPerAddress = maxConcurrentCalls + 10,
   ) {}
 
   get active(): number {
-    return this.sessions.size;
+    return this.calls.size;
+  }
+
+  /** Open media sockets, started or not. */
+  get sockets(): number {
+    return this.openSockets;
   }
 
   get isDraining(): boolean {
     return this.draining;
   }
 
-  /** Why a new call would be refused now, or null. */
-  refusalReason(): 'draining' | 'at-capacity' | null {
+  /** Why a new call (of `callSid`, when known) would be refused now, or null. */
+  refusalReason(callSid?: string): CallRefusal | null {
     if (this.draining) return 'draining';
-    if (this.sessions.size >= this.maxConcurrentCalls) return 'at-capacity';
+    if (callSid !== undefined && this.byCallSid.has(callSid)) return 'call-already-live';
+    if (this.calls.size >= this.maxConcurrentCalls) return 'at-capacity';
     return null;
+  }
+
+  /**
+   * A media socket from `address` wants to open: false when that address, or the process, already
+   * holds as many sockets as it may. Sockets that never start are closed by the media route.
+   */
+  openSocket(address: string): boolean {
+    if (!this.canOpenSocket(address)) return false;
+    this.socketsByAddress.set(address, (this.socketsByAddress.get(address) ?? 0) + 1);
+    this.openSockets++;
+    return true;
+  }
+
+  canOpenSocket(address: string): boolean {
+    return (this.socketsByAddress.get(address) ?? 0) < this.maxSocketsPerAddress && this.openSockets < this.maxSockets;
+  }
+
+  /** Open media sockets the whole process holds at most. */
+  get maxSockets(): number {
+    return this.maxConcurrentCalls + this.maxSocketsPerAddress;
+  }
+
+  closeSocket(address: string): void {
+    const held = this.socketsByAddress.get(address) ?? 0;
+    if (held <= 1) this.socketsByAddress.delete(address);
+    else this.socketsByAddress.set(address, held - 1);
+    this.openSockets = Math.max(0, this.openSockets - 1);
   }
 
   /** The live session of a call, if it is running here. */
   session(callSid: string): CallSession | undefined {
-    for (const session of this.sessions.values()) if (session.record.callSid === callSid) return session;
-    return undefined;
+    const id = this.byCallSid.get(callSid);
+    return id === undefined ? undefined : this.calls.get(id);
   }
 
   has(callSid: string): boolean {
@@ -62,29 +114,43 @@ export class CallManager {
     return true;
   }
 
-  add(session: CallSession): void {
-    this.sessions.set(session.record.streamSid, session);
+  /** Admits a call, or says why not (checked again here: the caller may have awaited since). */
+  add(session: CallSession): LiveCall | CallRefusal {
+    const refusal = this.refusalReason(session.record.callSid);
+    if (refusal) return refusal;
+    const id = this.nextId++;
+    this.calls.set(id, session);
+    this.byCallSid.set(session.record.callSid, id);
     this.records.track(session.record);
+    return { id, session };
   }
 
-  remove(session: CallSession): void {
-    if (this.sessions.get(session.record.streamSid) === session) this.sessions.delete(session.record.streamSid);
-    if (this.sessions.size === 0) for (const resolve of this.drainWaiters) resolve();
+  remove(call: LiveCall): void {
+    if (this.calls.get(call.id) !== call.session) return;
+    this.calls.delete(call.id);
+    if (this.byCallSid.get(call.session.record.callSid) === call.id) this.byCallSid.delete(call.session.record.callSid);
+    if (this.calls.size === 0) for (const resolve of this.drainWaiters) resolve();
   }
 
-  async noteStreamEvent(callSid: string, entry: { event: string; error?: string; at: string }): Promise<void> {
+  async noteStreamEvent(callSid: string, event: { event: string; error?: string; at: string }): Promise<void> {
+    const entry = {
+      event: event.event.slice(0, 64),
+      ...(event.error ? { error: event.error.slice(0, MAX_STREAM_EVENT_CHARS) } : {}),
+      at: event.at.slice(0, 64),
+    };
     const live = this.session(callSid);
     if (live) {
-      live.record.streamEvents.push(entry);
+      if (live.record.streamEvents.length < MAX_STREAM_EVENTS) live.record.streamEvents.push(entry);
       return;
     }
-    // The stream may already be over (stream-stopped arrives after the socket closed).
-    await this.records.flush();
-    const stored = await this.records.get(callSid);
-    if (stored) {
+    // The stream may already be over (stream-stopped arrives after the socket closed): update the
+    // stored record, one write at a time per call, and not at all once it holds enough events.
+    const found = await this.records.update(callSid, (stored) => {
+      if (stored.streamEvents.length >= MAX_STREAM_EVENTS) return false;
       stored.streamEvents.push(entry);
-      await this.records.save(stored);
-    } else if (entry.error) {
+      return true;
+    });
+    if (!found && entry.error) {
       this.logger.error({ callSid, ...entry }, 'stream error for a call with no record (the stream never started)');
     }
   }
@@ -92,15 +158,15 @@ export class CallManager {
   /** Stop taking calls; resolve when live calls have finished or `timeoutMs` passed (then end them). */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    if (this.sessions.size === 0) return;
-    this.logger.info({ active: this.sessions.size, timeoutMs }, 'draining: waiting for live calls to finish');
+    if (this.calls.size === 0) return;
+    this.logger.info({ active: this.calls.size, timeoutMs }, 'draining: waiting for live calls to finish');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((resolve) => this.drainWaiters.add(resolve)),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    for (const session of [...this.sessions.values()]) session.end('server-shutdown');
+    for (const session of [...this.calls.values()]) session.end('server-shutdown');
     await this.records.flush();
   }
 }

@@ -26,7 +26,10 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PUBLIC_URL: optionalUrl(['https:', 'http:']).transform((v) => v?.replace(/\/+$/, '')),
+  TRUST_PROXY: optionalString,
   TWILIO_AUTH_TOKEN: optionalString,
+  /** Signs the per-call stream ticket when TWILIO_AUTH_TOKEN is unset; share it between instances. */
+  STREAM_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, { message: 'use at least 16 characters' }),
   TWILIO_ACCOUNT_SID: optionalString,
   TWILIO_API_URL: optionalUrl(['https:', 'http:']),
   TRANSFER_NUMBER: optionalString,
@@ -41,6 +44,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   ADMIN_TOKEN: optionalString,
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(50),
+  /** Open media sockets per client address (Twilio's media servers carry many calls from one address). */
+  MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
@@ -60,6 +65,11 @@ export interface ServerConfig {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  /** Fastify `trustProxy`: addresses/CIDRs whose X-Forwarded-* headers are believed; undefined = none. */
+  trustProxy: string[] | undefined;
+  /** Optional shared secret for stream tickets (see src/routes/stream-ticket.ts). */
+  streamSecret: string | undefined;
+  maxSocketsPerAddress: number;
   twilio: { authToken: string | undefined; accountSid: string | undefined; apiUrl: string | undefined; transferNumber: string | undefined };
   deepgram: { apiKey: string | undefined; url: string | undefined };
   anthropic: { apiKey: string | undefined; baseUrl: string | undefined };
@@ -93,10 +103,22 @@ export function loadServerConfig(env: Record<string, string | undefined>): Serve
     throw new ConfigError(`invalid environment: ${problems}`);
   }
   const e = parsed.data;
+  const trustProxy = e.TRUST_PROXY?.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (e.TWILIO_AUTH_TOKEN && !e.PUBLIC_URL && !trustProxy?.length) {
+    throw new ConfigError(
+      'TWILIO_AUTH_TOKEN is set but neither PUBLIC_URL nor TRUST_PROXY is: set PUBLIC_URL to the https:// address Twilio ' +
+        'calls (e.g. https://agent.example.com), or TRUST_PROXY to the reverse proxies whose X-Forwarded-Host/Proto may be ' +
+        'believed (e.g. 127.0.0.1 for a tunnel on this machine). Without either, a signature made for any other host on ' +
+        'your Twilio account would be accepted.',
+    );
+  }
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
+    trustProxy: trustProxy?.length ? trustProxy : undefined,
+    streamSecret: e.STREAM_SECRET,
+    maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS ?? e.MAX_CONCURRENT_CALLS + 10,
     twilio: { authToken: e.TWILIO_AUTH_TOKEN, accountSid: e.TWILIO_ACCOUNT_SID, apiUrl: e.TWILIO_API_URL, transferNumber: e.TRANSFER_NUMBER },
     deepgram: { apiKey: e.DEEPGRAM_API_KEY, url: e.DEEPGRAM_URL },
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },

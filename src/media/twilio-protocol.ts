@@ -170,31 +170,42 @@ export function clearMessage(streamSid: string): string {
 /**
  * Inbound media clock. The phone leg may omit silent audio; turn detection needs continuous time,
  * so a gap between one frame's end and the next frame's timestamp is filled with silence.
+ * Timestamps come from the peer, so the fill is bounded twice: at most MAX_FILL_PER_FRAME_MS per
+ * frame, and never more than the wall time that really passed since the previous frame (silence
+ * Twilio left out took real time to not arrive; a forged jump did not).
  * Pure: returns the next clock and the silence to insert before this frame's audio.
  */
 export interface MediaClock {
   /** Expected timestamp of the next frame, ms; null before the first frame. */
   nextTimestampMs: number | null;
+  /** Wall clock (ms, any monotonic origin) when the previous frame arrived; null before the first. */
+  lastArrivalMs?: number | null;
 }
 
 /** Longest gap we fill; beyond it the stream restarted or the clock jumped, not silence. */
 export const MAX_GAP_FILL_MS = 10_000;
+/** Most silence one frame may add, whatever its timestamp says. */
+export const MAX_FILL_PER_FRAME_MS = 1_000;
 
 export function advanceMediaClock(
   clock: MediaClock,
   timestampMs: number,
   payloadBytes: number,
+  arrivalMs: number,
 ): [MediaClock, Uint8Array | null] {
   const frameMs = payloadBytes / BYTES_PER_MS;
   const frameEndMs = timestampMs + frameMs;
-  const next: MediaClock = { nextTimestampMs: frameEndMs };
   const expected = clock.nextTimestampMs;
-  if (expected === null) return [next, null];
+  if (expected === null) return [{ nextTimestampMs: frameEndMs, lastArrivalMs: arrivalMs }, null];
   const gapMs = timestampMs - expected;
   // Jitter of a millisecond or two is rounding, not lost audio.
   if (gapMs < 2 || gapMs > MAX_GAP_FILL_MS) {
-    return [{ nextTimestampMs: Math.max(expected, frameEndMs) }, null];
+    return [{ nextTimestampMs: Math.max(expected, frameEndMs), lastArrivalMs: arrivalMs }, null];
   }
-  const silence = new Uint8Array(Math.round(gapMs * BYTES_PER_MS)).fill(MULAW_SILENCE);
+  const elapsedMs = clock.lastArrivalMs == null ? 0 : Math.max(0, arrivalMs - clock.lastArrivalMs);
+  const fillMs = Math.min(gapMs, MAX_FILL_PER_FRAME_MS, elapsedMs);
+  const next: MediaClock = { nextTimestampMs: frameEndMs, lastArrivalMs: arrivalMs };
+  if (fillMs < 2) return [next, null];
+  const silence = new Uint8Array(Math.round(fillMs * BYTES_PER_MS)).fill(MULAW_SILENCE);
   return [next, silence];
 }

@@ -14,7 +14,7 @@ export interface RedactionConfig {
 const DIGIT_WORD = '(?:zero|oh|o|one|two|three|four|five|six|seven|eight|nine|double|triple)';
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
-interface Rule {
+export interface Rule {
   label: string;
   pattern: RegExp;
   /** Extra check on the match (e.g. digit count), when a regex alone is too loose. */
@@ -30,25 +30,34 @@ const spokenDigitCount = (s: string) =>
     0,
   );
 
-function rules(config: RedactionConfig): Rule[] {
+/**
+ * Every rule is linear in its input: quantifiers are bounded and every unbounded-looking run starts
+ * behind a lookbehind that fails fast inside a run, so no attacker-controlled string (a URL, a
+ * caller ID, a parameter name) can make one log line cost more than a scan. The unit test feeds each
+ * rule 1 MB adversarial strings. Custom patterns come from the operator's agent config and are
+ * trusted like the rest of it.
+ */
+export function redactionRules(config: RedactionConfig): Rule[] {
   const out: Rule[] = [];
-  if (config.emails) out.push({ label: '[email]', pattern: /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g });
+  // RFC 5321 limits: local part ≤ 64, labels ≤ 63. The lookbehind keeps a long word from being
+  // retried at every one of its characters.
+  if (config.emails) out.push({ label: '[email]', pattern: /(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}/g });
   if (config.cardNumbers) {
     // Any 13–19 digit run, Luhn-valid or not: a misheard card number is still a card number.
     out.push(
       { label: '[card]', pattern: /(?<!\w)\d(?:[ -]?\d){12,18}\b/g },
       {
         label: '[card]',
-        pattern: new RegExp(`\\b${DIGIT_WORD}(?:[\\s,.-]+${DIGIT_WORD}){11,}\\b`, 'gi'),
+        pattern: new RegExp(`(?<![a-z])${DIGIT_WORD}(?:[\\s,.-]{1,4}${DIGIT_WORD}){11,24}\\b`, 'gi'),
         accept: (m) => spokenDigitCount(m) >= 13,
       },
     );
   }
   if (config.datesOfBirth) {
     out.push(
-      { label: '[dob]', pattern: /\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b/g },
-      { label: '[dob]', pattern: new RegExp(`(?<!\\[)\\b(?:born(?: on)?|date of birth(?: is)?|dob)\\b[^.;\\n]{1,40}`, 'gi') },
-      { label: '[dob]', pattern: new RegExp(`\\b${MONTH}\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}\\b`, 'gi') },
+      { label: '[dob]', pattern: /(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b/g },
+      { label: '[dob]', pattern: new RegExp(`(?<![\\[a-z])(?:born(?: on)?|date of birth(?: is)?|dob)\\b[^.;\\n]{1,40}`, 'gi') },
+      { label: '[dob]', pattern: new RegExp(`(?<![a-z])${MONTH}\\.? \\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\\d{2}\\b`, 'gi') },
     );
   }
   if (config.phoneNumbers) {
@@ -56,7 +65,7 @@ function rules(config: RedactionConfig): Rule[] {
       { label: '[phone]', pattern: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d(?:[ .-]?\d){6,14}\b/g, accept: (m) => digitCount(m) >= 7 && !ISO_DATE.test(m.trim()) },
       {
         label: '[phone]',
-        pattern: new RegExp(`\\b${DIGIT_WORD}(?:[\\s,.-]+${DIGIT_WORD}){5,}\\b`, 'gi'),
+        pattern: new RegExp(`(?<![a-z])${DIGIT_WORD}(?:[\\s,.-]{1,4}${DIGIT_WORD}){5,20}\\b`, 'gi'),
         accept: (m) => spokenDigitCount(m) >= 7,
       },
     );
@@ -67,11 +76,25 @@ function rules(config: RedactionConfig): Rule[] {
 
 export type Redactor = (text: string) => string;
 
+/**
+ * Longest string redacted as a whole. Nothing the agent stores or logs is legitimately longer (a
+ * caller turn is a sentence, a log string is cut at 512); a longer one keeps its first part,
+ * minus any digits or address characters hanging at the cut, so a number split there cannot leak.
+ */
+export const MAX_REDACTED_CHARS = 16 * 1024;
+
+function cut(text: string): string {
+  if (text.length <= MAX_REDACTED_CHARS) return text;
+  const head = text.slice(0, MAX_REDACTED_CHARS - 64);
+  const tail = text.slice(MAX_REDACTED_CHARS - 64, MAX_REDACTED_CHARS).replace(/[\w@.+()\s,-]+$/, '');
+  return `${head}${tail}…[+${text.length - head.length - tail.length}]`;
+}
+
 export function createRedactor(config: RedactionConfig): Redactor {
-  const active = rules(config);
-  if (active.length === 0) return (text) => text;
+  const active = redactionRules(config);
+  if (active.length === 0) return cut;
   return (text) => {
-    let out = text;
+    let out = cut(text);
     for (const rule of active) {
       rule.pattern.lastIndex = 0;
       out = out.replace(rule.pattern, (match) => (rule.accept && !rule.accept(match) ? match : rule.label));

@@ -18,15 +18,26 @@ import {
   decodePayload,
   markMessage,
   mediaMessage,
+  MAX_INBOUND_FRAME_BYTES,
   parseInbound,
   type MediaClock,
   type TwilioInbound,
+  type TwilioStart,
 } from '../media/twilio-protocol.js';
-import type { MediaTap } from '../qa/call-recorder.js';
+import type { MediaTap } from '../recording/call-recorder.js';
+import type { LiveCall } from '../call-manager.js';
+import { sendError } from './http-errors.js';
+import { MediaSocketGuard } from './media-guard.js';
+import { STREAM_TICKET_PARAMETER, type StreamTickets } from './stream-ticket.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
-/** Hard cap on one WebSocket message; anything this large is not Twilio and the socket is closed. */
-export const MEDIA_WS_MAX_PAYLOAD = 1536 * 1024;
+/**
+ * Hard cap on one WebSocket message, enforced by ws itself (close 1009 before the frame is
+ * buffered): the protocol parser's own limit, since a 20 ms Twilio frame is ~400 bytes.
+ */
+export const MEDIA_WS_MAX_PAYLOAD = MAX_INBOUND_FRAME_BYTES;
+/** A socket must send a valid `start` this soon after the upgrade, or it is closed. */
+export const START_TIMEOUT_MS = 5_000;
 
 export interface MediaRouteOptions {
   /** Per-call engines (STT/TTS/VAD/brain). */
@@ -35,59 +46,113 @@ export interface MediaRouteOptions {
   acceptUpgradeToken?: (request: FastifyRequest) => boolean;
   /** A live observer for the call this upgrade carries (the browser phone's event socket), if any. */
   observeCall?: (request: FastifyRequest) => ((event: CallSessionEvent) => void) | undefined;
+  /** Checks the `/voice` ticket in a Twilio stream's `start`. */
+  tickets: StreamTickets;
+  /** Start timeout, ms (tests shorten it). */
+  startTimeoutMs?: number;
 }
 
 export async function mediaRoutes(app: FastifyInstance, ctx: AppContext, options: MediaRouteOptions): Promise<void> {
+  /** Upgrades admitted by a browser-phone token: their `start` carries no `/voice` ticket. */
+  const phoneAdmitted = new WeakSet<FastifyRequest>();
+
   const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (options.acceptUpgradeToken?.(request)) return;
+    // Before any credential is looked at: a plain GET must not use up a phone token.
+    if (!request.ws) return sendError(reply, 'VA_NOT_AN_UPGRADE');
+    if (!ctx.calls.canOpenSocket(request.ip)) {
+      ctx.metrics.callsRejected.inc({ reason: 'socket-limit' });
+      return sendError(reply, ctx.calls.sockets >= ctx.calls.maxSockets ? 'VA_SOCKETS_FULL' : 'VA_TOO_MANY_SOCKETS');
+    }
+    if (options.acceptUpgradeToken?.(request)) {
+      phoneAdmitted.add(request);
+      return;
+    }
     const token = ctx.config.twilio.authToken;
-    if (!token) return; // development mode (warned at startup)
+    if (!token) return; // development mode (warned at startup); the stream ticket still applies
     // Twilio signs the upgrade GET over the wss:// URL with no parameters.
     const url = toWebSocketUrl(publicBaseUrl(request, ctx.config.publicUrl)) + request.url;
     if (!validSignature(token, headerValue(request.headers['x-twilio-signature']), url, {})) {
       ctx.metrics.signatureRejections.inc({ route: '/media' });
-      request.log.warn({ url }, 'rejected media stream upgrade: bad or missing X-Twilio-Signature');
-      return reply.code(403).send({ error: 'invalid signature' });
+      // The URL is the attacker's: not logged.
+      request.log.warn('rejected media stream upgrade: bad or missing X-Twilio-Signature');
+      return sendError(reply, 'VA_BAD_SIGNATURE');
     }
   };
 
   app.get('/media', { websocket: true, preValidation: authorize }, (socket, request) => {
-    new MediaConnection(socket, ctx, request.log as unknown as Logger, options.engines, options.observeCall?.(request));
+    const address = request.ip;
+    if (!ctx.calls.openSocket(address)) {
+      socket.close(1013, 'too many sockets');
+      return;
+    }
+    socket.once('close', () => ctx.calls.closeSocket(address));
+    new MediaConnection(socket, ctx, request.log as unknown as Logger, {
+      engines: options.engines,
+      observer: options.observeCall?.(request),
+      needsTicket: !phoneAdmitted.has(request),
+      tickets: options.tickets,
+      startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
+    });
   });
 }
 
+interface ConnectionOptions {
+  engines: (call: CallContext) => CallEngines;
+  observer: ((event: CallSessionEvent) => void) | undefined;
+  needsTicket: boolean;
+  tickets: StreamTickets;
+  startTimeoutMs: number;
+}
+
 class MediaConnection {
-  private session: CallSession | null = null;
+  private call: LiveCall | null = null;
   private streamSid: string | null = null;
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
+  private closing = false;
   /** Frames that arrived while this call's registry claim was pending; replayed once it succeeds. */
   private held: TwilioInbound[] | null = null;
   private log: Logger;
-  /** Recording of this call as a replayable fixture (agent `recording.enabled`). */
-  private readonly tap: MediaTap | undefined;
+  /** Recording of this call as a replayable fixture (agent `recording.enabled`), from `start` on. */
+  private tap: MediaTap | undefined;
+  private readonly guard = new MediaSocketGuard(performance.now());
+  private readonly startTimer: NodeJS.Timeout;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly ctx: AppContext,
     logger: Logger,
-    private readonly engines: (call: CallContext) => CallEngines,
-    private readonly observer?: (event: CallSessionEvent) => void,
+    private readonly options: ConnectionOptions,
   ) {
     this.log = logger;
-    this.tap = ctx.recordings?.open();
     // Synchronously: Twilio sends `connected` and `start` immediately after the upgrade.
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code) => this.onClose(code));
     socket.on('error', (error) => this.log.warn({ err: error }, 'media socket error'));
+    this.startTimer = setTimeout(() => {
+      if (this.call) return;
+      this.ctx.metrics.protocolErrors.inc({ code: 'no-start' });
+      this.log.warn({ timeoutMs: options.startTimeoutMs }, 'closing a media socket that sent no start');
+      this.closeSocket(1008, 'no start');
+    }, options.startTimeoutMs);
+    this.startTimer.unref();
+  }
+
+  private get session(): CallSession | null {
+    return this.call?.session ?? null;
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closing) return;
     try {
+      if (!this.guard.message(performance.now())) {
+        this.ctx.metrics.protocolErrors.inc({ code: 'flood' });
+        this.log.warn('closing a media socket sending far faster than real time');
+        return this.closeSocket(1008, 'too fast');
+      }
       if (isBinary) return this.reject('binary-frame', 'binary frame (Twilio sends JSON text frames)');
       const result = parseInbound(rawToString(data));
       if (!result.ok) return this.reject(result.error.code, result.error.message);
-      this.tap?.inbound(result.message);
       this.handle(result.message);
     } catch (error) {
       // A bug in one call's handling must not take the process (or other calls) down.
@@ -104,18 +169,19 @@ class MediaConnection {
         return;
       case 'start':
         return this.onStart(message);
-      case 'stop':
-        this.stopped = true;
-        this.session?.end('caller-hangup');
-        return;
     }
     const session = this.session;
     if (!session) return this.reject('before-start', `${message.event} before start`);
     if (message.streamSid !== this.streamSid) return this.reject('wrong-stream', `${message.event} for another stream`);
+    this.tap?.inbound(message);
     switch (message.event) {
+      case 'stop':
+        this.stopped = true;
+        session.end('caller-hangup');
+        return;
       case 'media': {
         const audio = decodePayload(message.media.payload);
-        const [clock, silence] = advanceMediaClock(this.clock, message.media.timestamp, audio.length);
+        const [clock, silence] = advanceMediaClock(this.clock, message.media.timestamp, audio.length, performance.now());
         this.clock = clock;
         if (silence) session.onAudio(silence);
         if (audio.length > 0) session.onAudio(audio);
@@ -128,18 +194,34 @@ class MediaConnection {
     }
   }
 
-  private onStart(message: Extract<TwilioInbound, { event: 'start' }>): void {
-    if (this.session) return this.reject('duplicate-start', 'second start on one stream');
+  /** Why this `start` may not become a call (close code and reason), or null. */
+  private admission(message: TwilioStart): { code: number; reason: string } | null {
+    const { callSid, customParameters: params } = message.start;
+    if (this.options.needsTicket) {
+      const call = { callSid, from: params.from ?? '', to: params.to ?? '' };
+      const verdict = this.options.tickets.redeem(call, params[STREAM_TICKET_PARAMETER]);
+      if (verdict !== 'ok') {
+        this.ctx.metrics.callsRejected.inc({ reason: `ticket-${verdict}` });
+        return { code: 1008, reason: `stream ticket ${verdict}` };
+      }
+    }
+    const refusal = this.ctx.calls.refusalReason(callSid);
+    if (!refusal) return null;
+    this.ctx.metrics.callsRejected.inc({ reason: refusal });
+    return { code: refusal === 'call-already-live' ? 1008 : 1013, reason: refusal };
+  }
+
+  private onStart(message: TwilioStart): void {
+    if (this.call || this.streamSid) return this.reject('duplicate-start', 'second start on one stream');
     const callSid = message.start.callSid;
     this.streamSid = message.streamSid;
     this.log = this.log.child({ callSid, streamSid: message.streamSid });
-    const refusal = this.ctx.calls.refusalReason();
-    if (refusal) {
-      this.ctx.metrics.callsRejected.inc({ reason: refusal });
-      this.log.warn({ reason: refusal }, 'refusing media stream');
-      this.socket.close(1013, refusal);
-      return;
+    const refused = this.admission(message);
+    if (refused) {
+      this.log.warn({ reason: refused.reason }, 'refusing media stream');
+      return this.closeSocket(refused.code, refused.reason);
     }
+    clearTimeout(this.startTimer);
     // One live stream per call across every worker sharing the store: a duplicate is refused.
     this.held = [];
     void this.ctx.liveCalls.claim({ callSid, streamSid: message.streamSid, startedAt: new Date().toISOString() }).then(
@@ -149,38 +231,56 @@ class MediaConnection {
         if (!claim.ok) {
           this.ctx.metrics.callsRejected.inc({ reason: 'duplicate-stream' });
           this.log.warn({ holder: claim.holder.workerId }, 'refusing media stream: this call is already live elsewhere');
-          return this.socket.close(1008, 'call already live');
+          return this.closeSocket(1008, 'call-already-live');
         }
         if (this.socket.readyState !== this.socket.OPEN) return void this.ctx.liveCalls.release(callSid);
-        this.startSession(message);
+        this.startCall(message);
         for (const next of held) this.handle(next);
       },
       (error: unknown) => {
         this.held = null;
         this.log.error({ err: error }, 'live-call registry failed; refusing the stream');
-        this.socket.close(1011, 'registry failure');
+        this.closeSocket(1011, 'registry failure');
       },
     );
   }
 
-  private startSession(message: Extract<TwilioInbound, { event: 'start' }>): void {
+  private startCall(message: TwilioStart): void {
     const { start } = message;
     const params = start.customParameters;
     const callSid = start.callSid;
+    let engines: CallEngines;
+    try {
+      engines = this.options.engines({ callSid, from: params.from ?? '', to: params.to ?? '' });
+    } catch (error) {
+      this.log.error({ err: error }, 'could not create engines for the call');
+      void this.ctx.liveCalls.release(callSid);
+      return this.closeSocket(1011, 'engine failure');
+    }
+    const session = this.createSession(message, engines);
+    const call = this.ctx.calls.add(session);
+    if (typeof call === 'string') {
+      this.log.warn({ reason: call }, 'refusing media stream');
+      void this.ctx.liveCalls.release(callSid);
+      return this.closeSocket(call === 'call-already-live' ? 1008 : 1013, call);
+    }
+    this.call = call;
+    // Recording starts with an admitted call: nothing a socket sends before `start` is kept.
+    this.tap = this.ctx.recordings?.open();
+    this.tap?.inbound({ event: 'connected' });
+    this.tap?.inbound(message);
+    this.log.info({ from: session.record.from }, 'call started');
+    session.start();
+  }
+
+  private createSession(message: TwilioStart, engines: CallEngines): CallSession {
+    const { callSid, customParameters: params } = message.start;
     const streamSid = message.streamSid;
     const socket = this.socket;
     const send = (payload: string) => {
       if (socket.readyState === socket.OPEN) socket.send(payload);
     };
-    let engines: CallEngines;
-    try {
-      engines = this.engines({ callSid, from: params.from ?? '', to: params.to ?? '' });
-    } catch (error) {
-      this.log.error({ err: error }, 'could not create engines for the call');
-      this.socket.close(1011, 'engine failure');
-      return;
-    }
-    const session = new CallSession({
+    const session: CallSession = new CallSession({
       callSid,
       streamSid,
       from: params.from ?? '',
@@ -207,25 +307,29 @@ class MediaConnection {
       },
       logger: this.log,
       metrics: this.ctx.metrics,
-      onEvent: this.observer,
+      onEvent: this.options.observer,
       onEnd: (record) => {
         this.tap?.callEnded(record);
-        this.ctx.calls.remove(session);
+        if (this.call) this.ctx.calls.remove(this.call);
         void this.ctx.liveCalls.release(record.callSid);
         this.ctx.records.save(record).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
       },
     });
-    this.session = session;
-    this.ctx.calls.add(session);
-    this.log.info({ from: session.record.from }, 'call started');
-    session.start();
+    return session;
+  }
+
+  private closeSocket(code: number, reason: string): void {
+    this.closing = true;
+    clearTimeout(this.startTimer);
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
   }
 
   private onClose(code: number): void {
-    if (this.session && !this.session.isEnded) {
-      this.session.end(this.stopped ? 'caller-hangup' : 'socket-closed');
-    }
+    clearTimeout(this.startTimer);
+    this.closing = true;
+    const session = this.session;
+    if (session && !session.isEnded) session.end(this.stopped ? 'caller-hangup' : 'socket-closed');
     this.tap?.socketClosed();
     this.log.debug({ code }, 'media socket closed');
   }
@@ -233,7 +337,13 @@ class MediaConnection {
   private reject(code: string, detail: string): void {
     this.ctx.metrics.protocolErrors.inc({ code });
     this.session?.noteProtocolError(code);
-    this.log.warn({ code, detail }, 'dropped a malformed media-stream frame');
+    const verdict = this.guard.protocolError(performance.now());
+    if ('close' in verdict) {
+      this.log.warn({ errors: this.guard.protocolErrors }, 'closing a media socket that keeps sending malformed frames');
+      return this.closeSocket(1008, 'too many malformed frames');
+    }
+    if (verdict.log === 'each') this.log.warn({ code, detail }, 'dropped a malformed media-stream frame');
+    else if (verdict.log === 'summary') this.log.warn({ code, suppressed: verdict.suppressed }, 'dropped more malformed media-stream frames');
   }
 }
 

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import { z } from 'zod';
+import { sendError } from './http-errors.js';
 import { headerValue } from './twilio-signature.js';
 
 /** POST /calls/:sid/transfer body: an E.164 number or a SIP address; absent → TRANSFER_NUMBER. */
@@ -13,6 +14,8 @@ export function isLoopback(address: string | undefined): boolean {
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/** Headers a proxy or tunnel adds on behalf of someone else (nginx's default setup sends X-Real-IP). */
+const FORWARDING_HEADERS = ['forwarded', 'via', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip'];
 
 /**
  * Without ADMIN_TOKEN, "loopback" must really mean a person on this machine. A reverse proxy or
@@ -20,10 +23,15 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * from 127.0.0.1 on behalf of anyone on the internet, and a DNS-rebinding page reaches us with a
  * foreign Host; neither may read call records or mint browser-phone tokens.
  */
-export function isLocalOperator(request: FastifyRequest): boolean {
+export function isLocalOperator(request: FastifyRequest, trustProxy: readonly string[] | undefined): boolean {
+  // With a trusted proxy configured, loopback traffic is that proxy's: nobody is "local".
+  if (trustProxy?.length) return false;
   if (!isLoopback(request.socket.remoteAddress)) return false;
-  if (request.headers['x-forwarded-for'] || request.headers['x-forwarded-host'] || request.headers.forwarded) return false;
-  return LOOPBACK_HOSTS.has(request.hostname.toLowerCase());
+  for (const name of Object.keys(request.headers)) {
+    if (name.startsWith('x-forwarded-') || FORWARDING_HEADERS.includes(name)) return false;
+  }
+  const host = (headerValue(request.headers.host) ?? '').toLowerCase().replace(/:\d+$/, '');
+  return LOOPBACK_HOSTS.has(host);
 }
 
 /** Bearer ADMIN_TOKEN; when no token is configured, a local operator only (see isLocalOperator). */
@@ -31,16 +39,14 @@ export function adminGuard(ctx: AppContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = ctx.config.adminToken;
     if (!token) {
-      if (isLocalOperator(request)) return;
-      return reply.code(403).send({
-        error: 'without ADMIN_TOKEN, ops endpoints answer only to loopback callers not behind a proxy or tunnel',
-      });
+      if (isLocalOperator(request, ctx.config.trustProxy)) return;
+      return sendError(reply, 'VA_NOT_LOCAL');
     }
     const header = headerValue(request.headers.authorization) ?? '';
     const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
     const expected = Buffer.from(token);
     if (!header.match(/^Bearer\s+/i) || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
+      return sendError(reply.header('www-authenticate', 'Bearer'), 'VA_BAD_BEARER');
     }
   };
 }
@@ -50,8 +56,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.get('/readyz', async (_request, reply) => {
     const reason = ctx.calls.refusalReason() ?? (ctx.loopDelay.tooSlow ? 'event-loop-slow' : null);
-    if (reason) return reply.code(503).send({ status: reason, activeCalls: ctx.calls.active, loopDelayP99Ms: ctx.loopDelay.p99Ms });
-    return { status: 'ready', activeCalls: ctx.calls.active };
+    const counts = { activeCalls: ctx.calls.active, openSockets: ctx.calls.sockets, loopDelayP99Ms: ctx.loopDelay.p99Ms };
+    if (reason) return reply.code(503).send({ status: reason, ...counts });
+    return { status: 'ready', ...counts };
   });
 
   app.get('/metrics', async (_request, reply) => {
@@ -90,7 +97,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.get<{ Params: { callSid: string } }>('/calls/:callSid', { preHandler: adminGuard(ctx) }, async (request, reply) => {
     const record = await ctx.records.get(request.params.callSid);
-    if (!record) return reply.code(404).send({ error: 'unknown call' });
+    if (!record) return sendError(reply, 'VA_UNKNOWN_CALL');
     return record;
   });
 }

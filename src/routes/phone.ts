@@ -15,6 +15,7 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
 import type { CallSessionEvent } from '../dialog/call-events.js';
+import { sendError } from './http-errors.js';
 import { adminGuard } from './ops.js';
 import { PhoneLink, PhoneTokenStore, type PhoneTokenKind } from './phone-tokens.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl } from './twilio-signature.js';
@@ -102,8 +103,8 @@ export async function phoneRoutes(app: FastifyInstance, ctx: AppContext, phone: 
   const sendAsset = (reply: FastifyReply, name: string) => {
     const body = assets.get(name);
     const type = ASSET_TYPES[name];
-    if (!type) return reply.code(404).send({ error: 'not found' });
-    if (!body) return reply.code(503).send({ error: 'browser phone files are not installed (public/phone)' });
+    if (!type) return sendError(reply, 'VA_NOT_FOUND');
+    if (!body) return sendError(reply, 'VA_PHONE_NOT_INSTALLED');
     return reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', PAGE_CSP).send(body);
   };
 
@@ -131,7 +132,8 @@ export async function phoneRoutes(app: FastifyInstance, ctx: AppContext, phone: 
   });
 
   const admitEvents = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!phone.admit(request, 'events')) return reply.code(403).send({ error: 'missing, used or expired phone token' });
+    if (!request.ws) return sendError(reply, 'VA_NOT_AN_UPGRADE');
+    if (!phone.admit(request, 'events')) return sendError(reply, 'VA_BAD_PHONE_TOKEN');
   };
 
   app.get('/phone/events', { websocket: true, preValidation: admitEvents }, (socket, request) => {

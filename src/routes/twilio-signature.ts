@@ -1,7 +1,9 @@
 /**
  * X-Twilio-Signature checks. Twilio signs the exact URL it requested plus, for form POSTs, the
  * sorted form parameters. Behind a proxy or tunnel the URL we see is not the URL Twilio used, so the
- * configured PUBLIC_URL wins; only without it do we trust Host and X-Forwarded-Proto.
+ * configured PUBLIC_URL wins. Without it, X-Forwarded-Host/Proto count only when they come from a
+ * proxy named in TRUST_PROXY (Fastify's request.host/protocol apply that rule); anyone else's are
+ * ignored, so a signature made for another host on the same Twilio account is not accepted here.
  */
 import type { FastifyRequest } from 'fastify';
 import twilio from 'twilio';
@@ -9,10 +11,7 @@ import twilio from 'twilio';
 /** Base URL (scheme://host[:port]) Twilio used to reach us. */
 export function publicBaseUrl(request: FastifyRequest, configured: string | undefined): string {
   if (configured) return configured;
-  const forwarded = headerValue(request.headers['x-forwarded-proto'])?.split(',')[0]?.trim();
-  const proto = forwarded || request.protocol;
-  const host = headerValue(request.headers['x-forwarded-host'])?.split(',')[0]?.trim() || request.headers.host || 'localhost';
-  return `${proto}://${host}`;
+  return `${request.protocol}://${request.host || 'localhost'}`;
 }
 
 /** The `wss://` form of a public base URL (the media stream's scheme). */

@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
 import type { AppContext } from '../app-context.js';
+import { sendError } from './http-errors.js';
+import { STREAM_TICKET_PARAMETER } from './stream-ticket.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
 
 const incomingCallSchema = z.object({ CallSid: z.string().min(1), From: z.string().optional(), To: z.string().optional() }).loose();
@@ -20,6 +22,11 @@ const statusSchema = z
     Timestamp: z.string().optional(),
   })
   .loose();
+
+/** Which fields were wrong, never their values (the body is unauthenticated when no token is set). */
+function issuePaths(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.slice(0, 5).map((issue) => `${issue.path.join('.').slice(0, 64)}: ${issue.code}`);
+}
 
 export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Twilio signs the form parameters exactly as sent: keep them as a flat string map, untrimmed.
@@ -36,16 +43,17 @@ export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const params = (request.body ?? {}) as Record<string, string>;
     if (!validSignature(token, headerValue(request.headers['x-twilio-signature']), url, params)) {
       ctx.metrics.signatureRejections.inc({ route: request.routeOptions.url ?? 'unknown' });
-      request.log.warn({ url }, 'rejected webhook: bad or missing X-Twilio-Signature');
-      return reply.code(403).send({ error: 'invalid signature' });
+      // Neither the URL nor the body is logged: both are the unauthenticated sender's.
+      request.log.warn({ route: request.routeOptions.url }, 'rejected webhook: bad or missing X-Twilio-Signature');
+      return sendError(reply, 'VA_BAD_SIGNATURE');
     }
   };
 
   app.post('/voice', { preHandler: checkSignature }, async (request, reply) => {
     const parsed = incomingCallSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
-      request.log.warn({ issues: parsed.error.issues }, 'malformed incoming-call webhook');
-      return reply.code(400).send({ error: 'expected a Twilio incoming-call webhook (CallSid)' });
+      request.log.warn({ issues: issuePaths(parsed.error.issues) }, 'malformed incoming-call webhook');
+      return sendError(reply, 'VA_BAD_INCOMING_CALL');
     }
     const { CallSid: callSid, From: from = '', To: to = '' } = parsed.data;
     const response = new twilio.twiml.VoiceResponse();
@@ -66,6 +74,8 @@ export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promis
       stream.parameter({ name: 'callSid', value: callSid });
       stream.parameter({ name: 'from', value: from });
       stream.parameter({ name: 'to', value: to });
+      // Binds the stream to this webhook: /media refuses a start without it (stream-ticket.ts).
+      stream.parameter({ name: STREAM_TICKET_PARAMETER, value: ctx.tickets.issue({ callSid, from, to }) });
       // Reached when our side closes the stream: hang up rather than leave the caller in silence.
       response.hangup();
       request.log.info({ callSid }, 'incoming call: opening media stream');
@@ -76,8 +86,8 @@ export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promis
   app.post('/voice/status', { preHandler: checkSignature }, async (request, reply) => {
     const parsed = statusSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
-      request.log.warn({ issues: parsed.error.issues }, 'malformed status callback');
-      return reply.code(400).send({ error: 'expected a Twilio status callback (CallSid)' });
+      request.log.warn({ issues: issuePaths(parsed.error.issues) }, 'malformed status callback');
+      return sendError(reply, 'VA_BAD_STATUS_CALLBACK');
     }
     const s = parsed.data;
     const event = s.StreamEvent ?? (s.CallStatus ? `call-${s.CallStatus}` : 'unknown');

@@ -1,8 +1,13 @@
 /**
- * Call records: live ones in memory while the call runs, persisted through a CallRecordPort
- * (files under DATA_DIR by default, PostgreSQL when DATABASE_URL is set). A call's record is
- * written when it starts, so every worker sharing the store can read it, and again when it ends.
+ * Call records: live ones in memory while the call runs, persisted through a CallRecordPort:
+ * by default `<dataDir>/calls/<callSid>.json` (CallRecordFiles: temp file, fsync, rename; directories
+ * 0700, files 0600: transcripts are personal data), PostgreSQL when DATABASE_URL is set. A call's
+ * record is written when it starts, so every worker sharing the store can read it, and again when
+ * it ends. Writes of one call are serialized, so two status callbacks arriving together cannot
+ * lose an update.
  */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { redactCallRecord, type Redactor } from '../observability/redact.js';
 import type { CallRecord } from './call-record.js';
 import { CallRecordFiles } from './embedded/call-record-files.js';
@@ -10,10 +15,38 @@ import type { CallRecordPort } from './ports.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Creates `dir` (and parents) 0700, and tightens it if it already existed. */
+export function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(dir, 0o700);
+  } catch {
+    // Not ours to change (a mounted volume): the files inside are still 0600.
+  }
+}
+
+/** Writes `data` to `file` atomically: a 0600 temp file, flushed to disk, then renamed over. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await rename(tmp, file);
+}
+
 export class CallRecordStore {
-  private readonly live = new Map<string, CallRecord>();
-  private readonly writes = new Set<Promise<void>>();
   private readonly port: CallRecordPort;
+  private readonly live = new Map<string, CallRecord>();
+  private readonly writes = new Set<Promise<unknown>>();
+  /** The last queued write of each call: the next one starts after it. */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   /** Personal data is redacted in everything this store hands out or writes. */
   constructor(
@@ -22,18 +55,40 @@ export class CallRecordStore {
     port?: CallRecordPort,
     private readonly onWriteError: (error: unknown) => void = () => undefined,
   ) {
+    makePrivateDir(dataDir);
     this.port = port ?? new CallRecordFiles(dataDir);
   }
 
   track(record: CallRecord): void {
     this.live.set(record.callSid, record);
     // The start snapshot: lets any worker answer GET /calls/:sid while the call runs elsewhere.
-    this.write(record).catch(this.onWriteError);
+    this.serialized(record.callSid, () => this.port.save(redactCallRecord(record, this.redact))).catch(this.onWriteError);
   }
 
-  /** Persist a finished record; resolves once it is stored (or spooled). */
+  /** Persist a finished record; resolves once it is on disk. */
   save(record: CallRecord): Promise<void> {
-    return this.write(record).finally(() => this.live.delete(record.callSid));
+    return this.serialized(record.callSid, async () => {
+      try {
+        if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
+        await this.port.save(redactCallRecord(record, this.redact));
+      } finally {
+        this.live.delete(record.callSid);
+      }
+    });
+  }
+
+  /**
+   * Read-modify-write of a stored record, after every earlier write of that call. `change` returns
+   * false to leave the file alone. Resolves false when there is no such record.
+   */
+  update(callSid: string, change: (record: CallRecord) => boolean): Promise<boolean> {
+    if (!CALL_SID.test(callSid)) return Promise.resolve(false);
+    return this.serialized(callSid, async () => {
+      const stored = await this.port.get(callSid);
+      if (!stored) return false;
+      if (change(stored)) await this.port.save(stored);
+      return true;
+    });
   }
 
   async get(callSid: string): Promise<CallRecord | undefined> {
@@ -48,12 +103,16 @@ export class CallRecordStore {
     await Promise.allSettled([...this.writes]);
   }
 
-  private write(record: CallRecord): Promise<void> {
-    const write = (async () => {
-      if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
-      await this.port.save(redactCallRecord(record, this.redact));
-    })().finally(() => this.writes.delete(write));
-    this.writes.add(write);
-    return write;
+  private serialized<T>(callSid: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(callSid) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(run);
+    const settled = next.catch(() => undefined);
+    this.chains.set(callSid, settled);
+    this.writes.add(next);
+    void settled.then(() => {
+      this.writes.delete(next);
+      if (this.chains.get(callSid) === settled) this.chains.delete(callSid);
+    });
+    return next;
   }
 }

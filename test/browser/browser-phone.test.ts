@@ -11,8 +11,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrainInput } from '../../src/dialog/brain.js';
 import type { AgentTurn, CallerTurn, CallRecord } from '../../src/store/call-record.js';
-import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../../testkit/fakes/scripted-engines.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/browser-phone.png';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { schemaErrors, strictFieldErrors, type KubeObject } from '../helpers/kubernetes-check.js';
+import { schemaErrors, strictFieldErrors, type KubeObject } from '../../testkit/helpers/kubernetes-check.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const chart = join(repoRoot, 'deploy', 'helm', 'voice-agent');

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { CallSessionEvent } from '../../src/dialog/call-events.js';
 import type { AgentTurn, CallRecord } from '../../src/store/call-record.js';
-import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../../testkit/fakes/scripted-engines.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -91,7 +91,7 @@ describe('POST /phone/session', () => {
 });
 
 describe('media upgrade with TWILIO_AUTH_TOKEN set', () => {
-  const env = { TWILIO_AUTH_TOKEN: 'twilio-secret' };
+  const env = { TWILIO_AUTH_TOKEN: 'twilio-secret', PUBLIC_URL: 'https://agent.example.com' };
 
   it('is refused with neither a Twilio signature nor a phone token', async () => {
     server = await startTestServer({ env });
@@ -117,7 +117,7 @@ describe('media upgrade with TWILIO_AUTH_TOKEN set', () => {
 
 describe('live event socket', () => {
   it('streams the session’s own events for the call its token belongs to', async () => {
-    server = await startTestServer({ env: { TWILIO_AUTH_TOKEN: 'twilio-secret' }, engines });
+    server = await startTestServer({ env: { TWILIO_AUTH_TOKEN: 'twilio-secret', PUBLIC_URL: 'https://agent.example.com' }, engines });
     const session = await newSession(server);
     const events: CallSessionEvent[] = [];
     const eventSocket = new WebSocket(session.eventsUrl, [session.subprotocol, `token.${session.eventsToken}`]);

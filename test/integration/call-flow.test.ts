@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrainInput } from '../../src/dialog/brain.js';
 import type { AgentTurn, CallerTurn, CallRecord } from '../../src/store/call-record.js';
-import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../../testkit/fakes/scripted-engines.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const LONG_REPLY =
   'Sure, I can help you book an appointment. We have openings on Tuesday morning, Wednesday afternoon, and Thursday at any time. ' +

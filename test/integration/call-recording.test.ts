@@ -6,10 +6,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadFixture } from '../../src/qa/fixture-format.js';
-import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../fakes/scripted-engines.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { loadFixture } from '../../src/recording/fixture-format.js';
+import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../../testkit/fakes/scripted-engines.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -14,10 +14,10 @@ import { loadServerConfig } from '../../src/config/env.js';
 import type { CallSession } from '../../src/dialog/call-session.js';
 import { createEngines, type EngineSet } from '../../src/engines.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
-import { callerMulaw } from '../helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
-import { until } from '../helpers/process.js';
+import { callerMulaw } from '../../testkit/helpers/caller-audio.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
+import { until } from '../../testkit/helpers/process.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 /** flite's rms voice survives the μ-law phone path best (notes/offline-engines.md). */

@@ -16,8 +16,8 @@ import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { migrateUp } from '../../src/store/postgres/migrate.js';
 import { StoreUnavailableError } from '../../src/store/store-errors.js';
 import { SpoolingCallRecords } from '../../src/store/spooling-call-records.js';
-import { until } from '../helpers/process.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.js';
+import { until } from '../../testkit/helpers/process.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../testkit/helpers/postgres.js';
 import { compileForWorker } from '../unit/tools/support/compile-for-worker.js';
 
 const logger = pino({ level: 'silent' });

@@ -6,9 +6,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/config/load-agent-config.js';
-import { InProcessServer } from '../../src/qa/in-process-server.js';
-import { formatReport } from '../../src/qa/replay-report.js';
-import { listFixtures, runReplays } from '../../src/qa/replay-runner.js';
+import { InProcessServer } from '../../qa/in-process-server.js';
+import { formatReport } from '../../qa/replay-report.js';
+import { listFixtures, runReplays } from '../../qa/replay-runner.js';
 
 const FIXTURES = 'test/fixtures/calls';
 const fixtures = listFixtures([FIXTURES]);

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeTwilioCaller } from '../helpers/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../helpers/test-app.js';
+import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const PUBLIC = 'https://agent.example.com';
@@ -28,11 +28,11 @@ describe('POST /voice', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/xml/);
-    expect(res.body).toBe(
+    expect(res.body.replace(/name="streamTicket" value="[^"]+"/, 'name="streamTicket" value="TICKET"')).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Connect>' +
         '<Stream url="wss://agent.example.com/media" statusCallback="https://agent.example.com/voice/status" statusCallbackMethod="POST">' +
         '<Parameter name="callSid" value="CA0123"/><Parameter name="from" value="+15551230000"/><Parameter name="to" value="+15559870000"/>' +
-        '</Stream></Connect><Hangup/></Response>',
+        '<Parameter name="streamTicket" value="TICKET"/></Stream></Connect><Hangup/></Response>',
     );
   });
 
@@ -53,8 +53,8 @@ describe('POST /voice', () => {
     expect(res.body).not.toContain('<Response>');
   });
 
-  it('without PUBLIC_URL, validates against Host and X-Forwarded-Proto (behind a TLS proxy)', async () => {
-    server = await startTestServer({ env: { TWILIO_AUTH_TOKEN: TOKEN } });
+  it('without PUBLIC_URL, validates against Host and X-Forwarded-Proto from a trusted proxy', async () => {
+    server = await startTestServer({ env: { TWILIO_AUTH_TOKEN: TOKEN, TRUST_PROXY: '127.0.0.1' } });
     const res = await server.app.fastify.inject({
       method: 'POST',
       url: '/voice',
@@ -106,7 +106,12 @@ describe('POST /voice/status', () => {
     expect(bad.statusCode).toBe(403);
 
     const signature = sign('wss://agent.example.com/media', {});
-    const caller = new FakeTwilioCaller({ url: server.wsUrl, headers: { 'x-twilio-signature': signature }, playback: 'instant' });
+    const caller = new FakeTwilioCaller({
+      url: server.wsUrl,
+      headers: { 'x-twilio-signature': signature },
+      playback: 'instant',
+      announce: { headers: (params) => ({ 'x-twilio-signature': sign(`${PUBLIC}/voice`, params) }) },
+    });
     await caller.start();
     await caller.waitFor(() => server!.app.context.calls.active === 1, 5000, 'call active');
     const status = { CallSid: caller.callSid, StreamSid: caller.streamSid, StreamEvent: 'stream-error', StreamError: 'Stream - WebSocket - Protocol Error', Timestamp: '2026-11-23T20:00:00Z' };
@@ -187,6 +192,8 @@ describe('ops endpoints behind a local tunnel', () => {
   it.each([
     ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.9' }],
     ['Forwarded', { forwarded: 'for=203.0.113.9' }],
+    ['X-Real-IP (nginx)', { 'x-real-ip': '203.0.113.9' }],
+    ['X-Forwarded-Proto only', { 'x-forwarded-proto': 'https' }],
     ['a foreign Host (DNS rebinding)', { host: 'evil.example.com' }],
   ])('without ADMIN_TOKEN, a loopback request with %s is refused', async (_name, headers) => {
     server = await startTestServer();

@@ -118,10 +118,31 @@ describe('media clock gap filling', () => {
     [20, 120, 800], // 100 ms missing → 800 bytes of silence
     [20, 10, 0], // late/overlapping frame: nothing
     [20, 20_000, 0], // clock jump beyond the cap: not silence
+    [20, 9_020, 8_000], // a 9 s jump fills at most 1 s per frame
   ])('expected %s, got %i → %i bytes of silence', (expected, ts, bytes) => {
-    const [next, silence] = advanceMediaClock({ nextTimestampMs: expected }, ts, 160);
+    // Plenty of wall time passed: only the timestamps and the per-frame cap decide.
+    const [next, silence] = advanceMediaClock({ nextTimestampMs: expected, lastArrivalMs: 0 }, ts, 160, 60_000);
     expect(silence?.length ?? 0).toBe(bytes);
     if (silence) expect(silence.every((b) => b === 0xff)).toBe(true);
     expect(next.nextTimestampMs).toBeGreaterThanOrEqual(ts + 20);
+  });
+});
+
+describe('media clock against forged timestamps', () => {
+  it('never fills more than the wall time that passed', () => {
+    // A frame 100 ms late by its timestamp but arriving 30 ms after the previous one: 30 ms at most.
+    const [, silence] = advanceMediaClock({ nextTimestampMs: 20, lastArrivalMs: 1_000 }, 120, 160, 1_030);
+    expect(silence?.length ?? 0).toBe(30 * 8);
+  });
+
+  it('300 frames jumping +9,999 ms each, sent at once, add (almost) no audio', () => {
+    let clock = { nextTimestampMs: null as number | null, lastArrivalMs: null as number | null };
+    let filled = 0;
+    for (let i = 0; i < 300; i++) {
+      const [next, silence] = advanceMediaClock(clock, i * 9_999, 160, 5_000 + i * 0.01);
+      clock = { nextTimestampMs: next.nextTimestampMs, lastArrivalMs: next.lastArrivalMs ?? null };
+      filled += silence?.length ?? 0;
+    }
+    expect(filled).toBeLessThan(8 * 20);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Call records as files, `<dataDir>/calls/<callSid>.json` (dir 0700, files 0600), written
- * atomically (temp file + rename). Writes of one call are chained so a later save is never
+ * atomically (temp file, fsync, rename). Writes of one call are chained so a later save is never
  * overtaken by an earlier one.
  */
-import { mkdirSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallRecord } from '../call-record.js';
+import { makePrivateDir, writeFileAtomic } from '../call-records.js';
 import type { CallRecordPort } from '../ports.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,7 +17,7 @@ export class CallRecordFiles implements CallRecordPort {
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'calls');
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    makePrivateDir(this.dir);
   }
 
   save(record: CallRecord): Promise<void> {
@@ -25,10 +25,7 @@ export class CallRecordFiles implements CallRecordPort {
     const body = JSON.stringify(record, null, 2);
     const previous = this.chains.get(record.callSid) ?? Promise.resolve();
     const write = previous.catch(() => undefined).then(async () => {
-      const file = join(this.dir, `${record.callSid}.json`);
-      const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, body, { mode: 0o600 });
-      await rename(tmp, file);
+      await writeFileAtomic(join(this.dir, `${record.callSid}.json`), body);
     });
     this.chains.set(record.callSid, write);
     void write.finally(() => this.chains.get(record.callSid) === write && this.chains.delete(record.callSid)).catch(() => undefined);

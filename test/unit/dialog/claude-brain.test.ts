@@ -8,10 +8,10 @@ import type { BrainEvent, BrainInput, BrainSession, ConversationTurn } from '../
 import { ClaudeBrain, type ClaudeBrainOptions, type ClaudeUsage } from '../../../src/dialog/claude-brain.js';
 import { FlowBrain } from '../../../src/dialog/flow-brain.js';
 import { readBackText } from '../../../src/dialog/read-back.js';
-import { AnthropicFake, type FakeReply } from '../../fakes/anthropic-fake.js';
-import { ControllableTools } from '../../fakes/controllable-tools.js';
-import { FakeClinicTools } from '../../fakes/fake-clinic-tools.js';
-import { gatedTools } from '../../fakes/gated-tools.js';
+import { AnthropicFake, type FakeReply } from '../../../testkit/fakes/anthropic-fake.js';
+import { ControllableTools } from '../../../testkit/fakes/controllable-tools.js';
+import { FakeClinicTools } from '../../../testkit/fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../../testkit/fakes/gated-tools.js';
 
 const config = loadAgentConfig('config/agent.yaml');
 // Monday 17 March 2025, 10:00 in New York.

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { FlowBrain } from '../../../src/dialog/flow-brain.js';
-import { FakeClinicTools } from '../../fakes/fake-clinic-tools.js';
-import { gatedTools } from '../../fakes/gated-tools.js';
-import { jsgfWords, loadCmuDictionary } from '../../helpers/jsgf-matcher.js';
-import { emittedGrammars, lastEvent, ScriptedCall, toolCalls } from '../../helpers/scripted-call.js';
+import { FakeClinicTools } from '../../../testkit/fakes/fake-clinic-tools.js';
+import { gatedTools } from '../../../testkit/fakes/gated-tools.js';
+import { jsgfWords, loadCmuDictionary } from '../../../testkit/helpers/jsgf-matcher.js';
+import { emittedGrammars, lastEvent, ScriptedCall, toolCalls } from '../../../testkit/helpers/scripted-call.js';
 
 const config = loadAgentConfig('config/agent.yaml');
 // Monday 17 March 2025, 10:00 in New York.

@@ -6,7 +6,7 @@ import { stepHints, type Task } from '../../../src/dialog/grammar/step-grammars.
 import { BUILT_IN_FIRST_NAMES } from '../../../src/dialog/slots/names.js';
 import { PocketsphinxPool } from '../../../src/speech/pocketsphinx-pool.js';
 import { checkSystemPackages } from '../../../src/speech/system-check.js';
-import { jsgfMatcher, jsgfWords, loadCmuDictionary } from '../../helpers/jsgf-matcher.js';
+import { jsgfMatcher, jsgfWords, loadCmuDictionary } from '../../../testkit/helpers/jsgf-matcher.js';
 
 const config = loadAgentConfig('config/agent.yaml');
 const ctx = { intents: config.offline.intents, names: [...BUILT_IN_FIRST_NAMES, ...config.slots.names], services: config.business.services };

@@ -12,7 +12,7 @@ import {
   validatePublicUrl,
 } from '../../../src/ops/twilio-connect.js';
 import type { IncomingNumber } from '../../../src/ops/twilio-numbers-api.js';
-import { TwilioRestFake } from '../../fakes/twilio-rest-fake.js';
+import { TwilioRestFake } from '../../../testkit/fakes/twilio-rest-fake.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const accountSid = 'AC0123456789abcdef0123456789abcdef';

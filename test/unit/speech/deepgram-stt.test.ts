@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeepgramStt, type DeepgramSttOptions } from '../../../src/speech/deepgram-stt.js';
 import type { SttEvent, SttHints, SttStream } from '../../../src/speech/stt.js';
-import { FakeDeepgram, type FakeConnectionRecord, type FakeDeepgramOptions } from '../../fakes/deepgram-fake.js';
-import { until } from '../../helpers/process.js';
+import { FakeDeepgram, type FakeConnectionRecord, type FakeDeepgramOptions } from '../../../testkit/fakes/deepgram-fake.js';
+import { until } from '../../../testkit/helpers/process.js';
 
 const API_KEY = 'test-key';
 let fake: FakeDeepgram | undefined;

@@ -3,7 +3,7 @@ import { ElevenLabsTts, ElevenLabsTtsError, type ElevenLabsTtsOptions } from '..
 import type { FallbackEvent } from '../../../src/observability/fallback.js';
 import type { TtsChunk } from '../../../src/speech/tts.js';
 import { AsyncQueue } from '../../../src/util/async-queue.js';
-import { FakeElevenLabs } from '../../fakes/elevenlabs-fake.js';
+import { FakeElevenLabs } from '../../../testkit/fakes/elevenlabs-fake.js';
 
 let fake: FakeElevenLabs;
 let adapters: ElevenLabsTts[];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkAudio, FliteTts, normaliseTtsText, splitSentences } from '../../../src/speech/flite-tts.js';
 import type { TtsChunk } from '../../../src/speech/tts.js';
 import { mulawToPcm16 } from '../../../src/speech/audio-convert.js';
-import { childPids, waitFor } from '../../helpers/process.js';
+import { childPids, waitFor } from '../../../testkit/helpers/process.js';
 
 async function* texts(...items: string[]): AsyncIterable<string> {
   for (const item of items) yield item;

@@ -6,7 +6,7 @@ import { PocketsphinxPool } from '../../../src/speech/pocketsphinx-pool.js';
 import { jsgfForPhrases } from '../../../src/speech/default-grammar.js';
 import { PocketsphinxStt } from '../../../src/speech/pocketsphinx-stt.js';
 import type { SttEvent } from '../../../src/speech/stt.js';
-import { childPids, waitFor } from '../../helpers/process.js';
+import { childPids, waitFor } from '../../../testkit/helpers/process.js';
 
 const GRAMMAR = jsgfForPhrases(['yes', 'no']);
 const silence = Buffer.alloc(3200);

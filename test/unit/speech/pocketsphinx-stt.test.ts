@@ -4,8 +4,8 @@ import { PocketsphinxStt } from '../../../src/speech/pocketsphinx-stt.js';
 import { DEFAULT_JSGF, jsgfForPhrases } from '../../../src/speech/default-grammar.js';
 import type { SttEvent, SttHints, SttStream } from '../../../src/speech/stt.js';
 import { pcm16ToMulaw } from '../../../src/speech/audio-convert.js';
-import { callerMulaw, frames, whiteNoise } from '../../helpers/caller-audio.js';
-import { isAlive, waitFor } from '../../helpers/process.js';
+import { callerMulaw, frames, whiteNoise } from '../../../testkit/helpers/caller-audio.js';
+import { isAlive, waitFor } from '../../../testkit/helpers/process.js';
 
 const MENU = jsgfForPhrases(['yes', 'no', 'book an appointment', 'cancel my appointment', 'speak to someone'], 'menu');
 const DIGITS = `#JSGF V1.0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
 import type { CallCommand, StateStore } from '../../../src/store/ports.js';
-import { until } from '../../helpers/process.js';
+import { until } from '../../../testkit/helpers/process.js';
 
 const day = '2031-03-04';
 

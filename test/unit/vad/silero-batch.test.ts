@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SileroVad } from '../../../src/media/vad/silero-vad.js';
 import type { VadStream } from '../../../src/media/vad/vad.js';
-import { callerPcm, whiteNoise } from '../../helpers/caller-audio.js';
+import { callerPcm, whiteNoise } from '../../../testkit/helpers/caller-audio.js';
 
 /** Feeds one stream in 20 ms frames, awaiting each, and returns its window probabilities. */
 async function feed(stream: VadStream, pcm: Int16Array, frame = 160): Promise<number[]> {

@@ -3,7 +3,7 @@ import { SileroVad, sileroModelPath, SILERO_WINDOW_MS } from '../../../src/media
 import { EnergyVad } from '../../../src/media/vad/energy-vad.js';
 import type { Vad, VadWindow } from '../../../src/media/vad/vad.js';
 import { mulawToPcm16, pcm16ToMulaw } from '../../../src/speech/audio-convert.js';
-import { callerPcm, whiteNoise } from '../../helpers/caller-audio.js';
+import { callerPcm, whiteNoise } from '../../../testkit/helpers/caller-audio.js';
 import { existsSync } from 'node:fs';
 
 /** Through the phone path (μ-law) and in 20 ms frames, as the session would feed it. */

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../../../fakes/http-body.js';
+import { readBody } from '../../../../testkit/fakes/http-body.js';
 
 export interface RecordedRequest {
   method: string;

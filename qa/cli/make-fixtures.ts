@@ -1,5 +1,5 @@
 /**
- * Records the fixture calls (src/qa/fixture-scenarios.ts) through the real server with recording
+ * Records the fixture calls (qa/fixture-scenarios.ts) through the real server with recording
  * enabled, and saves each as test/fixtures/calls/<name>/ (events.jsonl, record.json, expect.json).
  * The agent's outbound audio is not kept: replays compare what the server does now, and the caller
  * side is what a fixture must preserve.
@@ -9,16 +9,16 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // The environment is read by config loading only (AGENT_CONFIG and its default live there).
-import { loadServerConfig } from '../config/env.js';
-import { loadAgentConfig } from '../config/load-agent-config.js';
-import { checkExpectations, type Expectations } from '../qa/expectations.js';
-import { compactEvents } from '../qa/compact-fixture.js';
-import type { FixtureEvent, FixtureHeader } from '../qa/fixture-format.js';
-import { CLINIC_NUMBER, PINNED_CLOCK, keyArgsOf, scenarios, type Scenario } from '../qa/fixture-scenarios.js';
-import { InProcessServer } from '../qa/in-process-server.js';
-import { LiveCaller } from '../qa/live-caller.js';
-import { TwilioSimulator } from '../qa/twilio-simulator.js';
-import type { CallRecord, CallerTurn } from '../store/call-record.js';
+import { loadServerConfig } from '../../src/config/env.js';
+import { loadAgentConfig } from '../../src/config/load-agent-config.js';
+import { checkExpectations, type Expectations } from '../expectations.js';
+import { compactEvents } from '../compact-fixture.js';
+import type { FixtureEvent, FixtureHeader } from '../../src/recording/fixture-format.js';
+import { CLINIC_NUMBER, PINNED_CLOCK, keyArgsOf, scenarios, type Scenario } from '../fixture-scenarios.js';
+import { InProcessServer } from '../in-process-server.js';
+import { LiveCaller } from '../live-caller.js';
+import { TwilioSimulator } from '../twilio-simulator.js';
+import type { CallRecord, CallerTurn } from '../../src/store/call-record.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -2,8 +2,8 @@
  * What a replay produced, for people and machines: a per-turn table for the terminal, a JSON report
  * and a WAV of the whole conversation (caller and agent mixed on the shared media clock, 8 kHz 16-bit).
  */
-import { decodeMulaw } from '../media/mulaw.js';
-import type { AgentTurn, CallRecord, CallerTurn } from '../store/call-record.js';
+import { decodeMulaw } from '../src/media/mulaw.js';
+import type { AgentTurn, CallRecord, CallerTurn } from '../src/store/call-record.js';
 import type { ReplayOutcome } from './replay.js';
 
 export interface TurnRow {

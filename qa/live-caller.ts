@@ -3,9 +3,9 @@
  * voice, presses keys, talks over the agent, stays silent or hangs up, always in real time through
  * the Twilio simulator, and waits for the agent's reply like a person would.
  */
-import type { CallSession } from '../dialog/call-session.js';
+import type { CallSession } from '../src/dialog/call-session.js';
 import { callerSpeech, type VoiceOptions } from './caller-voice.js';
-import { FRAME_BYTES } from './fixture-format.js';
+import { FRAME_BYTES } from '../src/recording/fixture-format.js';
 import type { CallerItem, CallerStep, TwilioSimulator } from './twilio-simulator.js';
 
 export class LiveCaller {

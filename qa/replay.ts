@@ -7,10 +7,10 @@
  * are in the data itself; only the agent's timing varies, and the anchors absorb it. A wait that
  * sees no server activity for `stallMs` is recorded as a divergence and the item is sent anyway.
  */
-import type { CallRecord } from '../store/call-record.js';
+import type { CallRecord } from '../src/store/call-record.js';
 import type { Anchor } from './agent-utterances.js';
 import { callerScript } from './caller-script.js';
-import { isDigitalSilence, type Fixture } from './fixture-format.js';
+import { isDigitalSilence, type Fixture } from '../src/recording/fixture-format.js';
 import { TwilioSimulator, type CallerStep } from './twilio-simulator.js';
 
 export interface ReplayOptions {

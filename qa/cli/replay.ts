@@ -6,10 +6,10 @@
  * `<out>/<fixture>.wav`, and exits non-zero when any call misses its expect.json.
  */
 // The environment is read by config loading only (AGENT_CONFIG and its default live there).
-import { loadServerConfig } from '../config/env.js';
-import { loadAgentConfig } from '../config/load-agent-config.js';
-import { formatReport } from '../qa/replay-report.js';
-import { runReplays } from '../qa/replay-runner.js';
+import { loadServerConfig } from '../../src/config/env.js';
+import { loadAgentConfig } from '../../src/config/load-agent-config.js';
+import { formatReport } from '../replay-report.js';
+import { runReplays } from '../replay-runner.js';
 
 const USAGE = 'usage: npm run replay -- <fixture or folder>… [--url ws://host:port/media] [--speed 1|max] [--out dir]';
 

@@ -6,7 +6,7 @@
  * they used to cut are merged again. The server's recordings keep every event.
  */
 import { isUtteranceEndMark } from './agent-utterances.js';
-import { FRAME_MS, type FixtureEvent } from './fixture-format.js';
+import { FRAME_MS, type FixtureEvent } from '../src/recording/fixture-format.js';
 
 export function compactEvents(events: FixtureEvent[]): FixtureEvent[] {
   const out: FixtureEvent[] = [];

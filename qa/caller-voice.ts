@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from '../speech/audio-convert.js';
+import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from '../src/speech/audio-convert.js';
 
 export interface VoiceOptions {
   voice?: string;

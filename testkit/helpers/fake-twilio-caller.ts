@@ -4,7 +4,8 @@
  * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
  */
 import WebSocket from 'ws';
-import { TwilioInboundMessages } from '../../src/qa/twilio-inbound.js';
+import { announceCall } from '../../qa/announce-call.js';
+import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
 
 export interface FakeCallerOptions {
   url: string;
@@ -20,6 +21,12 @@ export interface FakeCallerOptions {
    * 'never-echo' plays but never echoes a mark (a broken peer).
    */
   playback?: 'realtime' | 'instant' | 'never-echo';
+  /**
+   * Announce the call on /voice before `start`, as Twilio does, and carry the stream parameters it
+   * answers (the server refuses unannounced streams). Default: yes, unless `protocols` are given
+   * (the browser phone's token replaces the announcement). `headers` signs the webhook.
+   */
+  announce?: boolean | { headers: (params: Record<string, string>) => Record<string, string> };
 }
 
 type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
@@ -62,9 +69,14 @@ export class FakeTwilioCaller {
   }
 
   async start(): Promise<void> {
+    const call = { callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' };
+    const announce = this.options.announce ?? !this.options.protocols?.length;
+    const params = announce
+      ? await announceCall(this.options.url, call, typeof announce === 'object' ? announce.headers : undefined)
+      : {};
     await this.opened();
     this.send(this.messages.connected());
-    this.send(this.messages.start({ callSid: this.callSid, from: this.options.from ?? '+15551230000', to: this.options.to ?? '+15559870000' }));
+    this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...params }));
   }
 
   send(message: unknown): void {

@@ -7,10 +7,10 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { AgentConfig } from '../config/agent-schema.js';
-import type { CallRecord } from '../store/call-record.js';
+import type { AgentConfig } from '../src/config/agent-schema.js';
+import type { CallRecord } from '../src/store/call-record.js';
 import { checkExpectations, type Expectations } from './expectations.js';
-import { findFixtureDirs, loadFixture } from './fixture-format.js';
+import { findFixtureDirs, loadFixture } from '../src/recording/fixture-format.js';
 import { InProcessServer } from './in-process-server.js';
 import { buildReport, conversationWav, type FixtureReport } from './replay-report.js';
 import { replayFixture, type ReplayOptions } from './replay.js';

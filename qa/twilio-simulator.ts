@@ -1,6 +1,6 @@
 /**
  * Twilio's side of a bidirectional media stream, for replays and the fixture generator (the logic
- * of test/helpers/fake-twilio-caller.ts, plus a shared clock).
+ * of testkit/helpers/fake-twilio-caller.ts, plus a shared clock).
  *
  * One clock drives both directions, as on a real line: every inbound 20 ms frame we send also plays
  * 20 ms of the agent's buffered audio. Marks are echoed when playback reaches them; `clear` drops
@@ -11,8 +11,9 @@
  * media time).
  */
 import WebSocket from 'ws';
+import { announceCall } from './announce-call.js';
 import { UtteranceCounter } from './agent-utterances.js';
-import { FRAME_BYTES, FRAME_MS } from './fixture-format.js';
+import { FRAME_BYTES, FRAME_MS } from '../src/recording/fixture-format.js';
 import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export type CallerItem = { kind: 'frame'; audio: Uint8Array } | { kind: 'dtmf'; digit: string } | { kind: 'stop' };
@@ -27,6 +28,8 @@ export interface SimulatorOptions {
   streamSid?: string;
   customParameters?: Record<string, string>;
   pace: 'realtime' | 'max';
+  /** POST /voice first, as Twilio does, and carry its stream parameters (default true). */
+  announce?: boolean;
 }
 
 interface Queued {
@@ -90,8 +93,13 @@ export class TwilioSimulator {
       this.ws.once('error', reject);
       this.ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     });
+    const given = this.options.customParameters ?? {};
+    const announced =
+      this.options.announce === false
+        ? {}
+        : await announceCall(this.options.url, { callSid: this.callSid, from: given.from ?? '', to: given.to ?? '' });
     this.send(this.messages.connected());
-    this.send(this.messages.start({ callSid: this.callSid, ...this.options.customParameters }));
+    this.send(this.messages.start({ callSid: this.callSid, ...given, ...announced }));
   }
 
   /**

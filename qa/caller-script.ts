@@ -5,7 +5,7 @@
  * never lands on top of the agent unless the recorded caller did talk over it (a barge-in).
  */
 import { UtteranceCounter, type Anchor } from './agent-utterances.js';
-import { FRAME_BYTES, FRAME_MS, type Fixture } from './fixture-format.js';
+import { FRAME_BYTES, FRAME_MS, type Fixture } from '../src/recording/fixture-format.js';
 import type { CallerItem } from './twilio-simulator.js';
 
 export interface ScriptItem {

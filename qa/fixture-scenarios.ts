@@ -3,7 +3,7 @@
  * fictional 555-01xx numbers. The clock is pinned to Monday 2026-03-09, 14:00 in the clinic's zone,
  * so "tomorrow" is Tuesday 2026-03-10 in every recording and every replay.
  */
-import type { SeedBooking } from './fixture-format.js';
+import type { SeedBooking } from '../src/recording/fixture-format.js';
 import type { Expectations } from './expectations.js';
 import type { LiveCaller } from './live-caller.js';
 

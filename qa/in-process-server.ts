@@ -9,16 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { buildApp, type App } from '../app.js';
-import type { AgentConfig } from '../config/agent-schema.js';
-import { loadServerConfig } from '../config/env.js';
-import { parseAgentConfig } from '../config/load-agent-config.js';
-import { createEngines, type EngineSet } from '../engines.js';
-import { BookingStore } from '../store/booking-store.js';
-import type { CallRecord } from '../store/call-record.js';
-import { openDatabase, type Database } from '../store/database.js';
-import { seedSchedule } from '../tools/calendar.js';
-import type { SeedBooking } from './fixture-format.js';
+import { buildApp, type App } from '../src/app.js';
+import type { AgentConfig } from '../src/config/agent-schema.js';
+import { loadServerConfig } from '../src/config/env.js';
+import { parseAgentConfig } from '../src/config/load-agent-config.js';
+import { createEngines, type EngineSet } from '../src/engines.js';
+import { BookingStore } from '../src/store/booking-store.js';
+import type { CallRecord } from '../src/store/call-record.js';
+import { openDatabase, type Database } from '../src/store/database.js';
+import { seedSchedule } from '../src/tools/calendar.js';
+import type { SeedBooking } from '../src/recording/fixture-format.js';
 
 export interface CallSetup {
   /** Epoch ms the wall clock reads when the call starts. */

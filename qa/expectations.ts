@@ -9,7 +9,7 @@
  *   endReason    how the call ended
  *   ttfaBudgetMs every caller turn's time to first audio must be within this
  */
-import type { CallRecord, CallerTurn } from '../store/call-record.js';
+import type { CallRecord, CallerTurn } from '../src/store/call-record.js';
 
 export interface Expectations {
   callerTexts?: string[];
