@@ -15,7 +15,7 @@ import { decodeMulaw } from '../src/media/mulaw.js';
 import { pcm16ToMulaw } from '../src/speech/audio-convert.js';
 import type { CallerTurn, CallRecord } from '../src/store/call-record.js';
 import { callerPcm, whiteNoise } from '../testkit/helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../testkit/twilio/fake-twilio-caller.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -4,9 +4,9 @@
  * replay sends an item only once the replayed call has reached the same point, so caller speech
  * never lands on top of the agent unless the recorded caller did talk over it (a barge-in).
  */
-import { UtteranceCounter, type Anchor } from './agent-utterances.js';
+import { UtteranceCounter, type Anchor } from '../testkit/twilio/agent-utterances.js';
 import { FRAME_BYTES, FRAME_MS, type Fixture } from '../src/recording/fixture-format.js';
-import type { CallerItem } from './twilio-simulator.js';
+import type { CallerItem } from '../testkit/twilio/twilio-simulator.js';
 
 export interface ScriptItem {
   item: CallerItem;

@@ -5,7 +5,7 @@
  * their echoes and the rest of the outbound media only paced playback, so they go; the inbound runs
  * they used to cut are merged again. The server's recordings keep every event.
  */
-import { isUtteranceEndMark } from './agent-utterances.js';
+import { isUtteranceEndMark } from '../src/media/twilio-wire.js';
 import { FRAME_MS, type FixtureEvent } from '../src/recording/fixture-format.js';
 
 export function compactEvents(events: FixtureEvent[]): FixtureEvent[] {

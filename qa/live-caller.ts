@@ -6,7 +6,7 @@
 import type { CallSession } from '../src/dialog/call-session.js';
 import { callerSpeech, type VoiceOptions } from './caller-voice.js';
 import { FRAME_BYTES } from '../src/recording/fixture-format.js';
-import type { CallerItem, CallerStep, TwilioSimulator } from './twilio-simulator.js';
+import type { CallerItem, CallerStep, TwilioSimulator } from '../testkit/twilio/twilio-simulator.js';
 
 export class LiveCaller {
   private readonly queue: CallerItem[] = [];

@@ -8,10 +8,10 @@
  * sees no server activity for `stallMs` is recorded as a divergence and the item is sent anyway.
  */
 import type { CallRecord } from '../src/store/call-record.js';
-import type { Anchor } from './agent-utterances.js';
+import type { Anchor } from '../testkit/twilio/agent-utterances.js';
 import { callerScript } from './caller-script.js';
 import { isDigitalSilence, type Fixture } from '../src/recording/fixture-format.js';
-import { TwilioSimulator, type CallerStep } from './twilio-simulator.js';
+import { TwilioSimulator, type CallerStep } from '../testkit/twilio/twilio-simulator.js';
 
 export interface ReplayOptions {
   /** ws://host:port/media */

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""Long-lived pocketsphinx JSGF decoder fed over stdin/stdout by src/speech/pocketsphinx-pool.ts.
+"""Long-lived pocketsphinx decoder fed over stdin/stdout by src/speech/pocketsphinx-pool.ts.
 
 Loading the en-us acoustic model costs ~170 ms, so one process decodes many utterances.
 Protocol (one request at a time):
-  stdin : one JSON line {"id": n, "jsgf": "<grammar text>", "bytes": N} then N bytes of
-          16 kHz mono PCM16 little-endian.
-  stdout: one JSON line {"id": n, "text": "...", "confidence": 0..1, "ms": decode ms}
+  stdin : one JSON line {"id": n, "jsgf": "<grammar text>", "bytes": N} (grammar search) or
+          {"id": n, "lm": "/path/model.arpa", "bytes": N} (open vocabulary, n-gram search), then
+          N bytes of 16 kHz mono PCM16 little-endian.
+  stdout: one JSON line {"id": n, "text": "...", "confidence": 0..1, "ms": decode ms, "cpuMs": CPU ms,
+          "ascore": acoustic log score of the best path, "frames": n}
           or {"id": n, "error": "..."}. First line is {"ready": true} once the model is loaded.
-Grammars are cached by text in a few reusable search slots, so switching grammars per dialog
-turn never reloads the acoustic model.
+Searches are cached by grammar text / model path in a few reusable slots, so switching grammars
+per dialog turn never reloads the acoustic model. `ascore` lets the caller compare how well the
+grammar path and the open-vocabulary path fit the same audio (same acoustic model, same frames).
 """
 import json
 import math
@@ -28,6 +31,15 @@ def make_decoder():
     config.set_string("-hmm", os.path.join(MODEL_DIR, "en-us"))
     config.set_string("-dict", os.path.join(MODEL_DIR, "cmudict-en-us.dict"))
     config.set_string("-logfn", "/dev/null")  # its chatty log would fill the stderr pipe
+    # Open-vocabulary (n-gram) search tuned for speed: one forward pass (no flat-lexicon rescoring,
+    # no lattice best path) and a cap on active HMMs per frame. Measured on the understanding
+    # benchmark: about 3x faster than the defaults for the same intent accuracy. JSGF search
+    # ignores these.
+    env = lambda key, default: os.environ.get("PS_" + key.upper(), default)
+    config.set_boolean("-fwdflat", env("fwdflat", "no") == "yes")
+    config.set_boolean("-bestpath", env("bestpath", "no") == "yes")
+    config.set_int("-maxhmmpf", int(env("maxhmmpf", "3000")))
+    config.set_int("-maxwpf", int(env("maxwpf", "10")))
     return Decoder(config)
 
 
@@ -44,6 +56,8 @@ def main():
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
 
+    lms = {}  # model path -> search name (few per process: one per agent config)
+
     def select_grammar(jsgf):
         slot = grammars.get(jsgf)
         if slot is not None:
@@ -57,6 +71,17 @@ def main():
             grammars[jsgf] = slot
         decoder.set_search(slot)
 
+    def select_lm(path):
+        name = lms.get(path)
+        if name is None:
+            name = "lm%d" % len(lms)
+            decoder.set_lm_file(name, path)  # raises RuntimeError on a bad model
+            lms[path] = name
+        decoder.set_search(name)
+
+    preload = os.environ.get("PS_PRELOAD_LM")
+    if preload:
+        select_lm(preload)  # parsing the model takes seconds: do it before saying ready
     reply({"ready": True})
     while True:
         line = stdin.readline()
@@ -70,7 +95,11 @@ def main():
         rid = req.get("id")
         try:
             started = time.perf_counter()
-            select_grammar(req["jsgf"])
+            cpu_started = time.process_time()
+            if req.get("lm"):
+                select_lm(req["lm"])
+            else:
+                select_grammar(req["jsgf"])
             decoder.start_utt()
             decoder.process_raw(pcm, False, True)  # full utterance: no internal VAD re-segmenting
             decoder.end_utt()
@@ -82,8 +111,11 @@ def main():
                 confidence = decoder.get_logmath().exp(hyp.prob)
                 if not math.isfinite(confidence) or confidence <= 0:
                     confidence = 1.0
+            ascore = sum(seg.ascore for seg in decoder.seg()) if text else 0
             ms = (time.perf_counter() - started) * 1000.0
-            reply({"id": rid, "text": text, "confidence": min(1.0, confidence), "ms": ms})
+            cpu_ms = (time.process_time() - cpu_started) * 1000.0
+            reply({"id": rid, "text": text, "confidence": min(1.0, confidence), "ms": ms,
+                   "cpuMs": cpu_ms, "ascore": ascore, "frames": decoder.n_frames()})
         except Exception as exc:  # bad grammar, decoder error: report, keep serving
             grammars.clear()  # a failed set_jsgf_string may leave a slot half-defined
             reply({"id": rid, "error": "%s: %s" % (type(exc).__name__, exc)})

@@ -3,7 +3,7 @@ import type { AgentConfig } from './config/agent-schema.js';
 import type { ServerConfig } from './config/env.js';
 import type { CallManager } from './call-manager.js';
 import type { Metrics } from './observability/metrics.js';
-import type { CallRecordings } from './recording/call-recorder.js';
+import type { FixtureRecorder } from './recording/fixture-recorder.js';
 import type { StreamTickets } from './routes/stream-ticket.js';
 import type { CallRecordStore } from './store/call-records.js';
 import type { CallControl } from './cluster/call-control.js';
@@ -28,5 +28,5 @@ export interface AppContext {
   /** Signs the per-call `<Parameter>` that admits a media stream announced by `/voice`. */
   tickets: StreamTickets;
   /** Set when the agent has `recording.enabled`: every call is also written as a replayable fixture. */
-  recordings?: CallRecordings;
+  recordings?: FixtureRecorder;
 }

@@ -20,7 +20,7 @@ import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js'
 import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
 import { CallRecordStore } from './store/call-records.js';
-import { CallRecordings } from './recording/call-recorder.js';
+import { FixtureRecorder } from './recording/fixture-recorder.js';
 import { CallControl } from './cluster/call-control.js';
 import { WorkerCalls } from './cluster/worker-calls.js';
 import { LoopDelayMonitor } from './observability/loop-delay.js';
@@ -84,7 +84,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     if (!deps.store) await store.close();
   });
   if (deps.agent.recording.enabled) {
-    context.recordings = new CallRecordings({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
+    context.recordings = new FixtureRecorder({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
   }
 
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its

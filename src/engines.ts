@@ -34,6 +34,7 @@ import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
 import { decodersPerWorker, resolveWorkerCount } from './cluster/workers.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
+import { writeDomainLm } from './dialog/understanding/domain-lm.js';
 import type { SpeechToText } from './speech/stt.js';
 import { checkSystemPackages, defaultCheckEnv, type SystemCheckResult } from './speech/system-check.js';
 import type { TextToSpeech } from './speech/tts.js';
@@ -75,7 +76,10 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const clock: Clock = options.now ? { now: options.now } : systemClock;
   const plan = checkSystem(config, logger);
   const prompts = fixedPrompts(agent);
-  const offline = await buildOfflineEngines(plan, prompts, logger, resolveWorkerCount(config.workers));
+  // The open-vocabulary pass hears what the per-turn grammar does not expect (issue 12).
+  const understanding = agent.offline.understanding;
+  const recognition = { openLm: understanding.openVocabulary ? writeDomainLm(agent) : undefined, fitThreshold: understanding.fitThreshold };
+  const offline = await buildOfflineEngines(plan, prompts, logger, recognition, resolveWorkerCount(config.workers));
   const cloud = buildCloudEngines(config, plan, prompts, logger);
   const db = options.bookings ? undefined : openDatabase({ dataDir: config.dataDir });
   const tools = createClinicTools({
@@ -169,6 +173,7 @@ export async function buildOfflineEngines(
   plan: SystemPlan,
   prompts: readonly string[],
   logger: Pick<Logger, 'warn'>,
+  recognition: { openLm?: string | undefined; fitThreshold?: number } = {},
   /** Worker processes on this machine: the decoders are the machine's, shared out among them. */
   workers = 1,
 ): Promise<OfflineEngines> {
@@ -185,8 +190,9 @@ export async function buildOfflineEngines(
   if (available.stt) {
     // One decoder process per core for the machine (utterances from all calls queue on them),
     // shared out among the worker processes.
-    pool = new PocketsphinxPool({ size: decodersPerWorker(Math.max(1, Math.min(2, cpus().length)), workers) });
-    const pocketsphinx = new PocketsphinxStt({ pool });
+    const { openLm, fitThreshold } = recognition;
+    pool = new PocketsphinxPool({ size: decodersPerWorker(Math.max(1, Math.min(2, cpus().length)), workers), preloadLm: openLm });
+    const pocketsphinx = new PocketsphinxStt({ pool, openLm, ...(fitThreshold !== undefined ? { fitThreshold } : {}) });
     pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
     stt = pocketsphinx;
   }

@@ -17,7 +17,7 @@ import type { FixtureEvent, FixtureHeader } from '../../src/recording/fixture-fo
 import { CLINIC_NUMBER, PINNED_CLOCK, keyArgsOf, scenarios, type Scenario } from '../fixture-scenarios.js';
 import { InProcessServer } from '../in-process-server.js';
 import { LiveCaller } from '../live-caller.js';
-import { TwilioSimulator } from '../twilio-simulator.js';
+import { TwilioSimulator } from '../../testkit/twilio/twilio-simulator.js';
 import type { CallRecord, CallerTurn } from '../../src/store/call-record.js';
 
 async function main(): Promise<void> {

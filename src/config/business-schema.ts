@@ -3,10 +3,17 @@
  * LLM brain), business facts and schedule, enabled tools, slots, prices, LLM and recording.
  */
 import { z } from 'zod';
-import { calendarConfigSchema } from '../tools/calendar-config.js';
-import { clinicToolInputs, type ClinicToolName } from '../tools/calendar-schemas.js';
+import { calendarConfigSchema } from './calendar-config.js';
 
-const CLINIC_TOOL_NAMES = Object.keys(clinicToolInputs) as [ClinicToolName, ...ClinicToolName[]];
+/** The clinic tools a config may enable; tools/calendar-schemas.ts is checked against this list. */
+export const CLINIC_TOOL_NAMES = [
+  'check_availability',
+  'book_appointment',
+  'find_bookings',
+  'cancel_appointment',
+  'reschedule_appointment',
+  'transfer_to_person',
+] as const;
 export const clinicToolNameSchema = z.enum(CLINIC_TOOL_NAMES);
 
 export const personaSchema = z

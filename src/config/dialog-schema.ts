@@ -25,6 +25,11 @@ export const intentSchema = z
     global: z.boolean().default(false),
     /** Spoken answer, for `action: answer`. */
     answer: z.string().min(1).optional(),
+    /**
+     * The intent in a few words for a clarifying question, "Did you want {describe}?"
+     * (default by action, e.g. "to cancel an appointment").
+     */
+    describe: z.string().min(1).optional(),
   })
   .strict()
   .refine((i) => i.action !== 'answer' || i.answer !== undefined, { message: 'an answer intent needs `answer`', path: ['answer'] })
@@ -82,6 +87,10 @@ export const stepsSchema = z
       'Sorry, is that correct? Please say yes or no.',
       'Please say yes if everything is right, or tell me what to change.',
     ], 'Press one for yes, or two for no.'),
+    clarify: step('Did you want {describe}?', [
+      'Sorry, did you want {describe}? Please say yes or no.',
+      'Please say yes or no. Did you want {describe}?',
+    ], 'Press one for yes, or two for no.'),
     fixWhich: step('What should I change: the day, the time, the name, or the phone number?', [
       'Sorry, which part is wrong? The day, the time, the name, or the phone number?',
       'You can also just say the right value, for example: four p.m.',
@@ -118,6 +127,8 @@ export const messagesSchema = z
       .default('I am sorry, our booking system is not answering right now. To speak to a person, say person or press zero. Or I can keep helping you here.'),
     notHeardYet: z.string().default('Let me read that back in full first.'),
     keptAppointment: z.string().default('Okay, I will leave your appointment as it is.'),
+    /** After "no" to a clarifying question, before the step's question again. */
+    clarifyDeclined: z.string().default('Okay.'),
   })
   .strict();
 
@@ -134,6 +145,20 @@ export const DEFAULT_INTENTS: IntentConfig[] = [
   { id: 'start-over', action: 'start-over', global: true, examples: ['start over', 'start again', 'main menu'], keywords: ['start over', 'main menu'] },
 ];
 
+/** How the offline flow understands callers who do not say what the step's grammar expects. */
+export const understandingSchema = z
+  .object({
+    /** Also decode every utterance with an open-vocabulary model built from this config. */
+    openVocabulary: z.boolean().default(true),
+    /** Believe the open pass when it fits the audio better than the grammar by this much (per frame). */
+    fitThreshold: z.number().min(0).default(2),
+    /** Intent score at or above which the flow acts without asking (see understanding/intent-scorer.ts). */
+    actScore: z.number().min(0).default(3),
+    /** Intent score at or above which the flow asks "Did you want to …?" instead of reprompting. */
+    clarifyScore: z.number().min(0).default(1.5),
+  })
+  .strict();
+
 export const offlineDialogSchema = z
   .object({
     intents: z.array(intentSchema).min(1).default(DEFAULT_INTENTS),
@@ -145,6 +170,7 @@ export const offlineDialogSchema = z
     minConfidence: z.number().min(0).max(1).default(0),
     /** Free times offered when the requested one is taken. */
     offerCount: z.number().int().min(1).max(5).default(2),
+    understanding: understandingSchema.prefault({}),
   })
   .strict();
 export type OfflineDialogConfig = z.infer<typeof offlineDialogSchema>;

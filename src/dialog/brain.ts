@@ -6,7 +6,7 @@
  * values. The brain reports each run as a `tool-call` event carrying the invoker's record, so the
  * session can log it.
  */
-import type { SttHints } from '../speech/stt.js';
+import type { Recognition, SttHints } from '../speech/stt.js';
 import type { ToolCallRecord } from '../tools/tool-call-record.js';
 
 export type { ToolCallRecord } from '../tools/tool-call-record.js';
@@ -14,7 +14,8 @@ export type { ToolCallRecord } from '../tools/tool-call-record.js';
 export type BrainInput =
   /** The stream started: produce the greeting. */
   | { type: 'call-start' }
-  | { type: 'speech'; text: string; confidence: number }
+  /** `recognition`: both offline passes, when the recogniser ran them (the flow brain weighs them). */
+  | { type: 'speech'; text: string; confidence: number; recognition?: Recognition }
   /** Keypad digits; a menu key or a digit string ended by `#` (or by a pause). */
   | { type: 'dtmf'; digits: string }
   /** The caller said nothing for the inactivity timeout. */

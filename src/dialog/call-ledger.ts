@@ -7,12 +7,12 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
 import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { FallbackStage } from '../observability/fallback.js';
 import type { CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { BrainInput } from './brain.js';
 import type { CallSessionEvent } from './call-events.js';
 import type { TimedCallerTurn } from './turn-timing.js';
 
-export type Stage = 'stt' | 'tts' | 'llm';
 
 export interface LedgerOptions {
   callSid: string;
@@ -89,6 +89,7 @@ export class CallLedger {
       metrics: timed.metrics,
     };
     if (input.type === 'speech') turn.confidence = input.confidence;
+    if (input.type === 'speech' && input.recognition) turn.recognition = input.recognition;
     if (timed.audio) turn.audio = timed.audio;
     this.record.turns.push(turn);
     this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
@@ -97,7 +98,7 @@ export class CallLedger {
   }
 
   /** A stage switched to its backup: counted, logged and kept in the call record. */
-  fallback(stage: Stage, from: string, to: string, reason: string): void {
+  fallback(stage: FallbackStage, from: string, to: string, reason: string): void {
     this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
     if (stage === 'stt') this.paid.stt = false;
     this.options.metrics.fallbacks.inc({ stage, from, to });

@@ -195,7 +195,7 @@ export class CallSession {
     if (this.ended) return;
     if (event.type === 'transcript-final' && event.endOfTurn) {
       this.timing.transcript();
-      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence });
+      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence, ...(event.recognition ? { recognition: event.recognition } : {}) });
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');

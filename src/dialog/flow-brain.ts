@@ -10,18 +10,25 @@
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { IntentConfig, StepName } from '../config/dialog-schema.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
-import { answerStep, type Answer } from './flow/step-answers.js';
+import { answerStep, canAnswer, type Answer } from './flow/step-answers.js';
 import { initialFlowState, type FlowState } from './flow/flow-state.js';
 import { ask, callTool, clearTask, say, today, type Events, type FlowRuntime } from './flow/runtime.js';
 import { advance } from './flow/tasks.js';
 import { stepHints } from './grammar/step-grammars.js';
-import { intentForKey, matchIntent } from './intents.js';
+import { intentForKey } from './intents.js';
 import { parseDate } from './slots/dates.js';
 import { callerIdDigits, parseKeypadEntry } from './slots/digits.js';
 import { BUILT_IN_FIRST_NAMES, nameParser } from './slots/names.js';
 import { normalizeUtterance } from './slots/normalize.js';
+import { fillTemplate } from './templates.js';
 import { parseTime, toMinutes, type ClockWindow } from './slots/times.js';
 import type { ToolInvokerFactory } from './tool-invoker.js';
+import { describeIntent } from './understanding/describe.js';
+import { IntentScorer } from './understanding/intent-scorer.js';
+import { understand } from './understanding/understand.js';
+
+/** The session's runtime plus the understanding layer's scorer (built once per brain). */
+type SessionRuntime = FlowRuntime & { readonly scorer: IntentScorer };
 
 /** Steps whose keypad answer is several digits (gathered until # or a pause), not a menu key. */
 const DIGIT_ENTRY_STEPS: ReadonlySet<StepName> = new Set<StepName>(['date', 'time', 'phone', 'phoneChoice']);
@@ -40,8 +47,10 @@ export class FlowBrain implements Brain {
   readonly name = 'flow';
   private readonly names: string[];
   private readonly window: ClockWindow;
+  private readonly scorer: IntentScorer;
 
   constructor(private readonly options: FlowBrainOptions) {
+    this.scorer = new IntentScorer(options.config.offline.intents);
     const slots = options.config.slots;
     this.names = [...new Set([...(slots.useBuiltInNames ? BUILT_IN_FIRST_NAMES : []), ...slots.names])];
     this.window = openingWindow(options.config);
@@ -60,6 +69,7 @@ export class FlowBrain implements Brain {
       state: initialFlowState(),
       signal: new AbortController().signal,
       spoken: [],
+      scorer: this.scorer,
     });
   }
 }
@@ -75,7 +85,7 @@ function openingWindow(config: AgentConfig): ClockWindow {
 }
 
 class FlowSession implements BrainSession {
-  constructor(private readonly rt: FlowRuntime) {}
+  constructor(private readonly rt: SessionRuntime) {}
 
   /** Exposed for tests and debugging. */
   get state(): Readonly<FlowState> {
@@ -130,12 +140,27 @@ class FlowSession implements BrainSession {
         s.noInputs = 0;
         const text = normalizeUtterance(input.text);
         if (text === '' || input.confidence < rt.config.offline.minConfidence) return yield* this.miss();
-        const global = matchIntent(text, rt.config.offline.intents, { globalOnly: true });
-        if (global) {
-          if (global.action === 'repeat') markRepeat();
-          return yield* this.runIntent(rt, global, text);
+        const recognition = input.recognition && {
+          ...input.recognition,
+          ...(input.recognition.grammar ? { grammar: { ...input.recognition.grammar, text: normalizeUtterance(input.recognition.grammar.text) } } : {}),
+          ...(input.recognition.open ? { open: { ...input.recognition.open, text: normalizeUtterance(input.recognition.open.text) } } : {}),
+        };
+        const u = understand(
+          { step: s.step, task: s.task, text, recognition, answers: (t) => canAnswer(rt, t) },
+          rt.scorer,
+          rt.config.offline.understanding,
+        );
+        switch (u.kind) {
+          case 'act':
+            if (u.intent.action === 'repeat') markRepeat();
+            return yield* this.runIntent(rt, u.intent, u.text);
+          case 'clarify':
+            return yield* this.clarify(u.intent, u.text);
+          case 'answer':
+            return yield* this.answer({ kind: 'speech', text: u.text });
+          case 'none':
+            return yield* this.miss();
         }
-        return yield* this.answer({ kind: 'speech', text });
       }
       case 'dtmf': {
         s.noInputs = 0;
@@ -145,6 +170,14 @@ class FlowSession implements BrainSession {
         return yield* this.answer({ kind: 'dtmf', digits: input.digits });
       }
     }
+  }
+
+  /** "Did you want to …?": yes runs the intent, no goes back to the question the caller was on. */
+  private *clarify(intent: IntentConfig, text: string): Generator<BrainEvent> {
+    const s = this.rt.state;
+    const returnStep = s.step === 'clarify' ? (s.clarify?.returnStep ?? 'menu') : s.step;
+    s.clarify = { intentId: intent.id, text, returnStep };
+    yield* ask(this.rt, 'clarify', fillTemplate(this.rt.config.offline.steps.clarify.prompt, { describe: describeIntent(intent) }));
   }
 
   private async *answer(answer: Answer): Events {
@@ -162,8 +195,16 @@ class FlowSession implements BrainSession {
 
   private *reprompt(attempt: number): Generator<BrainEvent> {
     const step = this.rt.config.offline.steps[this.rt.state.step];
-    if (attempt <= step.reprompts.length) yield* say(this.rt, step.reprompts[attempt - 1]!);
-    else yield* say(this.rt, step.keypad);
+    const vars = this.clarifyVars();
+    if (attempt <= step.reprompts.length) yield* say(this.rt, step.reprompts[attempt - 1]!, vars);
+    else yield* say(this.rt, step.keypad, vars);
+  }
+
+  /** `{describe}` for the clarifying question's reprompts. */
+  private clarifyVars(): Record<string, string> {
+    const pending = this.rt.state.clarify;
+    const intent = pending && this.rt.config.offline.intents.find((i) => i.id === pending.intentId);
+    return intent ? { describe: describeIntent(intent) } : {};
   }
 
   private async *runIntent(rt: FlowRuntime, intent: IntentConfig, text: string): Events {

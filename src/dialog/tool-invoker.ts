@@ -16,7 +16,7 @@
  */
 import type { AgentConfig } from '../config/agent-schema.js';
 import { clinicToolInputs, type Booking, type ClinicToolName } from '../tools/calendar-schemas.js';
-import type { ToolCaller } from '../tools/registry.js';
+import type { ToolExecutor } from '../tools/registry.js';
 import type { ToolCallRecord, ToolFailure, ToolOutcome } from '../tools/tool-call-record.js';
 import type { CallContext } from './brain.js';
 import {
@@ -45,7 +45,7 @@ export type ToolRun =
 export interface GatedToolInvokerOptions {
   config: AgentConfig;
   /** Executes the tools (validation, timeout, abort): a ToolRunner. */
-  runner: ToolCaller;
+  runner: ToolExecutor;
   /** Monotonic clock for the recorded durations, ms. */
   monotonicMs?: () => number;
 }

@@ -4,6 +4,7 @@
  * and executes the effects it returns. Nothing here touches a socket, a timer or a clock.
  */
 import type { BrainInput } from './brain.js';
+import type { Recognition } from '../speech/stt.js';
 
 export type Phase = 'greeting' | 'listening' | 'caller-speaking' | 'thinking' | 'speaking' | 'ended';
 
@@ -23,7 +24,7 @@ export type TurnEvent =
   /** The caller's speech has lasted long enough to interrupt the agent. */
   | { type: 'barge-in-eligible'; agentAudioPending: boolean; bargeInEnabled: boolean }
   | { type: 'speech-end' }
-  | { type: 'transcript'; text: string; confidence: number }
+  | { type: 'transcript'; text: string; confidence: number; recognition?: Recognition }
   /** A complete keypad entry (a key, or digits ended by `#` or a pause). */
   | { type: 'dtmf'; digits: string; agentAudioPending: boolean }
   /** The brain finished its turn and everything it said has played (or was cleared). */
@@ -100,7 +101,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       const input: BrainInput =
         event.text.trim() === ''
           ? { type: 'no-match' }
-          : { type: 'speech', text: event.text, confidence: event.confidence };
+          : { type: 'speech', text: event.text, confidence: event.confidence, ...(event.recognition ? { recognition: event.recognition } : {}) };
       return [
         { ...state, phase: 'thinking', inactivityCount: 0 },
         [{ type: 'disarm-inactivity' }, { type: 'run-brain', input }],

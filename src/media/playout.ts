@@ -10,6 +10,7 @@
  *   an older generation are what `clear` sends back and are never counted as played.
  */
 import { BYTES_PER_MS, FRAME_BYTES, MULAW_SILENCE } from './mulaw.js';
+import { markName } from './twilio-wire.js';
 
 export interface PlayoutSink {
   sendMedia(mulaw: Uint8Array): void;
@@ -241,7 +242,7 @@ export class Playout {
   }
 
   private sendMark(u: Utterance, final: boolean): void {
-    const name = `g${this.generation}:${++this.markSeq}${final ? ':end' : ''}`;
+    const name = markName(this.generation, ++this.markSeq, final);
     this.marks.set(name, { utterance: u, offsetBytes: u.sentBytes, final });
     this.options.sink.sendMark(name);
   }

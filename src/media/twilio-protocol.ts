@@ -115,6 +115,9 @@ export function parseInbound(raw: string): ParseResult {
   if (raw.length > MAX_INBOUND_FRAME_BYTES) {
     return fail('frame-too-large', `frame of ${raw.length} bytes exceeds ${MAX_INBOUND_FRAME_BYTES}`);
   }
+  // Every Twilio message is a flat-ish JSON object (depth 3); deep nesting is only there to make
+  // the parser work, so it is refused before parsing, in one linear pass.
+  if (raw.trimStart()[0] !== '{' || nestingDepth(raw) > MAX_NESTING) return fail('not-json', 'frame is not a JSON object of Twilio\'s shape');
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -142,6 +145,25 @@ export function parseInbound(raw: string): ParseResult {
     }
   }
   return { ok: true, message };
+}
+
+const MAX_NESTING = 8;
+
+/** Deepest bracket nesting outside strings, stopping early once past MAX_NESTING. */
+function nestingDepth(raw: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > MAX_NESTING) return depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return depth;
 }
 
 function fail(code: ProtocolErrorCode, message: string): ParseResult {

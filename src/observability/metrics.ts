@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const LATENCY_BUCKETS_S = [0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10];
 
-export type Stage = 'endpoint' | 'stt' | 'brain_first_token' | 'tts_first_byte';
+export type LatencyStage = 'endpoint' | 'stt' | 'brain_first_token' | 'tts_first_byte';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -93,7 +93,7 @@ export class Metrics {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  observeStage(stage: Stage, provider: string, ms: number | null): void {
+  observeStage(stage: LatencyStage, provider: string, ms: number | null): void {
     if (ms !== null && Number.isFinite(ms) && ms >= 0) this.stageLatency.observe({ stage, provider }, ms / 1000);
   }
 }

@@ -81,7 +81,7 @@ export type Redactor = (text: string) => string;
  * caller turn is a sentence, a log string is cut at 512); a longer one keeps its first part,
  * minus any digits or address characters hanging at the cut, so a number split there cannot leak.
  */
-export const MAX_REDACTED_CHARS = 16 * 1024;
+export const MAX_REDACTED_CHARS = 8 * 1024;
 
 function cut(text: string): string {
   if (text.length <= MAX_REDACTED_CHARS) return text;

@@ -24,7 +24,7 @@ import {
   type TwilioInbound,
   type TwilioStart,
 } from '../media/twilio-protocol.js';
-import type { MediaTap } from '../recording/call-recorder.js';
+import type { MediaTap } from '../recording/fixture-recorder.js';
 import type { LiveCall } from '../call-manager.js';
 import { sendError } from './http-errors.js';
 import { MediaSocketGuard } from './media-guard.js';

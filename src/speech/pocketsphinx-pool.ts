@@ -16,7 +16,19 @@ export interface DecodeResult {
   confidence: number;
   /** Time the decoder itself spent, ms (excludes queueing and pipe transfer). */
   decodeMs: number;
+  /** CPU time the decoder process spent on it, ms. */
+  cpuMs: number;
+  /**
+   * Acoustic log score of the best path (decoder units, higher is better; 0 when nothing was
+   * heard). Comparable between a grammar and an open-vocabulary decode of the same audio.
+   */
+  acousticScore: number;
+  /** 10 ms feature frames decoded. */
+  frames: number;
 }
+
+/** What to search with: a JSGF grammar (text), or an n-gram language model (ARPA file path). */
+export type DecodeSearch = string | { lm: string };
 
 export interface PocketsphinxPoolOptions {
   /** Number of decoder processes (default 1; one per core is the sensible maximum). */
@@ -27,6 +39,8 @@ export interface PocketsphinxPoolOptions {
   modelDir?: string;
   /** A request that gets no reply in this time kills its decoder (hung decoder), ms. */
   decodeTimeoutMs?: number;
+  /** An ARPA model every decoder loads before it reports ready (loading takes seconds). */
+  preloadLm?: string;
 }
 
 export const DEFAULT_DECODER_SCRIPT = fileURLToPath(new URL('../../scripts/pocketsphinx-decoder.py', import.meta.url));
@@ -34,7 +48,7 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 interface Job {
   pcm: Buffer;
-  jsgf: string;
+  search: DecodeSearch;
   signal: AbortSignal | undefined;
   resolve: (result: DecodeResult) => void;
   reject: (error: Error) => void;
@@ -58,6 +72,7 @@ export class PocketsphinxPool {
   private readonly script: string;
   private readonly modelDir: string | undefined;
   private readonly decodeTimeoutMs: number;
+  private readonly preloadLm: string | undefined;
   private readonly workers: Worker[] = [];
   private readonly queue: Job[] = [];
   private nextJobId = 1;
@@ -71,6 +86,12 @@ export class PocketsphinxPool {
     this.script = options.script ?? DEFAULT_DECODER_SCRIPT;
     this.modelDir = options.modelDir;
     this.decodeTimeoutMs = options.decodeTimeoutMs ?? 10_000;
+    this.preloadLm = options.preloadLm;
+  }
+
+  /** Number of decoder processes this pool runs at most. */
+  get capacity(): number {
+    return this.size;
   }
 
   /** Start the decoders now (e.g. at server start) instead of on the first utterance. */
@@ -83,14 +104,14 @@ export class PocketsphinxPool {
     return this.workers.map((w) => w.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
-  /** Decode one whole utterance: 16 kHz PCM16 little-endian bytes, with this JSGF grammar. */
-  decode(pcm16kLe: Buffer, jsgf: string, signal?: AbortSignal): Promise<DecodeResult> {
+  /** Decode one whole utterance: 16 kHz PCM16 little-endian bytes, with this JSGF grammar or LM. */
+  decode(pcm16kLe: Buffer, search: DecodeSearch, signal?: AbortSignal): Promise<DecodeResult> {
     if (this.closed) return Promise.reject(new Error('pocketsphinx pool is closed'));
     if (signal?.aborted) return Promise.reject(abortError('decode'));
     return new Promise<DecodeResult>((resolve, reject) => {
       const job: Job = {
         pcm: pcm16kLe,
-        jsgf,
+        search,
         signal,
         settled: false,
         resolve: (result) => this.settle(job, () => resolve(result)),
@@ -131,7 +152,11 @@ export class PocketsphinxPool {
   }
 
   private spawnWorker(): void {
-    const env = { ...process.env, ...(this.modelDir ? { PS_MODEL_DIR: this.modelDir } : {}) };
+    const env = {
+      ...process.env,
+      ...(this.modelDir ? { PS_MODEL_DIR: this.modelDir } : {}),
+      ...(this.preloadLm ? { PS_PRELOAD_LM: this.preloadLm } : {}),
+    };
     const child = spawn(this.python, ['-u', this.script], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const worker: Worker = { child, ready: false, job: undefined, jobId: 0, timer: undefined, stdoutBuffer: '', stderrTail: '' };
     this.workers.push(worker);
@@ -158,7 +183,7 @@ export class PocketsphinxPool {
   }
 
   private onReply(worker: Worker, line: string): void {
-    let reply: { ready?: boolean; id?: number; text?: string; confidence?: number; ms?: number; error?: string };
+    let reply: { ready?: boolean; id?: number; text?: string; confidence?: number; ms?: number; cpuMs?: number; ascore?: number; frames?: number; error?: string };
     try {
       reply = JSON.parse(line) as typeof reply;
     } catch {
@@ -176,7 +201,16 @@ export class PocketsphinxPool {
     worker.job = undefined;
     worker.timer = undefined;
     if (reply.error !== undefined) job.reject(new Error(`pocketsphinx: ${reply.error}`));
-    else job.resolve({ text: reply.text ?? '', confidence: reply.confidence ?? 0, decodeMs: reply.ms ?? 0 });
+    else {
+      job.resolve({
+        text: reply.text ?? '',
+        confidence: reply.confidence ?? 0,
+        decodeMs: reply.ms ?? 0,
+        cpuMs: reply.cpuMs ?? 0,
+        acousticScore: reply.ascore ?? 0,
+        frames: reply.frames ?? 0,
+      });
+    }
     this.dispatch();
   }
 
@@ -206,7 +240,8 @@ export class PocketsphinxPool {
       if (!job) return;
       worker.job = job;
       worker.jobId = this.nextJobId++;
-      const header = JSON.stringify({ id: worker.jobId, jsgf: job.jsgf, bytes: job.pcm.length }) + '\n';
+      const search = typeof job.search === 'string' ? { jsgf: job.search } : { lm: job.search.lm };
+      const header = JSON.stringify({ id: worker.jobId, ...search, bytes: job.pcm.length }) + '\n';
       worker.child.stdin.write(header);
       worker.child.stdin.write(job.pcm);
       worker.timer = setTimeout(() => {

@@ -1,12 +1,16 @@
 /**
  * Offline STT: pocketsphinx with a per-turn JSGF grammar, decoding each utterance whole after the
  * session's VAD has cut it (pocketsphinx's own VAD would re-segment it and break the grammar).
+ * With an open-vocabulary model (`openLm`), each utterance is also decoded with it, in parallel on
+ * another decoder process, and the transcript carries both passes (`recognition`): a grammar can
+ * only return in-grammar text, so speech the grammar did not expect comes back as confident
+ * nonsense unless something else listens too.
  *
  * Per call: a ring buffer of the last `preRollMs` of audio, so the first syllable before the VAD
  * onset is kept; from `speechStarted()` to `speechEnded()` frames are collected; the utterance is
  * upsampled to 16 kHz (the en-us model's rate) and sent to a shared long-lived decoder pool.
  */
-import type { SpeechToText, SttHints, SttOpenOptions, SttStream } from './stt.js';
+import type { Recognition, SpeechToText, SttHints, SttHypothesis, SttOpenOptions, SttStream } from './stt.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
 import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
@@ -20,6 +24,22 @@ export interface PocketsphinxSttOptions extends PocketsphinxPoolOptions {
   pool?: PocketsphinxPool;
   /** Grammar when the hints carry none. */
   defaultJsgf?: string;
+  /** ARPA language model for the open-vocabulary pass; without it only the grammar pass runs. */
+  openLm?: string;
+  /**
+   * Believe the open pass when it explains the audio better than the grammar path by more than
+   * this (acoustic log score per 10 ms frame). Tuned on the understanding benchmark's tuning part.
+   */
+  fitThreshold?: number;
+}
+
+export const DEFAULT_FIT_THRESHOLD = 2;
+
+/** Both passes over one utterance, and which to believe. */
+export interface Heard {
+  text: string;
+  confidence: number;
+  recognition: Recognition;
 }
 
 /** Fixed-capacity byte ring: keeps only the most recent `capacity` bytes written. */
@@ -61,11 +81,18 @@ export class PocketsphinxStt implements SpeechToText {
   readonly pool: PocketsphinxPool;
   private readonly ownsPool: boolean;
   private readonly defaultJsgf: string;
+  private readonly recognizer: Recognizer;
 
   constructor(options: PocketsphinxSttOptions = {}) {
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new PocketsphinxPool(options);
+    this.pool = options.pool ?? new PocketsphinxPool({ ...options, preloadLm: options.preloadLm ?? options.openLm });
     this.defaultJsgf = options.defaultJsgf ?? DEFAULT_JSGF;
+    this.recognizer = new Recognizer(this.pool, options.openLm, options.fitThreshold ?? DEFAULT_FIT_THRESHOLD);
+  }
+
+  /** Decodes one whole utterance (μ-law 8 kHz) both ways; for benchmarks and tools. */
+  recognize(mulaw: Uint8Array, jsgf: string, signal?: AbortSignal): Promise<Heard> {
+    return this.recognizer.recognize(mulaw, jsgf, signal);
   }
 
   /** Load the acoustic model now rather than on the first caller's first utterance. */
@@ -79,8 +106,66 @@ export class PocketsphinxStt implements SpeechToText {
   }
 
   open(options: SttOpenOptions): SttStream {
-    return new PocketsphinxSttStream(this.pool, this.defaultJsgf, options);
+    return new PocketsphinxSttStream(this.recognizer, this.defaultJsgf, options);
   }
+}
+
+/** Runs the grammar pass and (if configured) the open pass in parallel and picks one. */
+export class Recognizer {
+  constructor(
+    private readonly pool: PocketsphinxPool,
+    private readonly openLm: string | undefined,
+    private readonly fitThreshold: number,
+  ) {}
+
+  async recognize(mulaw: Uint8Array, jsgf: string, signal?: AbortSignal): Promise<Heard> {
+    const pcm = toDecoderPcm(mulaw);
+    // Grammar first in the queue: it is the cheap pass, and alone it is enough for most answers.
+    const grammar = this.pool.decode(pcm, jsgf, signal);
+    const open = this.openLm ? this.pool.decode(pcm, { lm: this.openLm }, signal) : undefined;
+    open?.catch(() => undefined); // awaited below; a grammar failure must not leave it unhandled
+    const g = await grammar;
+    let o: DecodeResult | undefined;
+    try {
+      o = await open;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      o = undefined; // the open pass is an extra: without it the grammar result stands
+    }
+    return choose(g, o, this.fitThreshold);
+  }
+}
+
+const hypothesis = (r: DecodeResult): SttHypothesis => ({
+  text: r.text.trim(),
+  confidence: r.text ? r.confidence : 0,
+  acousticScore: r.acousticScore,
+  decodeMs: Math.round(r.decodeMs),
+  cpuMs: Math.round(r.cpuMs),
+});
+
+/**
+ * Which pass to believe. Both passes use the same acoustic model on the same frames, so the
+ * difference of their acoustic scores per frame says how hard the grammar had to bend the audio
+ * to fit: out-of-grammar speech forced onto grammar words scores clearly worse than the open pass.
+ */
+export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshold: number): Heard {
+  const grammar = hypothesis(g);
+  if (!o) return { text: grammar.text, confidence: grammar.confidence, recognition: { grammar, chosen: 'grammar', fit: 0 } };
+  const open = hypothesis(o);
+  const frames = Math.max(1, o.frames || g.frames);
+  const fit = grammar.text && open.text ? (open.acousticScore - grammar.acousticScore) / frames : open.text ? Number.POSITIVE_INFINITY : 0;
+  // The search's language weight can keep even a forced path's acoustic score competitive, so also
+  // distrust a grammar result that covers a fragment of what the open pass heard ("come again"
+  // for "I would like to come in and see someone").
+  const count = (t: string) => t.split(' ').filter(Boolean).length;
+  const fragment = count(open.text) >= 2 * count(grammar.text) + 2;
+  const chosen = open.text && (!grammar.text || fit > fitThreshold || fragment) ? 'open' : 'grammar';
+  const recognition: Recognition = { grammar, open, chosen, fit: Number.isFinite(fit) ? Math.round(fit * 10) / 10 : 999 };
+  // Confidence of the chosen text: the grammar's own, scaled down as the open pass fits better.
+  const confidence =
+    chosen === 'grammar' ? grammar.confidence * Math.min(1, Math.max(0.1, 1 - Math.max(0, fit) / (2 * fitThreshold))) : Math.min(0.9, open.confidence);
+  return { text: chosen === 'grammar' ? grammar.text : open.text, confidence, recognition };
 }
 
 class PocketsphinxSttStream implements SttStream {
@@ -90,13 +175,13 @@ class PocketsphinxSttStream implements SttStream {
   private hints: SttHints;
   private closed = false;
   /** A decode started at the caller's last pause, to be used if the turn ends without more speech. */
-  private early: { result: Promise<DecodeResult>; jsgf: string; controller: AbortController } | undefined;
+  private early: { result: Promise<Heard>; jsgf: string; controller: AbortController } | undefined;
   /** Aborts in-flight decodes when the stream closes. */
   private readonly controller = new AbortController();
   private readonly onAbort = () => this.close();
 
   constructor(
-    private readonly pool: PocketsphinxPool,
+    private readonly recognizer: Recognizer,
     private readonly defaultJsgf: string,
     private readonly options: SttOpenOptions,
   ) {
@@ -123,9 +208,15 @@ class PocketsphinxSttStream implements SttStream {
     const jsgf = this.currentJsgf();
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.controller.signal]);
-    const result = this.pool.decode(toDecoderPcm(concat(this.utterance)), jsgf, signal);
+    const result = this.recognizer.recognize(concat(this.utterance), jsgf, signal);
     result.catch(() => undefined); // surfaced (or dropped) when the turn ends
     this.early = { result, jsgf, controller };
+    // What the caller said up to the pause, for turn-taking that weighs whether they sounded done.
+    // Only while that pause is still the latest news: after the turn ended the final says it.
+    void result.then((heard) => {
+      if (this.closed || controller.signal.aborted || this.early?.result !== result) return;
+      this.options.onEvent({ type: 'transcript-partial', text: heard.text, recognition: heard.recognition });
+    }, () => undefined);
   }
 
   speechStarted(): void {
@@ -178,21 +269,22 @@ class PocketsphinxSttStream implements SttStream {
   }
 
   private decode(mulaw: Uint8Array, jsgf: string): Promise<void> {
-    return this.report(this.pool.decode(toDecoderPcm(mulaw), jsgf, this.controller.signal), performance.now());
+    return this.report(this.recognizer.recognize(mulaw, jsgf, this.controller.signal), performance.now());
   }
 
   /** Emits the utterance's transcript; `sttMs` runs from the end of the turn to the transcript. */
-  private async report(decoding: Promise<DecodeResult>, started: number): Promise<void> {
+  private async report(decoding: Promise<Heard>, started: number): Promise<void> {
     try {
       const result = await decoding;
       if (this.closed) return;
       this.options.onEvent({
         type: 'transcript-final',
-        text: result.text.trim(),
+        text: result.text,
         confidence: result.text ? result.confidence : 0,
         endOfTurn: true,
         // Wall time from having the audio to the transcript, including any queueing for a decoder.
         sttMs: Math.round(performance.now() - started),
+        recognition: result.recognition,
       });
     } catch (error) {
       if (this.closed) return;

@@ -7,7 +7,11 @@
 export type SttEvent =
   /** The engine's own voice activity detector saw speech start (cloud engines only). */
   | { type: 'speech-start' }
-  | { type: 'transcript-partial'; text: string }
+  /**
+   * Text heard so far. The offline engine emits one when the decode it started at the caller's
+   * pause finishes (`recognition` then holds both passes), before the turn is over.
+   */
+  | { type: 'transcript-partial'; text: string; recognition?: Recognition }
   | {
       type: 'transcript-final';
       text: string;
@@ -17,8 +21,35 @@ export type SttEvent =
       endOfTurn: boolean;
       /** Time the engine spent producing this final after it had the audio, ms. */
       sttMs: number;
+      /** Both offline passes (grammar and open vocabulary), when the engine ran them. */
+      recognition?: Recognition;
     }
   | { type: 'error'; error: Error; fatal: boolean };
+
+/** One recognition pass over an utterance. */
+export interface SttHypothesis {
+  text: string;
+  confidence: number;
+  /** Acoustic log score of the best path (engine units); comparable across passes of one utterance. */
+  acousticScore: number;
+  decodeMs: number;
+  /** CPU the decoder spent on this pass, ms (offline engines). */
+  cpuMs?: number;
+}
+
+/**
+ * An utterance decoded twice: against the turn's grammar (accurate for expected answers, but it
+ * can only return in-grammar text) and with an open-vocabulary language model (hears anything,
+ * less exact). `fit` is how much better the open pass explains the audio, acoustic score per
+ * frame: near 0 the grammar heard what was said; large means the caller said something else.
+ */
+export interface Recognition {
+  grammar?: SttHypothesis;
+  open?: SttHypothesis;
+  /** The pass the engine believes; its text is the transcript's text. */
+  chosen: 'grammar' | 'open';
+  fit: number;
+}
 
 /** What the next caller turn is expected to contain, in a form each engine can use. */
 export interface SttHints {

@@ -1,5 +1,4 @@
 /** The call record, exactly as `../shared/CONTRACT.md` describes it (plus a few additive fields). */
-import type { ToolCallRecord } from '../dialog/brain.js';
 import type { CallCost, CallUsage } from '../observability/cost.js';
 
 export interface TurnMetrics {
@@ -23,6 +22,23 @@ export interface AgentTurn {
   heardText: string;
 }
 
+/** One offline recognition pass as recorded (the store's own copy of speech/stt.ts `SttHypothesis`). */
+export interface RecordedPass {
+  text: string;
+  confidence: number;
+  acousticScore: number;
+  decodeMs: number;
+  cpuMs?: number;
+}
+
+/** Both offline passes of a caller turn and which one was believed (see speech/stt.ts `Recognition`). */
+export interface RecordedRecognition {
+  grammar?: RecordedPass;
+  open?: RecordedPass;
+  chosen: 'grammar' | 'open';
+  fit: number;
+}
+
 export interface CallerTurn {
   role: 'caller';
   text: string;
@@ -31,6 +47,8 @@ export interface CallerTurn {
   /** How the turn arrived: speech, keypad, or nothing usable. */
   input: 'speech' | 'dtmf' | 'no-match';
   confidence?: number;
+  /** Offline: the grammar pass and the open-vocabulary pass, and which one was believed. */
+  recognition?: RecordedRecognition;
   metrics: TurnMetrics;
   /**
    * Where the caller's speech lies on the inbound media clock (ms of audio since the stream's first
@@ -49,7 +67,7 @@ export interface CallRecord {
   endReason: string | null;
   engines: { stt: string; llm: string; tts: string; vad: string };
   turns: Array<AgentTurn | CallerTurn>;
-  toolCalls: ToolCallRecord[];
+  toolCalls: ToolCallEntry[];
   slots: Record<string, string>;
   bargeIns: number;
   /** Stream status callbacks and errors reported by Twilio for this call. */
@@ -61,4 +79,14 @@ export interface CallRecord {
   /** What the call used of each paid provider, and what that cost (set when the call ends). */
   usage: CallUsage;
   cost: CallCost | null;
+}
+
+/** One tool run as the call log keeps it (the store's own shape; tools' ToolCallRecord fits it). */
+export interface ToolCallEntry {
+  name: string;
+  args: Record<string, unknown>;
+  /** The tool's result, or its failure (`{ code, message }`). */
+  result: unknown;
+  ms: number;
+  ok: boolean;
 }

@@ -5,7 +5,7 @@
  * `PRAGMA user_version`. Which slots exist is the calendar tools' business (see tools/calendar.ts
  * `seedSchedule`): the store depends on nothing above it.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -58,8 +58,11 @@ const migrations: readonly string[] = [
 export const schemaVersion = migrations.length;
 
 export function openDatabase(options: OpenDatabaseOptions): Database {
-  mkdirSync(options.dataDir, { recursive: true });
-  const db = new BetterSqlite3(join(options.dataDir, 'agent.db'));
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(options.dataDir, 'agent.db');
+  const db = new BetterSqlite3(file);
+  // Bookings hold names and phone numbers: this user only (SQLite gives -wal/-shm the same mode).
+  chmodSync(file, 0o600);
   try {
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000))}`);

@@ -3,6 +3,7 @@
  * them). Dates are `YYYY-MM-DD` and times `HH:MM` (24 h) in the clinic's time zone.
  */
 import { z } from 'zod';
+import type { CLINIC_TOOL_NAMES } from '../config/business-schema.js';
 
 export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 export const hhmmTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
@@ -38,6 +39,6 @@ export const clinicToolInputs = {
   cancel_appointment: cancelAppointmentInput, // → { booking: Booking }
   reschedule_appointment: rescheduleAppointmentInput, // → { booking: Booking } | ToolError('slot-taken' ...)
   transfer_to_person: transferToPersonInput, // → { transferred: boolean, reason?: 'not-configured' | ... }
-} as const;
+} as const satisfies Record<(typeof CLINIC_TOOL_NAMES)[number], z.ZodType>;
 
 export type ClinicToolName = keyof typeof clinicToolInputs;

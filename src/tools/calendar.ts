@@ -14,7 +14,7 @@ import type { Database } from '../store/database.js';
 import { EmbeddedBookings } from '../store/embedded/bookings.js';
 import type { BookingChange, BookingPort } from '../store/ports.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
-import type { CalendarConfig } from './calendar-config.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import {
   bookAppointmentInput,
   cancelAppointmentInput,

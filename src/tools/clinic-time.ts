@@ -3,7 +3,7 @@
  * kept as local strings end to end: they sort correctly as text, and comparing them with "now"
  * rendered in the same zone avoids converting local times to instants (and the DST traps in that).
  */
-import type { CalendarConfig, Weekday } from './calendar-config.js';
+import type { CalendarConfig, Weekday } from '../config/calendar-config.js';
 
 /** Injected time source, so tests can fix "now". */
 export interface Clock {

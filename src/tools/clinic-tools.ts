@@ -9,7 +9,7 @@
 import type { Database } from '../store/database.js';
 import type { BookingPort } from '../store/ports.js';
 import { createCalendarTools } from './calendar.js';
-import type { CalendarConfig } from './calendar-config.js';
+import type { CalendarConfig } from '../config/calendar-config.js';
 import type { ClinicToolName } from './calendar-schemas.js';
 import type { Clock } from './clinic-time.js';
 import type { Tool } from './tool.js';

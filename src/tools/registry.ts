@@ -15,7 +15,7 @@ export type { ToolFailure, ToolOutcome } from './tool-call-record.js';
 export const defaultToolTimeoutMs = 2000;
 
 /** What executes a tool: the ToolRunner below. The gated invoker depends on this much of it. */
-export interface ToolCaller {
+export interface ToolExecutor {
   call(name: string, args: unknown, signal: AbortSignal): Promise<ToolOutcome>;
 }
 
@@ -29,7 +29,7 @@ export interface ToolRunnerOptions {
   onInternalError?: (toolName: string, error: unknown) => void;
 }
 
-export class ToolRunner implements ToolCaller {
+export class ToolRunner implements ToolExecutor {
   private readonly tools = new Map<string, Tool>();
 
   constructor(private readonly options: ToolRunnerOptions) {

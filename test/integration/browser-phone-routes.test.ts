@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { CallSessionEvent } from '../../src/dialog/call-events.js';
 import type { AgentTurn, CallRecord } from '../../src/store/call-record.js';
 import { AmplitudeVad, ScriptedBrain, ScriptedStt, WordLengthTts } from '../../testkit/fakes/scripted-engines.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 let server: TestServer | undefined;

@@ -4,7 +4,7 @@
  * for a live call is refused (1008), unknown calls are 404 and bad bodies 400.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const ADMIN = 'control-test-admin-token';

@@ -17,7 +17,7 @@ import { FakeDeepgram, type FakeDeepgramOptions } from '../../testkit/fakes/deep
 import { AnthropicFake, type FakeReply } from '../../testkit/fakes/anthropic-fake.js';
 import { FakeElevenLabs } from '../../testkit/fakes/elevenlabs-fake.js';
 import { callerMulaw } from '../../testkit/helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 import { until } from '../../testkit/helpers/process.js';
 

@@ -15,7 +15,7 @@ import type { CallSession } from '../../src/dialog/call-session.js';
 import { createEngines, type EngineSet } from '../../src/engines.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
 import { callerMulaw } from '../../testkit/helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 import { until } from '../../testkit/helpers/process.js';
 

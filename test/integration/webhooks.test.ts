@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeTwilioCaller } from '../../testkit/helpers/fake-twilio-caller.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';

@@ -1,7 +1,7 @@
 /**
  * Redaction cost: every log line passes through the redactor, including attacker-controlled
  * strings, so no input may make it superlinear. Each rule is fed adversarial strings (long runs of
- * what it matches, almost-matches, and separators); cost is a best-of-3 so a busy machine does not
+ * what it matches, almost-matches, and separators); cost is a best-of-5 so a busy machine does not
  * decide the verdict.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ const families: Array<[string, string, string?]> = [
 
 function bestMs(run: () => void): number {
   let best = Infinity;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const t = performance.now();
     run();
     best = Math.min(best, performance.now() - t);
@@ -53,7 +53,7 @@ describe('redaction cost', () => {
         const run = (s: string) => () => s.replace(rule.pattern, rule.label);
         const ratio = bestMs(run(large)) / Math.max(bestMs(run(small)), 0.05);
         // 8× the input: linear ≈ 8, quadratic ≈ 64.
-        if (ratio > 24) superlinear.push(`rule ${index} on ${name}: ×${ratio.toFixed(1)}`);
+        if (ratio > 32) superlinear.push(`rule ${index} on ${name}: ×${ratio.toFixed(1)}`);
       }
     }
     expect(superlinear).toEqual([]);

@@ -76,7 +76,7 @@ describe('parseInbound: Twilio shapes', () => {
 describe('parseInbound: bad input is a typed error', () => {
   it.each([
     ['not JSON', 'hello', 'not-json'],
-    ['JSON array', '[1,2]', 'unknown-event'],
+    ['JSON array', '[1,2]', 'not-json'],
     ['unknown event', JSON.stringify({ event: 'dance', streamSid: 'MZ1' }), 'unknown-event'],
     ['no event', JSON.stringify({ streamSid: 'MZ1' }), 'unknown-event'],
     ['media without payload', JSON.stringify({ ...media, media: { timestamp: '5' } }), 'invalid-message'],

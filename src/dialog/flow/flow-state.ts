@@ -31,6 +31,8 @@ export interface FlowState {
   turns: number;
   /** The call is ending (goodbye or transfer); later input is ignored. */
   done: boolean;
+  /** A clarifying question is open: the intent asked about and the step to go back to on "no". */
+  clarify: { intentId: string; text: string; returnStep: StepName } | null;
 }
 
 export function initialFlowState(): FlowState {
@@ -49,6 +51,7 @@ export function initialFlowState(): FlowState {
     lastReply: '',
     turns: 0,
     done: false,
+    clarify: null,
   };
 }
 

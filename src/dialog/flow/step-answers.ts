@@ -61,6 +61,38 @@ function applySlots(rt: FlowRuntime, values: Partial<Record<FormSlot, string>>):
   }
 }
 
+/** Whether `text` answers the current step (no side effects): the understanding layer asks. */
+export function canAnswer(rt: FlowRuntime, text: string): boolean {
+  const s = rt.state;
+  const yesNo = parseYesNo(text) !== null;
+  const digits = parseDigitString(text);
+  const isPhone = digits !== null && digits.length >= 7 && digits.length <= 15;
+  switch (s.step) {
+    case 'menu':
+      return false;
+    case 'anythingElse':
+    case 'clarify':
+      return yesNo;
+    case 'date':
+    case 'time':
+      return (s.step === 'time' && s.offered.length > 0 && pickIndex(text, s.offered.length) !== null) || parseDate(text, today(rt)) !== null || parseTime(text, rt.window) !== null;
+    case 'name':
+      return rt.parseName(text) !== null;
+    case 'phone':
+      return isPhone;
+    case 'phoneChoice':
+      return isPhone || yesNo;
+    case 'pickBooking':
+      return pickIndex(text, s.bookings.length) !== null || s.bookings.some((b) => b.date === parseDate(text, today(rt)));
+    case 'confirm':
+      return yesNo || Object.keys(parseCorrections(rt, text)).length > 0;
+    case 'fixWhich': {
+      const t = words(text);
+      return Object.keys(parseCorrections(rt, text)).length > 0 || ['phone', 'number', 'day', 'date', 'time', 'name'].some((w) => t.includes(w));
+    }
+  }
+}
+
 export async function* answerStep(rt: FlowRuntime, answer: Answer, runIntent: IntentRunner): Handled {
   const s = rt.state;
   const text = answer.kind === 'speech' ? answer.text : '';
@@ -162,6 +194,20 @@ export async function* answerStep(rt: FlowRuntime, answer: Answer, runIntent: In
         yield* finishTask(rt);
       } else {
         yield* ask(rt, 'fixWhich');
+      }
+      return true;
+    }
+    case 'clarify': {
+      const pending = s.clarify;
+      const intent = pending && rt.config.offline.intents.find((i) => i.id === pending.intentId);
+      if (!pending || !intent || yesNo === null) return false;
+      s.clarify = null;
+      if (yesNo === 'yes') {
+        s.step = pending.returnStep; // the intent runs from where the caller was
+        yield* runIntent(rt, intent, pending.text);
+      } else {
+        yield* say(rt, rt.config.offline.messages.clarifyDeclined);
+        yield* ask(rt, pending.returnStep);
       }
       return true;
     }

@@ -91,6 +91,8 @@ function stepExpansion(spec: ListenSpec): string {
       return '<yes> | <no> [<phone>] | <phone>';
     case 'phone':
       return '<phone>';
+    case 'clarify':
+      return '<yes> | <no>';
     case 'pickBooking':
       return '[the] (first | second | third | last) [one] | one | two | three | <date> | [the one on] <date> | <yes> | <no>';
     case 'confirm':
@@ -106,6 +108,7 @@ const STEP_KEYWORDS: Partial<Record<StepName, readonly string[]>> = {
   phone: DIGIT_WORDS,
   phoneChoice: ['yes', 'no', ...DIGIT_WORDS],
   confirm: ['yes', 'no', 'correct'],
+  clarify: ['yes', 'no'],
   pickBooking: ['first', 'second', 'third'],
 };
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calendarConfigSchema, type CalendarConfig } from '../../../../src/tools/calendar-config.js';
+import { calendarConfigSchema, type CalendarConfig } from '../../../../src/config/calendar-config.js';
 import type { Clock } from '../../../../src/tools/clinic-time.js';
 
 export interface TempDir {

@@ -32,7 +32,7 @@ export interface MediaTap {
   socketClosed(): void;
 }
 
-export interface CallRecordingsOptions {
+export interface FixtureRecorderOptions {
   dataDir: string;
   agent: AgentConfig;
   redact: Redactor;
@@ -46,13 +46,13 @@ type Raw =
   | { kind: 'dtmf'; t: number; digit: string }
   | { kind: 'event'; event: FixtureEvent };
 
-export class CallRecordings {
+export class FixtureRecorder {
   private readonly writes = new Set<Promise<void>>();
-  constructor(private readonly options: CallRecordingsOptions) {}
+  constructor(private readonly options: FixtureRecorderOptions) {}
 
   /** A tap for one new media socket. */
   open(): MediaTap {
-    return new CallRecorder(this.options, (write) => {
+    return new CallFixtureRecording(this.options, (write) => {
       this.writes.add(write);
       void write.finally(() => this.writes.delete(write));
     });
@@ -63,7 +63,7 @@ export class CallRecordings {
   }
 }
 
-class CallRecorder implements MediaTap {
+class CallFixtureRecording implements MediaTap {
   private readonly openedAt = performance.now();
   private readonly raw: Raw[] = [];
   private readonly agentAudio: Uint8Array[] = [];
@@ -72,7 +72,7 @@ class CallRecorder implements MediaTap {
   private written = false;
 
   constructor(
-    private readonly options: CallRecordingsOptions,
+    private readonly options: FixtureRecorderOptions,
     private readonly track: (write: Promise<void>) => void,
   ) {}
 
@@ -171,12 +171,14 @@ class CallRecorder implements MediaTap {
     }
     const events = this.compact(header, maskedDtmf, mask);
     const dir = join(this.options.dataDir, 'recordings', header.callSid);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `.${process.pid}.tmp`;
     const body = [header, ...events].map((e) => JSON.stringify(e)).join('\n') + '\n';
-    await writeFile(join(dir, `events.jsonl${tmp}`), body);
-    await writeFile(join(dir, `agent.ulaw${tmp}`), Buffer.concat(this.agentAudio));
-    if (record) await writeFile(join(dir, `record.json${tmp}`), JSON.stringify(record, null, 2));
+    // Caller audio and transcripts: readable by this user only.
+    const privately = { mode: 0o600 } as const;
+    await writeFile(join(dir, `events.jsonl${tmp}`), body, privately);
+    await writeFile(join(dir, `agent.ulaw${tmp}`), Buffer.concat(this.agentAudio), privately);
+    if (record) await writeFile(join(dir, `record.json${tmp}`), JSON.stringify(record, null, 2), privately);
     // events.jsonl last: its presence means the fixture is complete.
     await rename(join(dir, `agent.ulaw${tmp}`), join(dir, 'agent.ulaw'));
     if (record) await rename(join(dir, `record.json${tmp}`), join(dir, 'record.json'));

@@ -4,8 +4,8 @@
  * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
  */
 import WebSocket from 'ws';
-import { announceCall } from '../../qa/announce-call.js';
-import { TwilioInboundMessages } from '../../qa/twilio-inbound.js';
+import { announceCall } from './announce-call.js';
+import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export interface FakeCallerOptions {
   url: string;

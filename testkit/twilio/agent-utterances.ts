@@ -4,14 +4,12 @@
  * was playing, at ms x" or "after utterance u had finished" and replayed at the same point even when
  * the server is faster or slower than when it was recorded.
  *
- * Wire rules (src/media/playout.ts): an utterance's last mark is named `…:end`; audio after it (or
+ * Wire rules (src/media/twilio-wire.ts, written by src/media/playout.ts): an utterance's last mark is named `…:end`; audio after it (or
  * after a `clear`, or the first audio of the call) starts the next utterance; an utterance is over
  * when its end mark is echoed by playback, or when a `clear` drops it (marks echoed because of the
  * clear are not playback).
  */
-export function isUtteranceEndMark(name: string): boolean {
-  return name.endsWith(':end');
-}
+import { isUtteranceEndMark } from '../../src/media/twilio-wire.js';
 
 /** Where a caller event belongs relative to the agent's speech. */
 export type Anchor =

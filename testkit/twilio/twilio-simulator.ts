@@ -1,6 +1,6 @@
 /**
  * Twilio's side of a bidirectional media stream, for replays and the fixture generator (the logic
- * of testkit/helpers/fake-twilio-caller.ts, plus a shared clock).
+ * of ./fake-twilio-caller.ts, plus a shared clock).
  *
  * One clock drives both directions, as on a real line: every inbound 20 ms frame we send also plays
  * 20 ms of the agent's buffered audio. Marks are echoed when playback reaches them; `clear` drops
@@ -13,7 +13,7 @@
 import WebSocket from 'ws';
 import { announceCall } from './announce-call.js';
 import { UtteranceCounter } from './agent-utterances.js';
-import { FRAME_BYTES, FRAME_MS } from '../src/recording/fixture-format.js';
+import { FRAME_BYTES, FRAME_MS } from '../../src/recording/fixture-format.js';
 import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export type CallerItem = { kind: 'frame'; audio: Uint8Array } | { kind: 'dtmf'; digit: string } | { kind: 'stop' };

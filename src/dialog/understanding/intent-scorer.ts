@@ -1,0 +1,74 @@
+/**
+ * A small deterministic intent scorer over free text: the config's examples and keywords plus the
+ * built-in cues (synonyms.ts), each phrase found in the caller's words adding its weight. Plurals
+ * match singulars ("saturdays" ~ "saturday"). The ranking with its margin tells the flow whether to
+ * act, ask ("Did you want to …?") or reprompt.
+ */
+import type { IntentConfig } from '../../config/dialog-schema.js';
+import { words } from '../slots/normalize.js';
+import { builtInCues, type Cue } from './synonyms.js';
+
+export interface IntentScore {
+  intent: IntentConfig;
+  score: number;
+}
+
+/** Weight of a config keyword: the operator wrote it for this intent, so it counts as outright. */
+const KEYWORD_WEIGHT = 3;
+/** Bonus when the whole utterance is one of the config's examples. */
+const EXAMPLE_BONUS = 5;
+/** Bonus when an example occurs inside a longer utterance. */
+const EXAMPLE_INSIDE_BONUS = 2;
+
+const stem = (w: string) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);
+
+function phraseAt(tokens: readonly string[], phrase: readonly string[]): boolean {
+  outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
+    for (let j = 0; j < phrase.length; j++) if (tokens[i + j] !== phrase[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+export class IntentScorer {
+  private readonly table: Array<{ intent: IntentConfig; cues: Array<readonly [string[], number]>; examples: string[][] }>;
+
+  constructor(intents: readonly IntentConfig[]) {
+    this.table = intents.map((intent) => {
+      const cues = new Map<string, number>();
+      const add = ([phrase, weight]: Cue) => cues.set(phrase, Math.max(cues.get(phrase) ?? 0, weight));
+      builtInCues(intent).forEach(add);
+      intent.keywords.forEach((k) => add([k, KEYWORD_WEIGHT]));
+      return {
+        intent,
+        cues: [...cues].map(([phrase, weight]) => [phrase.split(' ').map(stem), weight] as const),
+        examples: intent.examples.map((e) => e.split(' ').map(stem)),
+      };
+    });
+  }
+
+  /** All intents with a positive score, best first (ties keep the config's order). */
+  score(text: string): IntentScore[] {
+    const tokens = words(text).map(stem);
+    if (tokens.length === 0) return [];
+    const joined = tokens.join(' ');
+    const out: IntentScore[] = [];
+    for (const { intent, cues, examples } of this.table) {
+      let score = 0;
+      for (const [phrase, weight] of cues) if (phraseAt(tokens, phrase)) score += weight;
+      for (const example of examples) {
+        if (example.join(' ') === joined) score += EXAMPLE_BONUS;
+        else if (example.length > 1 && phraseAt(tokens, example)) score += EXAMPLE_INSIDE_BONUS;
+      }
+      if (score > 0) out.push({ intent, score });
+    }
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  /** The best intent and how far ahead of the runner-up it is. */
+  best(text: string): { intent: IntentConfig; score: number; margin: number } | null {
+    const [first, second] = this.score(text);
+    if (!first) return null;
+    return { intent: first.intent, score: first.score, margin: first.score - (second?.score ?? 0) };
+  }
+}

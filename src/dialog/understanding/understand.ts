@@ -1,0 +1,110 @@
+/**
+ * What a caller's utterance means in the current step, from both recognition passes: act on an
+ * intent, ask about it first ("Did you want to cancel an appointment?"), hand the text to the
+ * step's answer parser, or nothing (reprompt). Pure: the flow decides, this only reads.
+ *
+ * Rules, in order of what could go wrong:
+ * - An action that cannot be taken back within the call (a transfer, hanging up) is taken at once
+ *   only in a menu and only when both passes heard the very same words; otherwise the caller is
+ *   asked first ("Did you want to talk to a person?"). Dropping what has been collected (start over
+ *   mid-task) needs both passes to name it.
+ * - Leaving a half-finished task for another one is always asked first.
+ * - A yes/no the two passes disagree on is no answer at all.
+ * - Text the grammar forced onto the audio (the open pass fits much better) is not parsed.
+ */
+import type { IntentConfig, StepName } from '../../config/dialog-schema.js';
+import type { Recognition } from '../../speech/stt.js';
+import { parseYesNo } from '../slots/yes-no.js';
+import type { IntentScorer } from './intent-scorer.js';
+
+export type Understanding =
+  | { kind: 'act'; intent: IntentConfig; text: string }
+  | { kind: 'clarify'; intent: IntentConfig; text: string }
+  | { kind: 'answer'; text: string }
+  | { kind: 'none' };
+
+export interface UnderstandInput {
+  step: StepName;
+  /** The task in progress (book, reschedule, cancel), if any. */
+  task: string | null;
+  /** The transcript (the chosen pass's text). */
+  text: string;
+  recognition?: Recognition | undefined;
+  /** Whether `text` answers the current step (a slot value, yes/no, a pick). */
+  answers: (text: string) => boolean;
+}
+
+export interface Thresholds {
+  actScore: number;
+  clarifyScore: number;
+}
+
+const MENU_STEPS: ReadonlySet<StepName> = new Set<StepName>(['menu', 'anythingElse']);
+const YES_NO_STEPS: ReadonlySet<StepName> = new Set<StepName>(['confirm', 'phoneChoice', 'clarify', 'anythingElse', 'pickBooking']);
+/** Needs both passes to agree, or the caller's yes. */
+const IRREVERSIBLE = new Set(['transfer', 'goodbye']);
+
+export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thresholds): Understanding {
+  const rec = input.recognition;
+  const openChosen = rec?.chosen === 'open' && !!rec.open?.text;
+  const grammarText = rec?.grammar?.text ?? input.text;
+  const believed = openChosen ? rec!.open!.text : input.text;
+  const other = rec?.open ? (openChosen ? grammarText : rec.open.text) : null;
+  if (believed === '') return { kind: 'none' };
+
+  if (other !== null && YES_NO_STEPS.has(input.step)) {
+    const a = parseYesNo(believed);
+    const b = parseYesNo(other);
+    if (a && b && a !== b) return { kind: 'none' };
+  }
+
+  const best = scorer.best(believed);
+  const otherBest = other !== null ? scorer.best(other) : null;
+  const agree = other === null || (best !== null && otherBest?.intent.id === best.intent.id);
+  const strong = best !== null && best.score >= t.actScore && best.margin >= 1;
+  const inMenu = MENU_STEPS.has(input.step);
+  const answered = input.answers(believed);
+  const midTask = input.task !== null && !inMenu;
+  // Two different searches returning identical words is the strongest evidence we have.
+  const sameWords = other === null || other === believed;
+
+  if (best && strong) {
+    const action = best.intent.action;
+    const sameTask = action === input.task;
+    const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && midTask);
+    if (inMenu) {
+      // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome.
+      const sure = IRREVERSIBLE.has(action) ? sameWords : agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
+      return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
+    }
+    if (sameTask && answered) return { kind: 'answer', text: believed };
+    if (action === 'repeat' && !answered) return { kind: 'act', intent: best.intent, text: believed };
+    if (!answered || best.score >= t.actScore + 2) {
+      // Mid-task, a transfer or hang-up the offline recogniser heard is always confirmed first: one
+      // short question is cheap ("correct" can come back as "human" from both passes).
+      if (IRREVERSIBLE.has(action)) return { kind: other === null ? 'act' : 'clarify', intent: best.intent, text: believed };
+      if (irreversible) return agree ? { kind: 'act', intent: best.intent, text: believed } : { kind: 'clarify', intent: best.intent, text: believed };
+      if (!best.intent.global) return { kind: 'clarify', intent: best.intent, text: believed };
+      return { kind: 'act', intent: best.intent, text: believed };
+    }
+  }
+  // The grammar heard an answer, but the open pass heard a clear request for something else ("I need
+  // to cancel my appointment" forced into a date): ask, rather than fill a slot with it.
+  const otherStrong = otherBest !== null && otherBest.score >= t.actScore && otherBest.margin >= 1;
+  if (!inMenu && !openChosen && otherStrong && otherBest.intent.action !== input.task && (!best || best.score < otherBest.score)) {
+    return { kind: 'clarify', intent: otherBest.intent, text: other! };
+  }
+  if (answered) return { kind: 'answer', text: believed };
+  if (best && best.score >= t.clarifyScore && best.margin > 0) return { kind: 'clarify', intent: best.intent, text: believed };
+  // The grammar pass made no sense here; the open pass may have. Never act on it alone: a slot
+  // value still gets its read-back, an intent gets a question. (Not the other way round: when the
+  // open pass was believed, the grammar's text is what the audio was forced into.)
+  if (other !== null && !openChosen) {
+    if (input.answers(other) && !IRREVERSIBLE_ANSWER_STEPS.has(input.step)) return { kind: 'answer', text: other };
+    if (otherBest && otherBest.score >= t.clarifyScore && otherBest.margin > 0) return { kind: 'clarify', intent: otherBest.intent, text: other };
+  }
+  return { kind: 'none' };
+}
+
+/** Steps where an answer commits something (a yes books or cancels): the believed pass only. */
+const IRREVERSIBLE_ANSWER_STEPS: ReadonlySet<StepName> = new Set<StepName>(['confirm', 'clarify']);
