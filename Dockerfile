@@ -23,6 +23,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+COPY migrations ./migrations
 COPY public ./public
 # The offline recogniser's decoder process (spawned by src/speech/pocketsphinx-pool.ts).
 COPY scripts/pocketsphinx-decoder.py ./scripts/

@@ -8,6 +8,10 @@ import type { StreamTickets } from './routes/stream-ticket.js';
 import type { CallRecordStore } from './store/call-records.js';
 import type { TransferStore } from './store/transfer-store.js';
 import type { WarmTransfer } from './transfer/warm-transfer.js';
+import type { CallControl } from './cluster/call-control.js';
+import type { WorkerCalls } from './cluster/worker-calls.js';
+import type { LoopDelayMonitor } from './observability/loop-delay.js';
+import type { StateStore } from './store/ports.js';
 
 export interface AppContext {
   config: ServerConfig;
@@ -15,6 +19,14 @@ export interface AppContext {
   metrics: Metrics;
   calls: CallManager;
   records: CallRecordStore;
+  /** The shared state (PostgreSQL or embedded). */
+  store: StateStore;
+  /** This worker's rows in the live-call registry, and commands addressed to its calls. */
+  liveCalls: WorkerCalls;
+  /** Hang-up / transfer of a call wherever it runs. */
+  control: CallControl;
+  /** Event-loop delay, for /readyz. */
+  loopDelay: LoopDelayMonitor;
   /** Signs the per-call `<Parameter>` that admits a media stream announced by `/voice`. */
   tickets: StreamTickets;
   /** Set when the agent has `recording.enabled`: every call is also written as a replayable fixture. */

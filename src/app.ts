@@ -24,6 +24,11 @@ import { FixtureRecorder } from './recording/fixture-recorder.js';
 import { transferRoutes } from './routes/transfer.js';
 import { createTransferContext } from './transfer/transfer-context.js';
 import type { TransferStore } from './store/transfer-store.js';
+import { CallControl } from './cluster/call-control.js';
+import { WorkerCalls } from './cluster/worker-calls.js';
+import { LoopDelayMonitor } from './observability/loop-delay.js';
+import { openEmbeddedStore } from './store/embedded/index.js';
+import type { StateStore } from './store/ports.js';
 
 export interface AppDeps {
   agent: AgentConfig;
@@ -33,6 +38,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Wall clock, epoch ms, for recordings (the engines' clock; pinned in replays). */
   now?: () => number;
+  /** The shared state; unset: the embedded store under DATA_DIR, opened (and closed) here. */
+  store?: StateStore;
   /** How long a media socket may stay open without `start` (default 5 s). */
   mediaStartTimeoutMs?: number;
   /** Transfer attempts, resume snapshots, callback requests; default: the SQLite store in DATA_DIR. */
@@ -57,14 +64,30 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
-  const records = new CallRecordStore(config.dataDir, redact);
+  const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir });
+  const records = new CallRecordStore(config.dataDir, redact, store.callRecords, (error) => log.warn({ err: error }, 'could not write a call record snapshot'));
   const calls = new CallManager(config.maxConcurrentCalls, records, log, config.maxSocketsPerAddress);
   const ticketKey = streamTicketKey(config);
   const tickets = new StreamTickets(ticketKey.key);
   if (ticketKey.source === 'per-process-random') {
     log.warn('neither TWILIO_AUTH_TOKEN nor STREAM_SECRET is set: stream tickets use a per-process key, so /voice and /media of one call must reach this same process');
   }
-  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, tickets };
+  const liveCalls = new WorkerCalls({ store, logger: log, local: calls, leaseMs: config.liveCallLeaseMs });
+  await liveCalls.start();
+  const { accountSid, authToken, apiUrl, transferNumber } = config.twilio;
+  const control = new CallControl({
+    workerCalls: liveCalls,
+    local: calls,
+    logger: log,
+    twilio: accountSid && authToken ? { accountSid, authToken, apiBaseUrl: apiUrl, transferNumber } : undefined,
+  });
+  const loopDelay = new LoopDelayMonitor(config.loopDelayMaxMs);
+  const context: AppContext = { config, agent: deps.agent, metrics, calls, records, tickets, store, liveCalls, control, loopDelay };
+  fastify.addHook('onClose', async () => {
+    loopDelay.close();
+    await liveCalls.stop();
+    if (!deps.store) await store.close();
+  });
   if (deps.agent.recording.enabled) {
     context.recordings = new FixtureRecorder({ dataDir: config.dataDir, agent: deps.agent, redact, logger: log, ...(deps.now ? { now: deps.now } : {}) });
   }

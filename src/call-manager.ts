@@ -90,6 +90,30 @@ export class CallManager {
     return id === undefined ? undefined : this.calls.get(id);
   }
 
+  has(callSid: string): boolean {
+    return this.session(callSid) !== undefined;
+  }
+
+  /** Ops hang-up of a call held here: goodbye, then hang up. False when it is not live here. */
+  hangup(callSid: string): boolean {
+    const session = this.session(callSid);
+    if (!session || session.isEnded) return false;
+    session.endFromOutside('ops-hangup');
+    return true;
+  }
+
+  /**
+   * Ops transfer of a call held here when Twilio's REST API is not available (browser phone,
+   * tests): nothing can bridge the caller to a person, so the agent says goodbye and the call
+   * ends as `ops-transfer` for the record. With Twilio, CallControl transfers through REST.
+   */
+  transfer(callSid: string, _to: string | undefined): boolean {
+    const session = this.session(callSid);
+    if (!session || session.isEnded) return false;
+    session.endFromOutside('ops-transfer');
+    return true;
+  }
+
   /** Admits a call, or says why not (checked again here: the caller may have awaited since). */
   add(session: CallSession): LiveCall | CallRefusal {
     const refusal = this.refusalReason(session.record.callSid);

@@ -32,12 +32,14 @@ import { FallbackStt } from './speech/fallback-stt.js';
 import { FallbackTts } from './speech/fallback-tts.js';
 import { FliteTts } from './speech/flite-tts.js';
 import { PocketsphinxPool } from './speech/pocketsphinx-pool.js';
+import { decodersPerWorker, resolveWorkerCount } from './cluster/workers.js';
 import { PocketsphinxStt } from './speech/pocketsphinx-stt.js';
 import { writeDomainLm } from './dialog/understanding/domain-lm.js';
 import type { SpeechToText } from './speech/stt.js';
 import { checkSystemPackages, defaultCheckEnv, type SystemCheckResult } from './speech/system-check.js';
 import type { TextToSpeech } from './speech/tts.js';
 import { openDatabase } from './store/database.js';
+import type { BookingPort } from './store/ports.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock, type Clock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
@@ -69,6 +71,8 @@ export interface EngineOptions {
   metrics?: Metrics;
   /** Wall clock, epoch ms: "today" for the schedule and the dialog. Replays pin it to the recording's date. */
   now?: () => number;
+  /** The shared booking store (PostgreSQL or embedded); unset: this process opens DATA_DIR's SQLite. */
+  bookings?: BookingPort;
 }
 
 export async function createEngines(options: EngineOptions): Promise<EngineSet> {
@@ -79,14 +83,15 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   // The open-vocabulary pass hears what the per-turn grammar does not expect (issue 12).
   const understanding = agent.offline.understanding;
   const recognition = { openLm: understanding.openVocabulary ? writeDomainLm(agent) : undefined, fitThreshold: understanding.fitThreshold };
-  const offline = await buildOfflineEngines(plan, prompts, logger, recognition);
+  const offline = await buildOfflineEngines(plan, prompts, logger, recognition, resolveWorkerCount(config.workers));
   const cloud = buildCloudEngines(config, plan, prompts, logger);
+  // Transfer state lives in the embedded database even with DATABASE_URL (no PostgreSQL adapter yet).
   const db = openDatabase({ dataDir: config.dataDir });
   const transferStore = new SqliteTransferStore(db, () => clock.now());
   const transferMode = resolveTransferMode(agent, config);
   if (transferMode.downgraded) logger.warn(transferMode.downgraded);
   const tools = createClinicTools({
-    db,
+    ...(options.bookings ? { bookings: options.bookings } : { db }),
     calendar: agent.business.schedule,
     clock,
     transfer: {
@@ -180,6 +185,8 @@ export async function buildOfflineEngines(
   prompts: readonly string[],
   logger: Pick<Logger, 'warn'>,
   recognition: { openLm?: string | undefined; fitThreshold?: number } = {},
+  /** Worker processes on this machine: the decoders are the machine's, shared out among them. */
+  workers = 1,
 ): Promise<OfflineEngines> {
   const { available, missing } = plan.system;
   let vad: Vad;
@@ -192,9 +199,10 @@ export async function buildOfflineEngines(
   let pool: PocketsphinxPool | null = null;
   let stt: SpeechToText | null = null;
   if (available.stt) {
-    // One decoder process per core: utterances from all calls queue on them.
+    // One decoder process per core for the machine (utterances from all calls queue on them),
+    // shared out among the worker processes.
     const { openLm, fitThreshold } = recognition;
-    pool = new PocketsphinxPool({ size: Math.max(1, Math.min(2, cpus().length)), preloadLm: openLm });
+    pool = new PocketsphinxPool({ size: decodersPerWorker(Math.max(1, Math.min(2, cpus().length)), workers), preloadLm: openLm });
     const pocketsphinx = new PocketsphinxStt({ pool, openLm, ...(fitThreshold !== undefined ? { fitThreshold } : {}) });
     pocketsphinx.warm(); // load the acoustic model now, not on the first caller's first word
     stt = pocketsphinx;

@@ -2,7 +2,11 @@
  * The process entry point: read config once, check the machine, build the app, listen, and drain
  * on SIGTERM/SIGINT. The only module that listens or reads process.env.
  */
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
+import { runPrimary } from './cluster/primary.js';
+import { resolveWorkerCount } from './cluster/workers.js';
+import { openStateStore } from './store/open-state-store.js';
 import { loadAgentConfig } from './config/load-agent-config.js';
 import { ConfigError, loadServerConfig } from './config/env.js';
 import { createEngines } from './engines.js';
@@ -30,15 +34,25 @@ async function main(): Promise<void> {
     logger.warn('TWILIO_AUTH_TOKEN is not set: webhook and media-stream signatures are NOT checked (development mode)');
   }
 
+  const workers = resolveWorkerCount(config.workers);
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary migrates the shared schema once, then only supervises: workers hold the calls.
+    if (config.database) await (await import('./store/postgres/migrate.js')).migrateUp(config.database.url, logger);
+    runPrimary({ workers, logger, drainTimeoutMs: config.drainTimeoutMs });
+    return;
+  }
+
   const metrics = new Metrics({ defaultMetrics: true });
+  let store;
   let engines;
   try {
-    engines = await createEngines({ config, agent, logger, metrics });
+    store = await openStateStore(config, { logger, migrate: cluster.isPrimary });
+    engines = await createEngines({ config, agent, logger, metrics, bookings: store.bookings });
   } catch (error) {
-    logger.fatal((error as Error).message);
+    logger.fatal({ err: error }, (error as Error).message);
     process.exit(1);
   }
-  const app = await buildApp(config, { agent, engines: engines.forCall, logger, metrics });
+  const app = await buildApp(config, { agent, engines: engines.forCall, logger, metrics, store });
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -48,11 +62,14 @@ async function main(): Promise<void> {
     await app.drain();
     await app.fastify.close();
     await engines.close();
+    await store.close();
     logger.info('bye');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A worker whose primary died has nobody to restart or drain it: drain and go.
+  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary-gone'));
 
   const address = await app.fastify.listen({ host: config.host, port: config.port });
   const shown = address.replace('0.0.0.0', 'localhost');

@@ -121,6 +121,10 @@ export const messagesSchema = z
     transferUnavailableNoPhone: z.string().default('I am sorry, nobody is available to take your call right now. I am happy to keep helping you here.'),
     startOver: z.string().default('Okay, let us start over.'),
     toolFailed: z.string().default('I am sorry, something went wrong on my side.'),
+    /** The booking system (database) does not answer: apologise and offer a person (the global "person" intent). */
+    storeUnavailable: z
+      .string()
+      .default('I am sorry, our booking system is not answering right now. To speak to a person, say person or press zero. Or I can keep helping you here.'),
     notHeardYet: z.string().default('Let me read that back in full first.'),
     keptAppointment: z.string().default('Okay, I will leave your appointment as it is.'),
     /** After "no" to a clarifying question, before the step's question again. */

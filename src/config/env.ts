@@ -48,6 +48,15 @@ const envSchema = z.object({
   MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+  /** How long a live call's registry row stays good without a heartbeat from its worker. */
+  LIVE_CALL_LEASE_MS: z.coerce.number().int().min(1000).default(15_000),
+  /** Event-loop delay p99 above which /readyz reports the worker too slow for new calls. */
+  LOOP_DELAY_MAX_MS: z.coerce.number().int().min(1).default(80),
   /** Where the offline engines' system binaries are looked up at startup. */
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
 });
@@ -72,6 +81,12 @@ export interface ServerConfig {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   drainTimeoutMs: number;
   searchPath: string;
+  /** Set: the shared PostgreSQL store; unset: the embedded store under dataDir. */
+  database: { url: string; poolMax: number; statementTimeoutMs: number; connectTimeoutMs: number } | undefined;
+  /** Worker processes on this machine (`auto` = one per core). */
+  workers: number | 'auto';
+  liveCallLeaseMs: number;
+  loopDelayMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,5 +130,16 @@ export function loadServerConfig(env: Record<string, string | undefined>): Serve
     logLevel: e.LOG_LEVEL,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     searchPath: e.PATH,
+    database: e.DATABASE_URL
+      ? {
+          url: e.DATABASE_URL,
+          poolMax: e.DATABASE_POOL_MAX,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+        }
+      : undefined,
+    workers: e.WORKERS,
+    liveCallLeaseMs: e.LIVE_CALL_LEASE_MS,
+    loopDelayMaxMs: e.LOOP_DELAY_MAX_MS,
   });
 }

@@ -174,6 +174,11 @@ export class CallSession {
     this.ledger.protocolError(code);
   }
 
+  /** Ops ended the call from outside (any worker): the goodbye plays, then the call ends with `reason`. */
+  endFromOutside(reason: string): void {
+    this.dispatch({ type: 'remote-exit', reason });
+  }
+
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });

@@ -33,6 +33,8 @@ export type TurnEvent =
   | { type: 'brain-failed' }
   | { type: 'inactivity'; maxReprompts: number }
   | { type: 'max-duration' }
+  /** Ops asked (POST /calls/:sid/hangup|transfer, from any worker): goodbye, then end with `reason`. */
+  | { type: 'remote-exit'; reason: string }
   /** The closing utterance finished (played, cleared or timed out). */
   | { type: 'closing-done' }
   | { type: 'stop'; reason: string };
@@ -151,6 +153,10 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
         { ...state, closing: 'max-duration' },
         [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'maxDuration' }],
       ];
+
+    case 'remote-exit':
+      if (state.closing) return [state, []];
+      return [{ ...state, closing: event.reason }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'goodbye' }]];
 
     case 'closing-done': {
       const reason = state.closing ?? 'agent-hangup';

@@ -111,8 +111,8 @@ class MediaConnection {
   private clock: MediaClock = { nextTimestampMs: null };
   private stopped = false;
   private closing = false;
-  /** Loading a resumed call's conversation (a warm transfer nobody took) from the store. */
-  private resuming = false;
+  /** Frames that arrived while this call's registry claim (or resumed conversation) was loading; replayed once it starts. */
+  private held: TwilioInbound[] | null = null;
   private log: Logger;
   /** Recording of this call as a replayable fixture (agent `recording.enabled`), from `start` on. */
   private tap: MediaTap | undefined;
@@ -163,6 +163,7 @@ class MediaConnection {
   }
 
   private handle(message: TwilioInbound): void {
+    if (this.held) return void this.held.push(message);
     switch (message.event) {
       case 'connected':
         this.log.debug({ protocol: message.protocol, version: message.version }, 'media stream connected');
@@ -171,8 +172,6 @@ class MediaConnection {
         return this.onStart(message);
     }
     const session = this.session;
-    // A resumed call's session is being loaded: its first frames are not an error.
-    if (!session && this.resuming) return;
     if (!session) return this.reject('before-start', `${message.event} before start`);
     if (message.streamSid !== this.streamSid) return this.reject('wrong-stream', `${message.event} for another stream`);
     this.tap?.inbound(message);
@@ -215,9 +214,7 @@ class MediaConnection {
 
   private onStart(message: TwilioStart): void {
     if (this.call || this.streamSid) return this.reject('duplicate-start', 'second start on one stream');
-    const { start } = message;
-    const params = start.customParameters;
-    const callSid = start.callSid;
+    const callSid = message.start.callSid;
     this.streamSid = message.streamSid;
     this.log = this.log.child({ callSid, streamSid: message.streamSid });
     const refused = this.admission(message);
@@ -226,28 +223,52 @@ class MediaConnection {
       return this.closeSocket(refused.code, refused.reason);
     }
     clearTimeout(this.startTimer);
-    const transfer = this.ctx.transfer;
-    if (params.resume && transfer) {
-      this.resuming = true;
-      transfer
-        .resume(callSid, params.resume)
-        .catch((error: unknown) => {
-          this.log.error({ err: error }, 'could not load the conversation to resume; starting afresh');
-          return null;
-        })
-        .then((snapshot) => {
-          this.resuming = false;
-          if (this.closing || this.stopped) return;
-          if (!snapshot) this.log.warn({ resume: params.resume }, 'resume parameter without a transfer to come back from; starting afresh');
-          this.admit(message, snapshot ?? undefined);
-        });
-      return;
-    }
-    this.admit(message);
+    // One live stream per call across every worker sharing the store: a duplicate is refused.
+    // Frames that arrive while the claim (and a resumed call's conversation) load are held.
+    this.held = [];
+    void this.claimAndStart(message);
   }
 
-  /** An admitted `start` becomes a call (`resumed`: back from a transfer nobody took). */
-  private admit(message: TwilioStart, resumed?: ConversationSnapshot): void {
+  private async claimAndStart(message: TwilioStart): Promise<void> {
+    const callSid = message.start.callSid;
+    try {
+      const claim = await this.ctx.liveCalls.claim({ callSid, streamSid: message.streamSid, startedAt: new Date().toISOString() });
+      if (!claim.ok) {
+        this.held = null;
+        this.ctx.metrics.callsRejected.inc({ reason: 'duplicate-stream' });
+        this.log.warn({ holder: claim.holder.workerId }, 'refusing media stream: this call is already live elsewhere');
+        return this.closeSocket(1008, 'call-already-live');
+      }
+      const resumed = await this.loadResumed(message);
+      const held = this.held ?? [];
+      this.held = null;
+      if (this.socket.readyState !== this.socket.OPEN) return void this.ctx.liveCalls.release(callSid);
+      this.startCall(message, resumed);
+      for (const next of held) this.handle(next);
+    } catch (error) {
+      this.held = null;
+      this.log.error({ err: error }, 'live-call registry failed; refusing the stream');
+      this.closeSocket(1011, 'registry failure');
+    }
+  }
+
+  /** A call back from a warm transfer nobody took: its conversation so far, from the store. */
+  private async loadResumed(message: TwilioStart): Promise<ConversationSnapshot | undefined> {
+    const resumeId = message.start.customParameters.resume;
+    const transfer = this.ctx.transfer;
+    if (!resumeId || !transfer) return undefined;
+    try {
+      const snapshot = await transfer.resume(message.start.callSid, resumeId);
+      if (!snapshot) this.log.warn({ resume: resumeId }, 'resume parameter without a transfer to come back from; starting afresh');
+      return snapshot ?? undefined;
+    } catch (error) {
+      this.log.error({ err: error }, 'could not load the conversation to resume; starting afresh');
+      return undefined;
+    }
+  }
+
+  /** An admitted, claimed `start` becomes a call (`resumed`: back from a transfer nobody took). */
+  private startCall(message: TwilioStart, resumed?: ConversationSnapshot): void {
     const { callSid, customParameters: params } = message.start;
     let engines: CallEngines;
     try {
@@ -255,12 +276,14 @@ class MediaConnection {
       engines = this.options.engines({ callSid, from: params.from ?? '', to: params.to ?? '', ...resume });
     } catch (error) {
       this.log.error({ err: error }, 'could not create engines for the call');
+      void this.ctx.liveCalls.release(callSid);
       return this.closeSocket(1011, 'engine failure');
     }
     const session = this.createSession(message, engines, resumed);
     const call = this.ctx.calls.add(session);
     if (typeof call === 'string') {
       this.log.warn({ reason: call }, 'refusing media stream');
+      void this.ctx.liveCalls.release(callSid);
       return this.closeSocket(call === 'call-already-live' ? 1008 : 1013, call);
     }
     this.call = call;
@@ -312,6 +335,7 @@ class MediaConnection {
       onEnd: (record) => {
         this.tap?.callEnded(record);
         if (this.call) this.ctx.calls.remove(this.call);
+        void this.ctx.liveCalls.release(record.callSid);
         // A call back from a transfer is one record: the turns before the hold and after it.
         const whole = resumed && this.ctx.transfer ? this.ctx.transfer.completeResumedRecord(resumed.record, record) : Promise.resolve(record);
         whole

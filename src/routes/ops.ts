@@ -2,8 +2,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app-context.js';
+import { z } from 'zod';
 import { sendError } from './http-errors.js';
 import { headerValue } from './twilio-signature.js';
+
+/** POST /calls/:sid/transfer body: an E.164 number or a SIP address; absent → TRANSFER_NUMBER. */
+const transferBody = z.object({ to: z.string().regex(/^(\+[1-9]\d{6,14}|sips?:[^\s<>"]{3,200})$/).optional() }).strict();
 
 export function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -51,8 +55,8 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const reason = ctx.calls.refusalReason();
-    const counts = { activeCalls: ctx.calls.active, openSockets: ctx.calls.sockets };
+    const reason = ctx.calls.refusalReason() ?? (ctx.loopDelay.tooSlow ? 'event-loop-slow' : null);
+    const counts = { activeCalls: ctx.calls.active, openSockets: ctx.calls.sockets, loopDelayP99Ms: ctx.loopDelay.p99Ms };
     if (reason) return reply.code(503).send({ status: reason, ...counts });
     return { status: 'ready', ...counts };
   });
@@ -60,6 +64,35 @@ export async function opsRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   app.get('/metrics', async (_request, reply) => {
     const body = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(body);
+  });
+
+  // Live calls across every worker sharing the store (the contract asks for ?active=1; live calls
+  // are all this lists, records of finished calls are read one at a time).
+  app.get<{ Querystring: { active?: string } }>('/calls', { preHandler: adminGuard(ctx) }, async (request, reply) => {
+    if (request.query.active !== '1') return reply.code(400).send({ error: 'only ?active=1 is supported: GET /calls/:callSid for one record' });
+    const calls = await ctx.store.liveCalls.list();
+    return {
+      calls: calls.map((c) => ({ callSid: c.callSid, worker: c.workerId, machine: c.machine, startedAt: c.startedAt, state: c.state })),
+    };
+  });
+
+  app.post<{ Params: { callSid: string } }>('/calls/:callSid/hangup', { preHandler: adminGuard(ctx) }, async (request, reply) => {
+    const outcome = await ctx.control.hangup(request.params.callSid);
+    if (!outcome.accepted) return reply.code(404).send({ error: 'call is not live' });
+    request.log.info({ callSid: request.params.callSid, via: outcome.via }, 'ops hang-up');
+    return reply.code(202).send({ status: 'accepted', via: outcome.via });
+  });
+
+  app.post<{ Params: { callSid: string } }>('/calls/:callSid/transfer', { preHandler: adminGuard(ctx) }, async (request, reply) => {
+    const body = transferBody.safeParse(request.body ?? {});
+    if (!body.success) return reply.code(400).send({ error: 'expected {"to": "+15551234567" | "sip:…"} or no body' });
+    const outcome = await ctx.control.transfer(request.params.callSid, body.data.to);
+    if (!outcome.accepted) {
+      if (outcome.reason === 'no-transfer-number') return reply.code(400).send({ error: 'no "to" given and no TRANSFER_NUMBER configured' });
+      return reply.code(404).send({ error: 'call is not live' });
+    }
+    request.log.info({ callSid: request.params.callSid, via: outcome.via }, 'ops transfer');
+    return reply.code(202).send({ status: 'accepted', via: outcome.via });
   });
 
   app.get<{ Params: { callSid: string } }>('/calls/:callSid', { preHandler: adminGuard(ctx) }, async (request, reply) => {

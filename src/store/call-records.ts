@@ -1,14 +1,17 @@
 /**
- * Call records: live ones in memory while the call runs, finished ones written atomically as
- * `<dataDir>/calls/<callSid>.json` (temp file, fsync, rename), readable only by this user
- * (directories 0700, files 0600: transcripts are personal data). Writes of one call are
- * serialized, so two status callbacks arriving together cannot lose an update.
+ * Call records: live ones in memory while the call runs, persisted through a CallRecordPort:
+ * by default `<dataDir>/calls/<callSid>.json` (CallRecordFiles: temp file, fsync, rename; directories
+ * 0700, files 0600: transcripts are personal data), PostgreSQL when DATABASE_URL is set. A call's
+ * record is written when it starts, so every worker sharing the store can read it, and again when
+ * it ends. Writes of one call are serialized, so two status callbacks arriving together cannot
+ * lose an update.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, rename, unlink } from 'node:fs/promises';
 import { redactCallRecord, type Redactor } from '../observability/redact.js';
 import type { CallRecord } from './call-record.js';
+import { CallRecordFiles } from './embedded/call-record-files.js';
+import type { CallRecordPort } from './ports.js';
 
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -39,7 +42,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 }
 
 export class CallRecordStore {
-  private readonly dir: string;
+  private readonly port: CallRecordPort;
   private readonly live = new Map<string, CallRecord>();
   private readonly writes = new Set<Promise<unknown>>();
   /** The last queued write of each call: the next one starts after it. */
@@ -49,14 +52,17 @@ export class CallRecordStore {
   constructor(
     dataDir: string,
     private readonly redact: Redactor = (text) => text,
+    port?: CallRecordPort,
+    private readonly onWriteError: (error: unknown) => void = () => undefined,
   ) {
     makePrivateDir(dataDir);
-    this.dir = join(dataDir, 'calls');
-    makePrivateDir(this.dir);
+    this.port = port ?? new CallRecordFiles(dataDir);
   }
 
   track(record: CallRecord): void {
     this.live.set(record.callSid, record);
+    // The start snapshot: lets any worker answer GET /calls/:sid while the call runs elsewhere.
+    this.serialized(record.callSid, () => this.port.save(redactCallRecord(record, this.redact))).catch(this.onWriteError);
   }
 
   /** Persist a finished record; resolves once it is on disk. */
@@ -64,7 +70,7 @@ export class CallRecordStore {
     return this.serialized(record.callSid, async () => {
       try {
         if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
-        await writeFileAtomic(this.file(record.callSid), JSON.stringify(redactCallRecord(record, this.redact), null, 2));
+        await this.port.save(redactCallRecord(record, this.redact));
       } finally {
         this.live.delete(record.callSid);
       }
@@ -78,9 +84,9 @@ export class CallRecordStore {
   update(callSid: string, change: (record: CallRecord) => boolean): Promise<boolean> {
     if (!CALL_SID.test(callSid)) return Promise.resolve(false);
     return this.serialized(callSid, async () => {
-      const stored = await this.readStored(callSid);
+      const stored = await this.port.get(callSid);
       if (!stored) return false;
-      if (change(stored)) await writeFileAtomic(this.file(callSid), JSON.stringify(stored, null, 2));
+      if (change(stored)) await this.port.save(stored);
       return true;
     });
   }
@@ -89,25 +95,12 @@ export class CallRecordStore {
     if (!CALL_SID.test(callSid)) return undefined;
     const live = this.live.get(callSid);
     if (live) return redactCallRecord(live, this.redact);
-    return this.readStored(callSid);
+    return this.port.get(callSid);
   }
 
   /** Wait for every pending write (shutdown, tests). */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.writes]);
-  }
-
-  private file(callSid: string): string {
-    return join(this.dir, `${callSid}.json`);
-  }
-
-  private async readStored(callSid: string): Promise<CallRecord | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(callSid), 'utf8')) as CallRecord;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
   }
 
   private serialized<T>(callSid: string, run: () => Promise<T>): Promise<T> {

@@ -1,14 +1,19 @@
 /**
- * The clinic's calendar tools over the SQLite store. Opening hours and "now" come from the
- * config and the injected clock; slot existence and double booking are the store's job.
+ * The clinic's calendar tools over the booking port (embedded SQLite or PostgreSQL). Opening
+ * hours and "now" come from the config and the injected clock; slot existence and double booking
+ * are the store's job.
  *
- * SQLite calls are synchronous and short, so abort is honoured by checking the signal before the
- * work (and after it for reads). A write that has committed is always reported as done: telling
- * the caller "that failed" about a booking that exists would be worse than finishing late.
+ * Abort is honoured by checking the signal before the work (and after it for reads). A write that
+ * has committed is always reported as done: telling the caller "that failed" about a booking that
+ * exists would be worse than finishing late. A database that does not answer becomes the
+ * ToolError 'unavailable': the dialog apologises and offers a person, the call goes on.
  */
 import type { z } from 'zod';
-import { BookingStore, type BookingChange } from '../store/booking-store.js';
+import { BookingStore } from '../store/booking-store.js';
 import type { Database } from '../store/database.js';
+import { EmbeddedBookings } from '../store/embedded/bookings.js';
+import type { BookingChange, BookingPort } from '../store/ports.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
 import type { CalendarConfig } from '../config/calendar-config.js';
 import {
   bookAppointmentInput,
@@ -23,7 +28,9 @@ import type { Tool } from './tool.js';
 import { ToolError } from './tool-error.js';
 
 export interface CalendarToolsOptions {
-  db: Database;
+  /** The shared booking store; or `db`, the embedded SQLite database, wrapped here. */
+  bookings?: BookingPort;
+  db?: Database;
   calendar: CalendarConfig;
   clock: Clock;
   /** Per-tool timeout, ms. */
@@ -66,7 +73,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
-      const result = calendar.availability(args.date, args.time);
+      const result = await calendar.availability(args.date, args.time);
       signal.throwIfAborted();
       return result;
     },
@@ -80,7 +87,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
-      return { booking: calendar.book(args) };
+      return { booking: await calendar.book(args) };
     },
   };
 
@@ -91,7 +98,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
-      const bookings = calendar.upcoming(args.phone);
+      const bookings = await calendar.upcoming(args.phone);
       signal.throwIfAborted();
       return { bookings };
     },
@@ -104,7 +111,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
-      return { booking: calendar.cancel(args.bookingId) };
+      return { booking: await calendar.cancel(args.bookingId) };
     },
   };
 
@@ -116,7 +123,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     timeoutMs,
     async run(args, { signal }) {
       signal.throwIfAborted();
-      return { booking: calendar.reschedule(args.bookingId, args.date, args.time) };
+      return { booking: await calendar.reschedule(args.bookingId, args.date, args.time) };
     },
   };
 
@@ -125,56 +132,59 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
 
 /** The rules behind the tools, kept apart from the Tool plumbing. */
 class ClinicCalendar {
-  private readonly store: BookingStore;
+  private readonly store: BookingPort;
   private readonly config: CalendarConfig;
   private readonly clock: Clock;
   /** The clinic day the schedule was last seeded from; reseeded when the day rolls over. */
-  private seededOn: string | undefined;
+  private seeding: { day: string; done: Promise<unknown> } | undefined;
 
   constructor(options: CalendarToolsOptions) {
     this.config = options.calendar;
     this.clock = options.clock;
-    this.store = new BookingStore(options.db, () => options.clock.now());
-    this.ensureSeeded();
+    if (options.bookings) this.store = options.bookings;
+    else if (options.db) this.store = new EmbeddedBookings(options.db, () => options.clock.now());
+    else throw new Error('calendar tools need a booking store (bookings) or a database (db)');
+    void this.ensureSeeded().catch(() => undefined); // a failure here is retried by the first tool call
   }
 
-  availability(date: string, time: string | undefined): AvailabilityResult {
-    const now = this.ensureSeeded();
+  async availability(date: string, time: string | undefined): Promise<AvailabilityResult> {
+    const now = await this.ensureSeeded();
     requireCalendarDate(date);
     const closed = this.config.hours[weekdayOf(date)] === undefined;
-    const available = closed ? [] : this.store.freeSlots(date).filter((slot) => !isPast(now, date, slot));
+    const free = closed ? [] : await reachable(this.store.freeSlots(date));
+    const available = free.filter((slot) => !isPast(now, date, slot));
     const result: AvailabilityResult = { date, available, closed };
     if (time !== undefined) result.requestedFree = available.includes(time);
     return result;
   }
 
-  book(args: BookAppointmentArgs): Booking {
-    this.requireBookable(args.date, args.time);
-    return bookingOrThrow(this.store.book(args));
+  async book(args: BookAppointmentArgs): Promise<Booking> {
+    await this.requireBookable(args.date, args.time);
+    return bookingOrThrow(await reachable(this.store.book(args)));
   }
 
-  upcoming(phone: string): Booking[] {
-    const now = this.ensureSeeded();
-    return this.store.upcomingByPhone(phone, now.date, now.time);
+  async upcoming(phone: string): Promise<Booking[]> {
+    const now = await this.ensureSeeded();
+    return reachable(this.store.upcomingByPhone(phone, now.date, now.time));
   }
 
-  cancel(bookingId: string): Booking {
-    const now = this.ensureSeeded();
-    const booking = this.store.get(bookingId);
+  async cancel(bookingId: string): Promise<Booking> {
+    const now = await this.ensureSeeded();
+    const booking = await reachable(this.store.get(bookingId));
     if (booking && booking.status === 'booked' && isPast(now, booking.date, booking.time)) {
       throw new ToolError('past', `booking ${bookingId} was on ${booking.date} at ${booking.time}, which has passed`);
     }
-    return bookingOrThrow(this.store.cancel(bookingId));
+    return bookingOrThrow(await reachable(this.store.cancel(bookingId)));
   }
 
-  reschedule(bookingId: string, date: string, time: string): Booking {
-    this.requireBookable(date, time);
-    return bookingOrThrow(this.store.reschedule(bookingId, date, time));
+  async reschedule(bookingId: string, date: string, time: string): Promise<Booking> {
+    await this.requireBookable(date, time);
+    return bookingOrThrow(await reachable(this.store.reschedule(bookingId, date, time)));
   }
 
   /** Throws the ToolError a caller can act on: invalid-date, past, closed, no-such-slot, beyond-horizon. */
-  private requireBookable(date: string, time: string): void {
-    const now = this.ensureSeeded();
+  private async requireBookable(date: string, time: string): Promise<void> {
+    const now = await this.ensureSeeded();
     requireCalendarDate(date);
     if (isPast(now, date, time)) throw new ToolError('past', `${date} at ${time} has already passed`);
     const hours = this.config.hours[weekdayOf(date)];
@@ -194,14 +204,29 @@ class ClinicCalendar {
     }
   }
 
-  /** Extends the seeded schedule when the clinic's day has changed; returns the clinic's now. */
-  private ensureSeeded() {
+  /** Extends the seeded schedule when the clinic's day has changed; resolves to the clinic's now. */
+  private async ensureSeeded() {
     const now = localDateTime(this.clock.now(), this.config.timezone);
-    if (this.seededOn !== now.date) {
-      seedSchedule(this.store, this.config, this.clock);
-      this.seededOn = now.date;
+    if (this.seeding?.day !== now.date) {
+      const done = seedSchedule(this.store, this.config, this.clock);
+      this.seeding = { day: now.date, done };
+      // A failed seed is retried on the next call.
+      done.catch(() => this.seeding?.done === done && (this.seeding = undefined));
     }
+    await reachable(this.seeding!.done);
     return now;
+  }
+}
+
+/** A store that does not answer becomes a ToolError the dialog can speak from. */
+async function reachable<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      throw new ToolError('unavailable', 'the booking system is not answering right now; apologise and offer to connect the caller to a person', { cause: error });
+    }
+    throw error;
   }
 }
 
@@ -210,8 +235,10 @@ class ClinicCalendar {
  * `daysAhead - 1` days later. Existing slots are kept, so calling this again (each startup, or
  * when the day rolls over) only extends the horizon. Returns how many slots were added.
  */
-export function seedSchedule(target: Database | BookingStore, calendar: CalendarConfig, clock: Clock): number {
-  const store = target instanceof BookingStore ? target : new BookingStore(target, () => clock.now());
+export function seedSchedule(target: BookingPort, calendar: CalendarConfig, clock: Clock): Promise<number>;
+export function seedSchedule(target: Database | BookingStore, calendar: CalendarConfig, clock: Clock): number;
+export function seedSchedule(target: Database | BookingStore | BookingPort, calendar: CalendarConfig, clock: Clock): number | Promise<number> {
+  const store = target instanceof BookingStore || !('prepare' in target) ? target : new BookingStore(target, () => clock.now());
   const today = localDateTime(clock.now(), calendar.timezone).date;
   const slots: { date: string; time: string }[] = [];
   for (let offset = 0; offset < calendar.daysAhead; offset++) {

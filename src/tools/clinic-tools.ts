@@ -7,6 +7,7 @@
  *   const runner = new ToolRunner({ tools, call: { callSid, from } }); // per call
  */
 import type { Database } from '../store/database.js';
+import type { BookingPort } from '../store/ports.js';
 import { createCalendarTools } from './calendar.js';
 import type { CalendarConfig } from '../config/calendar-config.js';
 import type { ClinicToolName } from './calendar-schemas.js';
@@ -15,9 +16,12 @@ import type { Tool } from './tool.js';
 import { createTransferTool, type TransferOptions } from './transfer.js';
 import { createCallbackTool, type CallbackToolOptions } from './callback.js';
 import { SqliteTransferStore } from '../store/transfer-store-sqlite.js';
+import type { TransferStore } from '../store/transfer-store.js';
 
 export interface ClinicToolsOptions {
-  db: Database;
+  /** The shared booking store (PostgreSQL or embedded); or `db`, the embedded SQLite database. */
+  bookings?: BookingPort;
+  db?: Database;
   calendar: CalendarConfig;
   clock: Clock;
   transfer: TransferOptions;
@@ -27,14 +31,26 @@ export interface ClinicToolsOptions {
 
 export function createClinicTools(options: ClinicToolsOptions): Tool[] {
   const tools: Tool[] = [
-    ...createCalendarTools({ db: options.db, calendar: options.calendar, clock: options.clock }),
+    ...createCalendarTools({
+      ...(options.bookings ? { bookings: options.bookings } : {}),
+      ...(options.db ? { db: options.db } : {}),
+      calendar: options.calendar,
+      clock: options.clock,
+    }),
     createTransferTool(options.transfer),
     createCallbackTool({
-      store: options.transfer.store ?? new SqliteTransferStore(options.db, () => options.clock.now()),
+      store: callbackStore(options),
       ...(options.onCallbackStored ? { onStored: options.onCallbackStored } : {}),
     }),
   ];
   return tools;
+}
+
+/** Where callback requests go: the given transfer store, else the embedded database's. */
+function callbackStore(options: ClinicToolsOptions): TransferStore {
+  if (options.transfer.store) return options.transfer.store;
+  if (options.db) return new SqliteTransferStore(options.db, () => options.clock.now());
+  throw new Error('clinic tools: the callback tool needs a transfer store or the embedded database');
 }
 
 /** Every name in the contract (`clinicToolInputs`), for checks that the set is complete. */

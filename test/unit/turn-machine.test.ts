@@ -26,6 +26,8 @@ describe('turn machine transitions', () => {
     ['inactivity after the last reprompt says goodbye', state('listening', { inactivityCount: 2 }), { type: 'inactivity', maxReprompts: 2 }, 'listening', ['say-goodbye']],
     ['inactivity is ignored unless listening', state('speaking'), { type: 'inactivity', maxReprompts: 2 }, 'speaking', []],
     ['max duration', state('listening'), { type: 'max-duration' }, 'listening', ['disarm-inactivity', 'say-goodbye']],
+    ['ops hang-up says goodbye first', state('speaking'), { type: 'remote-exit', reason: 'ops-hangup' }, 'speaking', ['disarm-inactivity', 'say-goodbye']],
+    ['ops hang-up while already closing changes nothing', state('speaking', { closing: 'max-duration' }), { type: 'remote-exit', reason: 'ops-hangup' }, 'speaking', []],
     ['closing line done hangs up', state('listening', { closing: 'inactivity' }), { type: 'closing-done' }, 'ended', ['hang-up', 'finalize']],
     ['brain failure apologises and ends', state('thinking'), { type: 'brain-failed' }, 'thinking', ['disarm-inactivity', 'say-goodbye']],
     ['stop finalizes', state('speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'finalize']],
@@ -45,6 +47,11 @@ describe('turn machine transitions', () => {
     const [closing] = transition(state('listening', { inactivityCount: 2 }), { type: 'inactivity', maxReprompts: 2 });
     const [, effects] = transition(closing, { type: 'closing-done' });
     expect(effects).toEqual([{ type: 'hang-up', reason: 'inactivity' }, { type: 'finalize', reason: 'inactivity' }]);
+  });
+
+  it('an ops hang-up ends with its own reason', () => {
+    const [closing] = transition(state('listening'), { type: 'remote-exit', reason: 'ops-transfer' });
+    expect(transition(closing, { type: 'closing-done' })[1]).toEqual([{ type: 'hang-up', reason: 'ops-transfer' }, { type: 'finalize', reason: 'ops-transfer' }]);
   });
 
   it('while closing, caller speech and keys are ignored', () => {

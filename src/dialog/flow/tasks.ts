@@ -117,7 +117,7 @@ async function* handleWriteError(rt: FlowRuntime, code: string): Events {
     s.checked = null;
     return yield* ask(rt, 'date');
   }
-  yield* say(rt, m.toolFailed);
+  yield* say(rt, code === 'unavailable' ? m.storeUnavailable : m.toolFailed);
   yield* finishTask(rt);
 }
 
@@ -166,7 +166,7 @@ async function* lookUpBookings(rt: FlowRuntime, phone: string): AsyncGenerator<i
   const outcome = yield* callTool(rt, 'find_bookings', { phone });
   if (!outcome.ok) {
     if (outcome.error.code !== 'aborted') {
-      yield* say(rt, m.toolFailed);
+      yield* say(rt, outcome.error.code === 'unavailable' ? m.storeUnavailable : m.toolFailed);
       yield* finishTask(rt);
     }
     return false;
