@@ -3,6 +3,7 @@
  * on SIGTERM/SIGINT. The only module that listens or reads process.env.
  */
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
 import { runPrimary } from './cluster/primary.js';
 import { resolveWorkerCount } from './cluster/workers.js';
@@ -38,7 +39,10 @@ async function main(): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     // The primary migrates the shared schema once, then only supervises: workers hold the calls.
     if (config.database) await (await import('./store/postgres/migrate.js')).migrateUp(config.database.url, logger);
-    runPrimary({ workers, logger, drainTimeoutMs: config.drainTimeoutMs });
+    // Without a configured key each worker would sign stream tickets with its own random key, and a
+    // call whose webhook and socket land on different workers would be refused: share one.
+    const shared: Record<string, string> = config.streamSecret || config.twilio.authToken ? {} : { STREAM_SECRET: randomBytes(32).toString('hex') };
+    runPrimary({ workers, logger, drainTimeoutMs: config.drainTimeoutMs, workerEnv: shared });
     return;
   }
 
