@@ -83,7 +83,8 @@ export class InProcessServer {
       if (!change.ok) throw new Error(`seed booking ${booking.date} ${booking.time}: ${change.message}`);
     }
     const config = loadServerConfig({ DATA_DIR: this.dataDir, LOG_LEVEL: 'silent' });
-    this.app = await buildApp(config, { agent, engines: (call) => this.engines.forCall(call), logger: this.logger, now: () => this.now() });
+    // `--speed max` replays run far ahead of real time on purpose: no pace limit on this server.
+    this.app = await buildApp(config, { agent, engines: (call) => this.engines.forCall(call), logger: this.logger, now: () => this.now(), mediaMessageRate: null });
     const address = await this.app.fastify.listen({ host: '127.0.0.1', port: 0 });
     this.wsUrlValue = address.replace(/^http/, 'ws') + '/media';
   }

@@ -19,6 +19,7 @@ import { opsRoutes } from './routes/ops.js';
 import { BrowserPhone, phoneRoutes, selectSubprotocol } from './routes/phone.js';
 import { streamTicketKey, StreamTickets } from './routes/stream-ticket.js';
 import { voiceRoutes } from './routes/voice.js';
+import type { MessageRateLimit } from './routes/media-guard.js';
 import { CallRecordStore } from './store/call-records.js';
 import { FixtureRecorder } from './recording/fixture-recorder.js';
 import { transferRoutes } from './routes/transfer.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   store?: StateStore;
   /** How long a media socket may stay open without `start` (default 5 s). */
   mediaStartTimeoutMs?: number;
+  /** Media socket pace limit (default: Twilio's pace with wide room); null only for the in-process replay tool. */
+  mediaMessageRate?: MessageRateLimit | null;
   /** Transfer attempts, resume snapshots, callback requests; default: the SQLite store in DATA_DIR. */
   transferStore?: TransferStore;
 }
@@ -106,6 +109,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
       observeCall: phone.observeCall,
       tickets,
       ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
+      ...(deps.mediaMessageRate !== undefined ? { messageRate: deps.mediaMessageRate } : {}),
     }),
   );
   await fastify.register(async (scope) => opsRoutes(scope, context));

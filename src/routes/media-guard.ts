@@ -16,6 +16,16 @@ export const MESSAGE_BURST = 1_500;
 export const MESSAGE_RATE_FACTOR = 10;
 const FRAME_MS = 20;
 
+/**
+ * How far ahead of real time a socket's messages may run. `null` turns the check off: only for
+ * the in-process replay tool, which plays recorded calls faster than real time on purpose.
+ */
+export interface MessageRateLimit {
+  burst: number;
+  factor: number;
+}
+export const TWILIO_MESSAGE_RATE: MessageRateLimit = { burst: MESSAGE_BURST, factor: MESSAGE_RATE_FACTOR };
+
 export type ErrorVerdict = { log: 'each' } | { log: 'summary'; suppressed: number } | { log: 'none' } | { close: true };
 
 export class MediaSocketGuard {
@@ -24,7 +34,10 @@ export class MediaSocketGuard {
   private lastSummaryAt: number;
   private messages = 0;
 
-  constructor(private readonly openedAt: number) {
+  constructor(
+    private readonly openedAt: number,
+    private readonly rate: MessageRateLimit | null = TWILIO_MESSAGE_RATE,
+  ) {
     this.lastSummaryAt = openedAt;
   }
 
@@ -44,7 +57,8 @@ export class MediaSocketGuard {
   /** A message arrived at `now` (ms); false when the socket is running far ahead of real time. */
   message(now: number): boolean {
     this.messages++;
-    const allowed = MESSAGE_BURST + (Math.max(0, now - this.openedAt) / FRAME_MS) * MESSAGE_RATE_FACTOR;
+    if (!this.rate) return true;
+    const allowed = this.rate.burst + (Math.max(0, now - this.openedAt) / FRAME_MS) * this.rate.factor;
     return this.messages <= allowed;
   }
 

@@ -27,7 +27,7 @@ import {
 import type { MediaTap } from '../recording/fixture-recorder.js';
 import type { LiveCall } from '../call-manager.js';
 import { sendError } from './http-errors.js';
-import { MediaSocketGuard } from './media-guard.js';
+import { MediaSocketGuard, TWILIO_MESSAGE_RATE, type MessageRateLimit } from './media-guard.js';
 import { STREAM_TICKET_PARAMETER, type StreamTickets } from './stream-ticket.js';
 import type { ConversationSnapshot } from '../store/transfer-store.js';
 import { headerValue, publicBaseUrl, toWebSocketUrl, validSignature } from './twilio-signature.js';
@@ -51,6 +51,8 @@ export interface MediaRouteOptions {
   tickets: StreamTickets;
   /** Start timeout, ms (tests shorten it). */
   startTimeoutMs?: number;
+  /** How far ahead of real time a socket may send (default: Twilio's pace with wide room; null: off). */
+  messageRate?: MessageRateLimit | null;
 }
 
 export async function mediaRoutes(app: FastifyInstance, ctx: AppContext, options: MediaRouteOptions): Promise<void> {
@@ -93,6 +95,7 @@ export async function mediaRoutes(app: FastifyInstance, ctx: AppContext, options
       needsTicket: !phoneAdmitted.has(request),
       tickets: options.tickets,
       startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
+      messageRate: options.messageRate === undefined ? TWILIO_MESSAGE_RATE : options.messageRate,
     });
   });
 }
@@ -103,6 +106,7 @@ interface ConnectionOptions {
   needsTicket: boolean;
   tickets: StreamTickets;
   startTimeoutMs: number;
+  messageRate: MessageRateLimit | null;
 }
 
 class MediaConnection {
@@ -116,7 +120,7 @@ class MediaConnection {
   private log: Logger;
   /** Recording of this call as a replayable fixture (agent `recording.enabled`), from `start` on. */
   private tap: MediaTap | undefined;
-  private readonly guard = new MediaSocketGuard(performance.now());
+  private readonly guard: MediaSocketGuard;
   private readonly startTimer: NodeJS.Timeout;
 
   constructor(
@@ -126,6 +130,7 @@ class MediaConnection {
     private readonly options: ConnectionOptions,
   ) {
     this.log = logger;
+    this.guard = new MediaSocketGuard(performance.now(), options.messageRate);
     // Synchronously: Twilio sends `connected` and `start` immediately after the upgrade.
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code) => this.onClose(code));
