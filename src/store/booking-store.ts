@@ -10,31 +10,11 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Database } from './database.js';
+import type { BookingChange, BookingFailureCode, NewBooking, StoredBooking } from './ports.js';
 
-/** One booking as stored (and as the tools report it). */
-export interface Booking {
-  bookingId: string;
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service: string | null;
-  status: 'booked' | 'cancelled';
-}
-
-export type BookingFailureCode = 'no-such-slot' | 'slot-taken' | 'not-found';
-
-export type BookingChange =
-  | { ok: true; booking: Booking }
-  | { ok: false; code: BookingFailureCode; message: string };
-
-export interface NewBooking {
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service?: string | undefined;
-}
+/** One booking as stored (and as the tools report it): the port's type, one definition. */
+export type Booking = StoredBooking;
+export type { BookingChange, BookingFailureCode, NewBooking };
 
 interface BookingRow {
   id: string;

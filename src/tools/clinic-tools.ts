@@ -10,6 +10,7 @@ import type { Database } from '../store/database.js';
 import type { BookingPort } from '../store/ports.js';
 import { createCalendarTools } from './calendar.js';
 import type { CalendarConfig } from '../config/calendar-config.js';
+import { CLINIC_TOOL_NAMES } from '../config/business-schema.js';
 import type { ClinicToolName } from './calendar-schemas.js';
 import type { Clock } from './clinic-time.js';
 import type { Tool } from './tool.js';
@@ -54,12 +55,4 @@ function callbackStore(options: ClinicToolsOptions): TransferStore {
 }
 
 /** Every name in the contract (`clinicToolInputs`), for checks that the set is complete. */
-export const clinicToolNames: readonly ClinicToolName[] = [
-  'check_availability',
-  'book_appointment',
-  'find_bookings',
-  'cancel_appointment',
-  'reschedule_appointment',
-  'transfer_to_person',
-  'request_callback',
-];
+export const clinicToolNames: readonly ClinicToolName[] = CLINIC_TOOL_NAMES;
