@@ -8,7 +8,7 @@ import type { AgentConfig } from '../config/agent-schema.js';
 import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FallbackStage } from '../observability/fallback.js';
-import type { CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
+import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { BrainInput } from './brain.js';
 import type { CallSessionEvent } from './call-events.js';
 import type { TimedCallerTurn } from './turn-timing.js';
@@ -95,6 +95,49 @@ export class CallLedger {
     this.emit({ type: 'caller-turn', turnId: this.record.turns.length - 1, text, input: turn.input });
     this.emitMetrics(timed.metrics);
     return text;
+  }
+
+  /** An agent reply starts: its turn goes into the record now, filled in as it plays. */
+  agentTurn(text = ''): AgentTurn {
+    const turn: AgentTurn = { role: 'agent', text, startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
+    this.record.turns.push(turn);
+    return turn;
+  }
+
+  /** The reply ended: played through (the caller heard all of it) or not (cleared, aborted). */
+  agentTurnEnded(turn: AgentTurn, text: string, played: boolean): void {
+    turn.text = text;
+    if (!played) return;
+    turn.heardText = text;
+    if (text) this.emit({ type: 'agent-turn', text });
+  }
+
+  /** The caller interrupted the reply; only `heardText` reached them. */
+  agentInterrupted(turn: AgentTurn | null, report: { text: string; heardText: string } | undefined): void {
+    this.record.bargeIns++;
+    this.options.metrics.bargeIns.inc();
+    if (!turn) return;
+    turn.interrupted = true;
+    turn.text = report?.text || turn.text;
+    turn.heardText = report?.heardText ?? '';
+    this.emit({ type: 'agent-interrupted', text: turn.text, heardText: turn.heardText });
+  }
+
+  toolCall(call: CallRecord['toolCalls'][number]): void {
+    this.record.toolCalls.push(call);
+    this.options.metrics.toolCalls.inc({ tool: call.name, ok: String(call.ok) });
+  }
+
+  /** Slot values the caller confirmed. */
+  slots(values: Record<string, string>): void {
+    Object.assign(this.record.slots, values);
+  }
+
+  /** A reply stopped by caller speech that was no words or a backchannel played on: not an interruption. */
+  replyResumed(turn: AgentTurn, cause: string): void {
+    turn.resumes = (turn.resumes ?? 0) + 1;
+    this.record.resumedReplies = (this.record.resumedReplies ?? 0) + 1;
+    this.options.logger.debug({ cause }, 'reply resumed');
   }
 
   /** A stage switched to its backup: counted, logged and kept in the call record. */

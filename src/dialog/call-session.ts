@@ -8,17 +8,21 @@ import type { AgentConfig } from '../config/agent-schema.js';
 import { Playout } from '../media/playout.js';
 import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SttEvent, SttStream } from '../speech/stt.js';
+import type { SttEvent, SttHints, SttStream } from '../speech/stt.js';
 import type { AgentTurn, CallRecord } from '../store/call-record.js';
 import { AudioIntake } from './audio-intake.js';
 import type { BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
 import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
 import { CallLedger } from './call-ledger.js';
+import { matchIntent } from './intents.js';
 import { KeypadCollector } from './keypad.js';
 import { fixedText, runReply } from './reply-runner.js';
-import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
+import { initialTurnState, speakingPhase, transition, type ResumeCause, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 import { TurnTiming } from './turn-timing.js';
+import { realScheduler } from '../util/scheduler.js';
+import { classifyInterjection, DEFAULT_BACKCHANNELS, withBackchannels } from './turn-taking/backchannel.js';
+import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './turn-taking/completeness.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
@@ -64,6 +68,13 @@ export class CallSession {
   private readonly timing: TurnTiming;
   private speechOnsetAt: number | null = null;
   private inactivityTimer: NodeJS.Timeout | null = null;
+  private resumeTimer: NodeJS.Timeout | null = null;
+  /** What the dialog waits for next (from the brain's `listen`), for endpointing. */
+  private expectation: Expectation = 'open';
+  /** Words recognised so far in the caller's current turn (interim or speculative). */
+  private partialText = '';
+  /** The recogniser decodes at pauses (offline): the words of a pause are on their way. */
+  private speculates: boolean;
   private exitCapTimer: NodeJS.Timeout | null = null;
   private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
@@ -76,6 +87,7 @@ export class CallSession {
   constructor(options: CallSessionOptions) {
     this.options = options;
     this.now = options.now ?? (() => performance.now());
+    this.speculates = options.engines.stt.name.startsWith('pocketsphinx');
     const { engines, agent, transport, metrics } = options;
     this.ledger = new CallLedger({
       callSid: options.callSid,
@@ -115,7 +127,7 @@ export class CallSession {
       },
       onEvent: (event) => this.onSegmenterEvent(event),
       onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
-    });
+    }, realScheduler);
     engines.onFallback?.((event) => this.ledger.fallback(event.stage, event.from, event.to, event.reason));
     this.brain = engines.brain.createSession({
       callSid: options.callSid,
@@ -188,18 +200,28 @@ export class CallSession {
     const agentAudioPending = this.playout.isPlaying;
     switch (event.type) {
       case 'speech-start':
+        this.partialText = '';
         this.speechOnsetAt = this.now() - event.leadMs;
         this.timing.speechStarted(Math.max(0, this.intake.audioMs - event.leadMs));
         this.dispatch({ type: 'speech-start', agentAudioPending });
         break;
       case 'barge-in-eligible':
-        this.dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: this.options.agent.bargeIn.enabled });
+        this.dispatch({
+          type: 'barge-in-eligible',
+          agentAudioPending,
+          bargeInEnabled: this.options.agent.bargeIn.enabled,
+          resumable: this.options.agent.turn.resumeFalseInterruptions,
+        });
         break;
       case 'speech-pause':
         this.stt.speechPaused?.();
+        // A streaming recogniser's words are already here; an offline one's arrive as a speculative
+        // partial: until they do, no timer may end the turn on a half sentence.
+        if (this.partialText) this.judgePause();
+        else if (this.speculates && this.options.agent.turn.adaptiveEndpointing) this.intake.endTurnAfter(this.options.agent.turn.incompleteSilenceMs);
         break;
       case 'speech-end':
-        this.timing.speechEnded(event.trailingMs, this.intake.audioMs - event.trailingMs);
+        this.timing.speechEnded(event.trailingMs, this.intake.speechEndAudioMs(event.trailingMs));
         this.dispatch({ type: 'speech-end' });
         break;
     }
@@ -208,8 +230,22 @@ export class CallSession {
   private onSttEvent(event: SttEvent): void {
     if (this.ended) return;
     if (event.type === 'transcript-final' && event.endOfTurn) {
+      this.partialText = '';
       this.timing.transcript();
-      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence, ...(event.recognition ? { recognition: event.recognition } : {}) });
+      this.dispatch({
+        type: 'transcript',
+        text: event.text,
+        confidence: event.confidence,
+        interjection: this.interjection(event.text),
+        ...(event.recognition ? { recognition: event.recognition } : {}),
+      });
+    } else if (event.type === 'transcript-partial') {
+      if (event.speculative) this.speculates = true;
+      const paused = this.intake.pausedFor(this.options.agent.turn.pauseMs);
+      // Words decoded at an earlier pause are stale once the caller spoke again.
+      if (event.speculative && !paused) return;
+      this.partialText = event.text;
+      if (paused) this.judgePause();
     } else if (event.type === 'error') {
       this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
       this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
@@ -217,6 +253,34 @@ export class CallSession {
         this.dispatch({ type: 'transcript', text: '', confidence: 0 });
       }
     }
+  }
+
+  /** The caller is pausing: tell the turn machine how complete their words are. */
+  private judgePause(): void {
+    if (!this.options.agent.turn.adaptiveEndpointing) return;
+    const text = this.partialText;
+    const intents = this.options.agent.offline.intents;
+    const completeness = judgeCompleteness(text, this.expectation, {
+      isRequest: (t) => matchIntent(t, intents) !== null,
+      isName: (t) => this.options.agent.slots.names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
+    });
+    this.dispatch({ type: 'pause-words', completeness, interjection: this.interjection(text) });
+  }
+
+  /** With held replies on, a grammar recogniser must be able to hear "okay" as "okay" (see withBackchannels). */
+  private withListenerSounds(hints: SttHints): SttHints {
+    const turn = this.options.agent.turn;
+    if (!hints.jsgf || !turn.resumeFalseInterruptions) return hints;
+    return { ...hints, jsgf: withBackchannels(hints.jsgf, turn.backchannels ?? DEFAULT_BACKCHANNELS) };
+  }
+
+  private interjection(text: string) {
+    return classifyInterjection(text, this.options.agent.turn.backchannels ?? DEFAULT_BACKCHANNELS);
+  }
+
+  private endpointSilenceMs(completeness: Completeness): number {
+    const turn = this.options.agent.turn;
+    return completeness === 'complete' ? turn.completeSilenceMs : completeness === 'incomplete' ? turn.incompleteSilenceMs : turn.endSilenceMs;
   }
 
   private dispatch(event: TurnEvent): void {
@@ -233,6 +297,22 @@ export class CallSession {
         break;
       case 'barge-in':
         this.bargeIn();
+        break;
+      case 'suspend-reply':
+        this.suspendReply();
+        break;
+      case 'resume-reply':
+        this.resumeReply(effect.cause);
+        break;
+      case 'arm-resume-window':
+        this.disarmResumeWindow();
+        this.resumeTimer = setTimeout(() => this.dispatch({ type: 'resume-window' }), this.options.agent.turn.falseInterruptionWindowMs);
+        break;
+      case 'disarm-resume-window':
+        this.disarmResumeWindow();
+        break;
+      case 'end-turn-after':
+        this.intake.endTurnAfter(this.endpointSilenceMs(effect.completeness));
         break;
       case 'stt-speech-start':
         this.stt.speechStarted();
@@ -281,8 +361,7 @@ export class CallSession {
     } else {
       this.timing.beginUnpromptedReply();
     }
-    const agentTurn: AgentTurn = { role: 'agent', text: '', startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
-    this.record.turns.push(agentTurn);
+    const agentTurn = this.ledger.agentTurn();
     const current = { record: agentTurn, utteranceId: null as number | null };
     this.currentAgentTurn = current;
     const brainName = this.options.engines.brain.name;
@@ -300,12 +379,10 @@ export class CallSession {
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
       .then((result) => {
-        agentTurn.text = result.text;
-        if (result.outcome === 'played') agentTurn.heardText = result.text;
+        this.ledger.agentTurnEnded(agentTurn, result.text, result.outcome === 'played');
         if (this.turnAbort === controller) this.turnAbort = null;
         if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
-          if (result.text) this.ledger.emit({ type: 'agent-turn', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
       })
@@ -330,14 +407,14 @@ export class CallSession {
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
     switch (event.type) {
       case 'tool-call':
-        this.record.toolCalls.push(event.call);
-        this.options.metrics.toolCalls.inc({ tool: event.call.name, ok: String(event.call.ok) });
+        this.ledger.toolCall(event.call);
         break;
       case 'slots':
-        Object.assign(this.record.slots, event.slots);
+        this.ledger.slots(event.slots);
         break;
       case 'listen':
-        this.stt.setHints(event.hints);
+        this.stt.setHints(this.withListenerSounds(event.hints));
+        this.expectation = expectationForStep(event.intent);
         this.keypad.mode = event.keypad ?? 'single';
         break;
       case 'end-call':
@@ -349,22 +426,41 @@ export class CallSession {
     }
   }
 
+  /** Possible interruption: the caller stops hearing the agent at once, the reply is kept. */
+  private suspendReply(): void {
+    const clearedAt = this.now();
+    const report = this.playout.suspend();
+    if (this.speechOnsetAt !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
+    this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'caller speech over the agent: reply held');
+  }
+
+  private resumeReply(cause: ResumeCause): void {
+    const fromMs = this.playout.resume({
+      backupMs: this.options.agent.turn.resumeBackupMs,
+      restartSentenceMs: this.options.agent.turn.resumeRestartSentenceMs,
+    });
+    if (this.currentAgentTurn) this.ledger.replyResumed(this.currentAgentTurn.record, cause);
+    this.options.logger.info({ cause, fromMs }, 'false interruption: reply resumed');
+  }
+
+  private disarmResumeWindow(): void {
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = null;
+  }
+
   private bargeIn(): void {
     const clearedAt = this.now();
+    const wasHeld = this.playout.isSuspended;
     const reports = this.playout.clear();
     this.abortTurn();
-    this.record.bargeIns++;
-    this.options.metrics.bargeIns.inc();
-    if (this.speechOnsetAt !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
+    // A held reply was cleared at Twilio when it was held: that was the interruption's latency.
+    if (this.speechOnsetAt !== null && !wasHeld) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
     const current = this.currentAgentTurn;
     const report = reports.find((r) => r.utteranceId === current?.utteranceId) ?? reports.at(-1);
+    this.ledger.agentInterrupted(current?.record ?? null, report);
     if (current) {
-      current.record.interrupted = true;
-      current.record.text = report?.text || current.record.text;
-      current.record.heardText = report?.heardText ?? '';
       if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
       this.brain.interrupted?.(current.record.heardText);
-      this.ledger.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
     }
     this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
   }
@@ -372,18 +468,14 @@ export class CallSession {
   private sayClosingLine(text: string): void {
     this.abortTurn();
     this.playout.clear();
-    const agentTurn: AgentTurn = { role: 'agent', text, startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
-    this.record.turns.push(agentTurn);
+    const agentTurn = this.ledger.agentTurn(text);
     const signal = this.callAbort.signal;
     const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
     runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
       onSpeak: (piece) => this.ledger.spoken(piece),
     })
       .then((result) => {
-        if (result.outcome === 'played') {
-          agentTurn.heardText = text;
-          this.ledger.emit({ type: 'agent-turn', text });
-        }
+        this.ledger.agentTurnEnded(agentTurn, text, result.outcome === 'played');
       })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
       .finally(() => {
@@ -426,6 +518,7 @@ export class CallSession {
     this.abortTurn();
     this.callAbort.abort(new Error(`call ended: ${reason}`));
     this.disarmInactivity();
+    this.disarmResumeWindow();
     clearTimeout(this.maxDurationTimer);
     if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
     this.keypad.close();

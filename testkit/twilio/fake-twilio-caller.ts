@@ -21,6 +21,13 @@ export interface FakeCallerOptions {
    * 'never-echo' plays but never echoes a mark (a broken peer).
    */
   playback?: 'realtime' | 'instant' | 'never-echo';
+  /**
+   * How caller frames go out. 'on-demand' (default): only when the test sends audio, so the wire
+   * is quiet between sends. 'continuous': like Twilio, one 20 ms frame every 20 ms of wall time
+   * from `start` to `stop`, silence whenever the test has nothing queued; `sendMulaw`/`silence`
+   * queue their frames on that clock and resolve once they are on the wire.
+   */
+  pacing?: 'on-demand' | 'continuous';
   /** More `<Parameter>`s for `start.customParameters` (e.g. a resumed stream's, with `announce: false`). */
   parameters?: Record<string, string>;
   /**
@@ -30,6 +37,8 @@ export interface FakeCallerOptions {
    */
   announce?: boolean | { headers: (params: Record<string, string>) => Record<string, string> };
 }
+
+const SILENT_FRAME = new Uint8Array(160).fill(0xff);
 
 type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
 
@@ -41,8 +50,15 @@ export class FakeTwilioCaller {
   private readonly messages: TwilioInboundMessages;
   private timestampMs = 0;
   /** Outbound playback buffer: audio ms and marks waiting for it to play. */
-  private queue: Array<{ kind: 'audio'; ms: number } | { kind: 'mark'; name: string }> = [];
+  private queue: Array<{ kind: 'audio'; ms: number; audio: Buffer } | { kind: 'mark'; name: string }> = [];
+  /** Agent audio the caller has heard, in order, with when it finished playing (Date.now()). */
+  readonly played: Array<{ audio: Buffer; at: number }> = [];
   private playTimer: NodeJS.Timeout | null = null;
+  /** Continuous pacing: frames waiting for the wire clock, each with a callback once sent. */
+  private outbox: Array<{ frame: Uint8Array; sent?: () => void }> = [];
+  private wireTimer: NodeJS.Timeout | null = null;
+  private wireStartedAt = 0;
+  private wireFrames = 0;
   receivedAudioBytes = 0;
   playedAudioMs = 0;
 
@@ -79,6 +95,36 @@ export class FakeTwilioCaller {
     await this.opened();
     this.send(this.messages.connected());
     this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...params, ...this.options.parameters }));
+    if (this.options.pacing === 'continuous') {
+      this.wireStartedAt = Date.now();
+      this.tickWire();
+    }
+  }
+
+  /** One frame per 20 ms of wall time; a late timer catches up (a few frames at once, as jitter would). */
+  private tickWire(): void {
+    this.wireTimer = null;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const due = Math.floor((Date.now() - this.wireStartedAt) / 20) + 1;
+    for (let n = 0; this.wireFrames < due && n < 5; n++) {
+      const next = this.outbox.shift();
+      this.sendFrame(next?.frame ?? SILENT_FRAME);
+      this.wireFrames++;
+      next?.sent?.();
+    }
+    this.wireFrames = Math.max(this.wireFrames, due - 5);
+    this.wireTimer = setTimeout(() => this.tickWire(), Math.max(1, this.wireStartedAt + this.wireFrames * 20 - Date.now()));
+  }
+
+  private stopWire(): void {
+    if (this.wireTimer) clearTimeout(this.wireTimer);
+    this.wireTimer = null;
+    for (const item of this.outbox.splice(0)) item.sent?.();
+  }
+
+  private sendFrame(frame: Uint8Array): void {
+    this.send(this.messages.media(frame, this.timestampMs));
+    this.timestampMs += 20;
   }
 
   send(message: unknown): void {
@@ -92,11 +138,21 @@ export class FakeTwilioCaller {
 
   /** Send μ-law audio as 20 ms frames (the last one padded with silence), real time unless `fast`. */
   async sendMulaw(audio: Uint8Array, fast = false): Promise<void> {
+    const frames: Uint8Array[] = [];
     for (let at = 0; at < audio.length; at += 160) {
       const frame = new Uint8Array(160).fill(0xff);
       frame.set(audio.subarray(at, at + 160));
-      this.send(this.messages.media(frame, this.timestampMs));
-      this.timestampMs += 20;
+      frames.push(frame);
+    }
+    if (this.options.pacing === 'continuous') {
+      if (frames.length === 0 || !this.wireStartedAt) return;
+      await new Promise<void>((resolve) => {
+        frames.forEach((frame, i) => this.outbox.push(i === frames.length - 1 ? { frame, sent: resolve } : { frame }));
+      });
+      return;
+    }
+    for (const frame of frames) {
+      this.sendFrame(frame);
       if (!fast) await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -115,6 +171,7 @@ export class FakeTwilioCaller {
   }
 
   stop(): void {
+    this.stopWire();
     this.send(this.messages.stop());
   }
 
@@ -133,9 +190,10 @@ export class FakeTwilioCaller {
   private onMessage(message: Outbound & { streamSid: string }): void {
     this.received.push({ ...message, at: Date.now() });
     if (message.event === 'media') {
-      const bytes = Buffer.from(message.media.payload, 'base64').length;
+      const audio = Buffer.from(message.media.payload, 'base64');
+      const bytes = audio.length;
       this.receivedAudioBytes += bytes;
-      this.queue.push({ kind: 'audio', ms: bytes / 8 });
+      this.queue.push({ kind: 'audio', ms: bytes / 8, audio });
     } else if (message.event === 'mark') {
       this.queue.push({ kind: 'mark', name: message.mark.name });
     } else if (message.event === 'clear') {
@@ -155,6 +213,7 @@ export class FakeTwilioCaller {
     if (this.options.playback === 'instant') {
       this.queue.shift();
       this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
+      if (head.kind === 'audio') this.played.push({ audio: head.audio, at: Date.now() });
       return this.play();
     }
     this.playTimer = setTimeout(() => {
@@ -162,6 +221,7 @@ export class FakeTwilioCaller {
       if (this.queue[0] === head) {
         this.queue.shift();
         this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
+        if (head.kind === 'audio') this.played.push({ audio: head.audio, at: Date.now() });
       }
       this.play();
     }, head.kind === 'audio' ? head.ms : 0);
@@ -175,6 +235,7 @@ export class FakeTwilioCaller {
   }
 
   close(): void {
+    this.stopWire();
     if (this.playTimer) clearTimeout(this.playTimer);
     this.ws.close();
   }

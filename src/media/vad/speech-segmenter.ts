@@ -6,7 +6,9 @@
  *   shorter than that and must not cut the agent off.
  * - `speech-pause` once per silence run when it reaches `pauseMs` (< `endSilenceMs`): the turn may be
  *   ending, so a recogniser can start decoding early and have the transcript ready at `speech-end`.
- * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn).
+ * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn),
+ *   or after the silence chosen for this pause by `endTurnAfter` (from how complete the caller's
+ *   words are); speech resuming drops that choice.
  */
 import type { VadWindow } from './vad.js';
 
@@ -29,6 +31,8 @@ export interface SegmenterState {
   bargeInSignalled: boolean;
   /** Consecutive silence ms while speaking. */
   silenceMs: number;
+  /** Silence that ends this pause, chosen by `endTurnAfter`; null: `endSilenceMs`. */
+  endAfterMs: number | null;
 }
 
 export type SegmenterEvent =
@@ -43,7 +47,18 @@ export const initialSegmenterState: SegmenterState = {
   speechMs: 0,
   bargeInSignalled: false,
   silenceMs: 0,
+  endAfterMs: null,
 };
+
+/**
+ * End the current pause after `silenceMs` of silence (now, if that much has already passed).
+ * No effect unless the caller is speaking or pausing.
+ */
+export function endTurnAfter(state: SegmenterState, silenceMs: number): [SegmenterState, SegmenterEvent[]] {
+  if (!state.speaking) return [state, []];
+  if (state.silenceMs > 0 && state.silenceMs >= silenceMs) return [initialSegmenterState, [{ type: 'speech-end', trailingMs: state.silenceMs }]];
+  return [{ ...state, endAfterMs: silenceMs }, []];
+}
 
 export function segment(
   state: SegmenterState,
@@ -62,6 +77,7 @@ export function segment(
         speechMs: pending,
         bargeInSignalled: pending >= config.minBargeInMs,
         silenceMs: 0,
+        endAfterMs: null,
       };
       if (next.bargeInSignalled) events.push({ type: 'barge-in-eligible' });
       return [next, events];
@@ -76,7 +92,7 @@ export function segment(
     if (pauseMs !== undefined && pauseMs < config.endSilenceMs && state.silenceMs < pauseMs && silenceMs >= pauseMs) {
       events.push({ type: 'speech-pause' });
     }
-    if (silenceMs >= config.endSilenceMs) {
+    if (silenceMs >= (state.endAfterMs ?? config.endSilenceMs)) {
       events.push({ type: 'speech-end', trailingMs: silenceMs });
       return [initialSegmenterState, events];
     }
@@ -88,5 +104,5 @@ export function segment(
     bargeInSignalled = true;
     events.push({ type: 'barge-in-eligible' });
   }
-  return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0 }, events];
+  return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0, endAfterMs: null }, events];
 }

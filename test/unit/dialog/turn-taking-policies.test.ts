@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { classifyInterjection, withBackchannels, type Interjection } from '../../../src/dialog/turn-taking/backchannel.js';
+import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from '../../../src/dialog/turn-taking/completeness.js';
+
+const ctx = {
+  isRequest: (t: string) => /\b(book|cancel|reschedule|hours|address)\b/.test(t),
+  isName: (t: string) => /\b(riley|jordan|maple)\b/.test(t),
+};
+
+describe('completeness at the caller pause', () => {
+  it.each<[string, Expectation, Completeness]>([
+    // Whole answers for the step.
+    ['yes', 'yes-no', 'complete'],
+    ['no', 'yes-no', 'complete'],
+    ['yeah that is right', 'yes-no', 'complete'],
+    ['five five five one two three four five six seven', 'phone', 'complete'],
+    ['my number is 555 123 4567', 'phone', 'complete'],
+    ['five five five one two three four', 'phone', 'complete'],
+    ['next tuesday', 'date', 'complete'],
+    ['tomorrow at three p m', 'date', 'complete'],
+    ['the fourth of march', 'date', 'complete'],
+    ['ten thirty', 'time', 'complete'],
+    ['at two p m', 'time', 'complete'],
+    ['noon', 'time', 'complete'],
+    ['half past two', 'time', 'complete'],
+    ['riley', 'name', 'complete'],
+    ['book an appointment', 'request', 'complete'],
+    ['i would like to book an appointment please', 'request', 'complete'],
+    ['the second one', 'choice', 'complete'],
+    ['the time', 'field', 'complete'],
+    ['What are your opening hours?', 'open', 'complete'],
+    ['yes', 'phone-or-yes-no', 'complete'],
+    // Half sentences: wait for the rest.
+    ['i would like to', 'request', 'incomplete'],
+    ['i want', 'open', 'incomplete'],
+    ['my number is five five five', 'phone', 'incomplete'],
+    ['five five five one two', 'phone-or-yes-no', 'incomplete'],
+    ['my number is', 'phone', 'incomplete'],
+    ['tuesday and', 'date', 'incomplete'],
+    ['um', 'date', 'incomplete'],
+    ['my name is', 'name', 'incomplete'],
+    ['quarter past', 'time', 'incomplete'],
+    ['can i book an appointment for', 'request', 'incomplete'],
+    ['it is five five five one', 'open', 'incomplete'],
+    ['I would like to book an appointment and', 'open', 'incomplete'],
+    // Not sure either way: the normal wait.
+    ['', 'request', 'unknown'],
+    ['at ten', 'time', 'unknown'],
+    ['ten', 'time', 'unknown'],
+    ['something else entirely', 'request', 'unknown'],
+    ['I need help with something', 'open', 'unknown'],
+    ['bob', 'name', 'unknown'],
+    ['five five five one two three four five six seven eight nine', 'phone', 'unknown'],
+  ])('%j expecting %s → %s', (text, expectation, verdict) => {
+    expect(judgeCompleteness(text, expectation, ctx)).toBe(verdict);
+  });
+
+  it.each<[string | undefined, Expectation]>([
+    ['menu', 'request'],
+    ['phone', 'phone'],
+    ['confirm', 'yes-no'],
+    ['time', 'time'],
+    [undefined, 'open'],
+    ['some-new-step', 'open'],
+  ])('step %s expects %s', (step, expectation) => {
+    expect(expectationForStep(step)).toBe(expectation);
+  });
+});
+
+describe('interjections over the agent', () => {
+  it.each<[string, Interjection]>([
+    ['', 'none'],
+    ['  ', 'none'],
+    ['[noise]', 'none'],
+    ['okay', 'backchannel'],
+    ['Uh-huh.', 'backchannel'],
+    ['uh huh', 'backchannel'],
+    ['mm hmm', 'backchannel'],
+    ['Right, right.', 'backchannel'],
+    ['yeah okay', 'backchannel'],
+    ['oh okay i see', 'backchannel'],
+    ['um', 'backchannel'],
+    ['no', 'barge-in'],
+    ['wait', 'barge-in'],
+    ['yeah but what about friday', 'barge-in'],
+    ['what are your hours', 'barge-in'],
+    ['cancel my appointment', 'barge-in'],
+    ['okay stop', 'barge-in'],
+    ['no no no', 'barge-in'],
+  ])('%j → %s', (text, kind) => {
+    expect(classifyInterjection(text)).toBe(kind);
+  });
+
+  it('takes a configured list of listener sounds', () => {
+    expect(classifyInterjection('bien', ['bien', 'vale'])).toBe('backchannel');
+    expect(classifyInterjection('okay', ['bien'])).toBe('barge-in');
+  });
+});
+
+describe('listener sounds in a step grammar', () => {
+  const jsgf = '#JSGF V1.0;\n\ngrammar flow;\n\npublic <utterance> = <yes> | <no>;\n<yes> = yes;\n<no> = no;\n';
+  it('adds them as one more alternative of the public rule', () => {
+    const out = withBackchannels(jsgf, ['okay', 'uh huh', 'Mm-hmm', 'right']);
+    expect(out).toContain('public <utterance> = (<yes> | <no>) | <listener_sound> | <unfinished>;');
+    expect(out).toMatch(/<unfinished> = \(i would like to \|/);
+    expect(out).toContain('<listener_sound> = (okay | uh huh | right);');
+    expect(out).toContain('<yes> = yes;');
+  });
+  it('is idempotent and leaves other text alone', () => {
+    const once = withBackchannels(jsgf);
+    expect(withBackchannels(once)).toBe(once);
+    expect(withBackchannels('not a grammar')).toBe('not a grammar');
+  });
+});
