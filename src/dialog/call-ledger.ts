@@ -24,6 +24,8 @@ export interface LedgerOptions {
   metrics: Metrics;
   logger: Logger;
   onEvent?: ((event: CallSessionEvent) => void) | undefined;
+  /** Wall clock for the record's timestamps, ms since the epoch. */
+  wallNow?: () => number;
 }
 
 const CLOUD_PROVIDERS = ['deepgram', 'elevenlabs', 'claude', 'anthropic'];
@@ -35,16 +37,19 @@ export class CallLedger {
   readonly record: CallRecord;
   /** Stages currently running on a paid provider (false once they fell back). */
   private readonly paid: { stt: boolean; tts: boolean };
-  private readonly startedAtMs = Date.now();
+  private readonly startedAtMs: number;
+  private readonly wallNow: () => number;
 
   constructor(private readonly options: LedgerOptions) {
     const { engines } = options;
+    this.wallNow = options.wallNow ?? (() => Date.now());
+    this.startedAtMs = this.wallNow();
     this.record = {
       callSid: options.callSid,
       streamSid: options.streamSid,
       from: options.from,
       to: options.to,
-      startedAt: new Date().toISOString(),
+      startedAt: this.iso(),
       endedAt: null,
       endReason: null,
       engines,
@@ -99,7 +104,7 @@ export class CallLedger {
 
   /** An agent reply starts: its turn goes into the record now, filled in as it plays. */
   agentTurn(text = ''): AgentTurn {
-    const turn: AgentTurn = { role: 'agent', text, startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
+    const turn: AgentTurn = { role: 'agent', text, startedAt: this.iso(), interrupted: false, heardText: '' };
     this.record.turns.push(turn);
     return turn;
   }
@@ -142,7 +147,7 @@ export class CallLedger {
 
   /** A stage switched to its backup: counted, logged and kept in the call record. */
   fallback(stage: FallbackStage, from: string, to: string, reason: string): void {
-    this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
+    this.record.fallbacks.push({ stage, from, to, reason, at: this.iso() });
     if (stage === 'stt') this.paid.stt = false;
     this.options.metrics.fallbacks.inc({ stage, from, to });
     this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
@@ -151,10 +156,10 @@ export class CallLedger {
   /** The call is over: close the record, price it, count it. */
   settle(reason: string, llmUsage: Partial<CallUsage> = {}): void {
     const record = this.record;
-    record.endedAt = new Date().toISOString();
+    record.endedAt = this.iso();
     record.endReason = reason;
     Object.assign(record.usage, llmUsage);
-    const minutes = (Date.now() - this.startedAtMs) / 60_000;
+    const minutes = (this.wallNow() - this.startedAtMs) / 60_000;
     const cost = callCost(record.usage, this.options.prices, minutes);
     record.cost = cost;
     const m = this.options.metrics;
@@ -166,6 +171,10 @@ export class CallLedger {
     m.callsActive.dec();
     m.callsEnded.inc({ reason });
     this.emit({ type: 'call-ended', reason });
+  }
+
+  private iso(): string {
+    return new Date(this.wallNow()).toISOString();
   }
 
   emit(event: CallSessionEvent): void {

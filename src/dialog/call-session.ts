@@ -1,28 +1,24 @@
 /**
- * One call: owns the per-call engines, timers and AbortControllers, feeds events into the pure turn
- * machine and executes its effects. Data flows one way:
+ * One call: feeds events into the pure turn machine and executes the effects it returns. The
+ * caller's side (audio intake, recogniser, pause judgement) is `CallerEar`; the agent's side
+ * (playout, the reply in flight, hold/resume/interrupt) is `AgentVoice`; the record is written only
+ * through `CallLedger`; all time comes from the injected `Scheduler`. Data flows one way:
  * socket → decode → VAD/STT → turn machine → brain → TTS → playout → socket.
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
-import { Playout } from '../media/playout.js';
-import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SttEvent, SttHints, SttStream } from '../speech/stt.js';
-import type { AgentTurn, CallRecord } from '../store/call-record.js';
-import { AudioIntake } from './audio-intake.js';
+import type { CallRecord } from '../store/call-record.js';
+import { AgentVoice } from './agent-voice.js';
+import { CallerEar } from './caller-ear.js';
 import type { BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
 import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
 import { CallLedger } from './call-ledger.js';
-import { matchIntent } from './intents.js';
 import { KeypadCollector } from './keypad.js';
-import { fixedText, runReply } from './reply-runner.js';
-import { initialTurnState, speakingPhase, transition, type ResumeCause, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
+import { initialTurnState, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 import { TurnTiming } from './turn-timing.js';
-import { realScheduler } from '../util/scheduler.js';
-import { classifyInterjection, DEFAULT_BACKCHANNELS, withBackchannels } from './turn-taking/backchannel.js';
-import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './turn-taking/completeness.js';
+import { realScheduler, TimerSet, type Scheduler } from '../util/scheduler.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
@@ -37,8 +33,8 @@ export interface CallSessionOptions {
   transport: CallTransport;
   logger: Logger;
   metrics: Metrics;
-  /** Monotonic clock, ms. */
-  now?: () => number;
+  /** Clocks and timers (default: the real ones); a test may drive the session on a simulated clock. */
+  scheduler?: Scheduler;
   onEnd?: (record: CallRecord) => void;
   /** Live observer (the browser phone's transcript view); must not throw, and never affects the call. */
   onEvent?: (event: CallSessionEvent) => void;
@@ -56,78 +52,61 @@ export class CallSession {
   private readonly ledger: CallLedger;
   private state: TurnState = initialTurnState;
   private readonly options: CallSessionOptions;
-  private readonly now: () => number;
+  private readonly scheduler: Scheduler;
+  private readonly timers: TimerSet<'inactivity' | 'resume-window' | 'exit-cap' | 'max-duration'>;
   private readonly callAbort = new AbortController();
-  private readonly playout: Playout;
-  private readonly stt: SttStream;
+  private readonly voice: AgentVoice;
   private readonly brain: BrainSession;
   private readonly history: ConversationTurn[] = [];
-  private readonly intake: AudioIntake;
-  private turnAbort: AbortController | null = null;
-  private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
+  private readonly ear: CallerEar;
   private readonly timing: TurnTiming;
-  private speechOnsetAt: number | null = null;
-  private inactivityTimer: NodeJS.Timeout | null = null;
-  private resumeTimer: NodeJS.Timeout | null = null;
-  /** What the dialog waits for next (from the brain's `listen`), for endpointing. */
-  private expectation: Expectation = 'open';
-  /** Words recognised so far in the caller's current turn (interim or speculative). */
-  private partialText = '';
-  /** The recogniser decodes at pauses (offline): the words of a pause are on their way. */
-  private speculates: boolean;
-  private exitCapTimer: NodeJS.Timeout | null = null;
-  private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
-  private readonly keypad = new KeypadCollector(
-    (digits) => this.dispatch({ type: 'dtmf', digits, agentAudioPending: this.playout.isPlaying }),
-    () => this.disarmInactivity(),
-    KEYPAD_PAUSE_MS,
-  );
+  private readonly keypad: KeypadCollector;
 
   constructor(options: CallSessionOptions) {
     this.options = options;
-    this.now = options.now ?? (() => performance.now());
-    this.speculates = options.engines.stt.name.startsWith('pocketsphinx');
+    const scheduler = (this.scheduler = options.scheduler ?? realScheduler);
+    this.timers = new TimerSet(scheduler);
     const { engines, agent, transport, metrics } = options;
+    this.keypad = new KeypadCollector(
+      (digits) => this.dispatch({ type: 'dtmf', digits, agentAudioPending: this.voice.isPlaying }),
+      () => this.timers.disarm('inactivity'),
+      KEYPAD_PAUSE_MS,
+      scheduler,
+    );
     this.ledger = new CallLedger({
-      callSid: options.callSid,
-      streamSid: options.streamSid,
-      from: options.from,
-      to: options.to,
+      ...options,
       engines: { stt: engines.stt.name, llm: engines.brain.name, tts: engines.tts.name, vad: engines.vad.name },
       prices: agent.prices,
-      metrics,
-      logger: options.logger,
-      onEvent: options.onEvent,
+      wallNow: () => scheduler.wallNow(),
     });
-    this.playout = new Playout({
-      sink: {
-        sendMedia: (audio) => {
-          metrics.framesOut.inc();
-          transport.sendMedia(audio);
-        },
-        sendMark: (name) => transport.sendMark(name),
-        sendClear: () => transport.sendClear(),
-      },
-      maxLeadMs: agent.playout.maxLeadMs,
-      chunkMs: agent.playout.chunkMs,
-      now: this.now,
+    this.timing = new TurnTiming(
+      scheduler,
+      metrics,
+      { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
+      (turnMetrics) => this.ledger.emitMetrics(turnMetrics),
+    );
+    this.ear = new CallerEar({
+      ...options,
+      ledger: this.ledger,
+      timing: this.timing,
+      scheduler,
+      signal: this.callAbort.signal,
+      agentAudible: () => this.voice.isPlaying,
+      awaitingTranscript: () => this.timing.hasPendingTurn && this.state.phase === 'thinking',
+      dispatch: (event) => this.dispatch(event),
+    });
+    this.voice = new AgentVoice({
+      agent,
+      transport,
+      tts: engines.tts,
+      ledger: this.ledger,
+      logger: options.logger,
+      metrics,
+      scheduler,
+      callSignal: this.callAbort.signal,
       onFirstAudio: () => this.timing.firstAudioSent(),
     });
-    this.stt = engines.stt.open({
-      signal: this.callAbort.signal,
-      hints: {},
-      preRollMs: agent.turn.preRollMs,
-      onEvent: (event) => this.onSttEvent(event),
-    });
-    this.intake = new AudioIntake(engines.vad.createStream(), { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs }, {
-      onFrame: (mulaw) => {
-        this.stt.write(mulaw);
-        this.ledger.sttAudio(mulaw.length);
-      },
-      onEvent: (event) => this.onSegmenterEvent(event),
-      onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
-    }, realScheduler);
     engines.onFallback?.((event) => this.ledger.fallback(event.stage, event.from, event.to, event.reason));
     this.brain = engines.brain.createSession({
       callSid: options.callSid,
@@ -136,13 +115,7 @@ export class CallSession {
       ...(options.resume ? { resume: { brainState: options.resume.brainState, reason: 'transfer-failed' as const } } : {}),
     });
     if (options.resume) this.history.push(...options.resume.history);
-    this.timing = new TurnTiming(
-      this.now,
-      metrics,
-      { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
-      (turnMetrics) => this.ledger.emitMetrics(turnMetrics),
-    );
-    this.maxDurationTimer = setTimeout(() => this.dispatch({ type: 'max-duration' }), agent.timeouts.maxDurationMs);
+    this.timers.arm('max-duration', agent.timeouts.maxDurationMs, () => this.dispatch({ type: 'max-duration' }));
   }
 
   get record(): CallRecord {
@@ -166,20 +139,20 @@ export class CallSession {
   onAudio(mulaw: Uint8Array): void {
     if (this.ended) return;
     this.options.metrics.framesIn.inc();
-    this.intake.push(mulaw);
+    this.ear.push(mulaw);
   }
 
   onDtmf(key: string): void {
     if (this.ended) return;
     // A key press interrupts the agent at once, even when the entry is not complete yet.
-    if (this.playout.isPlaying) {
+    if (this.voice.isPlaying) {
       this.dispatch({ type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
     }
     this.keypad.press(key);
   }
 
   onMark(name: string): void {
-    this.playout.onMark(name);
+    this.voice.onMark(name);
   }
 
   noteProtocolError(code: string): void {
@@ -194,93 +167,6 @@ export class CallSession {
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });
-  }
-
-  private onSegmenterEvent(event: SegmenterEvent): void {
-    const agentAudioPending = this.playout.isPlaying;
-    switch (event.type) {
-      case 'speech-start':
-        this.partialText = '';
-        this.speechOnsetAt = this.now() - event.leadMs;
-        this.timing.speechStarted(Math.max(0, this.intake.audioMs - event.leadMs));
-        this.dispatch({ type: 'speech-start', agentAudioPending });
-        break;
-      case 'barge-in-eligible':
-        this.dispatch({
-          type: 'barge-in-eligible',
-          agentAudioPending,
-          bargeInEnabled: this.options.agent.bargeIn.enabled,
-          resumable: this.options.agent.turn.resumeFalseInterruptions,
-        });
-        break;
-      case 'speech-pause':
-        this.stt.speechPaused?.();
-        // A streaming recogniser's words are already here; an offline one's arrive as a speculative
-        // partial: until they do, no timer may end the turn on a half sentence.
-        if (this.partialText) this.judgePause();
-        else if (this.speculates && this.options.agent.turn.adaptiveEndpointing) this.intake.endTurnAfter(this.options.agent.turn.incompleteSilenceMs);
-        break;
-      case 'speech-end':
-        this.timing.speechEnded(event.trailingMs, this.intake.speechEndAudioMs(event.trailingMs));
-        this.dispatch({ type: 'speech-end' });
-        break;
-    }
-  }
-
-  private onSttEvent(event: SttEvent): void {
-    if (this.ended) return;
-    if (event.type === 'transcript-final' && event.endOfTurn) {
-      this.partialText = '';
-      this.timing.transcript();
-      this.dispatch({
-        type: 'transcript',
-        text: event.text,
-        confidence: event.confidence,
-        interjection: this.interjection(event.text),
-        ...(event.recognition ? { recognition: event.recognition } : {}),
-      });
-    } else if (event.type === 'transcript-partial') {
-      if (event.speculative) this.speculates = true;
-      const paused = this.intake.pausedFor(this.options.agent.turn.pauseMs);
-      // Words decoded at an earlier pause are stale once the caller spoke again.
-      if (event.speculative && !paused) return;
-      this.partialText = event.text;
-      if (paused) this.judgePause();
-    } else if (event.type === 'error') {
-      this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
-      this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
-      if (this.timing.hasPendingTurn && this.state.phase === 'thinking') {
-        this.dispatch({ type: 'transcript', text: '', confidence: 0 });
-      }
-    }
-  }
-
-  /** The caller is pausing: tell the turn machine how complete their words are. */
-  private judgePause(): void {
-    if (!this.options.agent.turn.adaptiveEndpointing) return;
-    const text = this.partialText;
-    const intents = this.options.agent.offline.intents;
-    const completeness = judgeCompleteness(text, this.expectation, {
-      isRequest: (t) => matchIntent(t, intents) !== null,
-      isName: (t) => this.options.agent.slots.names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
-    });
-    this.dispatch({ type: 'pause-words', completeness, interjection: this.interjection(text) });
-  }
-
-  /** With held replies on, a grammar recogniser must be able to hear "okay" as "okay" (see withBackchannels). */
-  private withListenerSounds(hints: SttHints): SttHints {
-    const turn = this.options.agent.turn;
-    if (!hints.jsgf || !turn.resumeFalseInterruptions) return hints;
-    return { ...hints, jsgf: withBackchannels(hints.jsgf, turn.backchannels ?? DEFAULT_BACKCHANNELS) };
-  }
-
-  private interjection(text: string) {
-    return classifyInterjection(text, this.options.agent.turn.backchannels ?? DEFAULT_BACKCHANNELS);
-  }
-
-  private endpointSilenceMs(completeness: Completeness): number {
-    const turn = this.options.agent.turn;
-    return completeness === 'complete' ? turn.completeSilenceMs : completeness === 'incomplete' ? turn.incompleteSilenceMs : turn.endSilenceMs;
   }
 
   private dispatch(event: TurnEvent): void {
@@ -299,36 +185,34 @@ export class CallSession {
         this.bargeIn();
         break;
       case 'suspend-reply':
-        this.suspendReply();
+        this.observeClear();
+        this.voice.hold();
         break;
       case 'resume-reply':
-        this.resumeReply(effect.cause);
+        this.voice.resume(effect.cause);
         break;
       case 'arm-resume-window':
-        this.disarmResumeWindow();
-        this.resumeTimer = setTimeout(() => this.dispatch({ type: 'resume-window' }), this.options.agent.turn.falseInterruptionWindowMs);
+        this.timers.arm('resume-window', this.options.agent.turn.falseInterruptionWindowMs, () => this.dispatch({ type: 'resume-window' }));
         break;
       case 'disarm-resume-window':
-        this.disarmResumeWindow();
+        this.timers.disarm('resume-window');
         break;
       case 'end-turn-after':
-        this.intake.endTurnAfter(this.endpointSilenceMs(effect.completeness));
+        this.ear.endTurnAfter(effect.completeness);
         break;
       case 'stt-speech-start':
-        this.stt.speechStarted();
+        this.ear.speechStarted();
         break;
       case 'stt-speech-end':
-        this.stt.speechEnded();
+        this.ear.speechEnded();
         break;
-      case 'arm-inactivity':
-        this.disarmInactivity();
-        this.inactivityTimer = setTimeout(
-          () => this.dispatch({ type: 'inactivity', maxReprompts: this.options.agent.timeouts.inactivityReprompts }),
-          this.options.agent.timeouts.inactivityMs,
-        );
+      case 'arm-inactivity': {
+        const { inactivityMs, inactivityReprompts } = this.options.agent.timeouts;
+        this.timers.arm('inactivity', inactivityMs, () => this.dispatch({ type: 'inactivity', maxReprompts: inactivityReprompts }));
         break;
+      }
       case 'disarm-inactivity':
-        this.disarmInactivity();
+        this.timers.disarm('inactivity');
         break;
       case 'say-goodbye':
         this.sayClosingLine(this.options.agent.prompts[effect.prompt]);
@@ -346,11 +230,6 @@ export class CallSession {
   }
 
   private startReply(input: BrainInput): void {
-    this.abortTurn();
-    const controller = new AbortController();
-    this.turnAbort = controller;
-    const signal = AbortSignal.any([controller.signal, this.callAbort.signal]);
-
     let hooks: { onFirstText(): void; onFirstAudioChunk(): void } | null = null;
     if (input.type === 'speech' || input.type === 'dtmf' || input.type === 'no-match') {
       if (input.type === 'dtmf') this.timing.keyEntry();
@@ -361,47 +240,38 @@ export class CallSession {
     } else {
       this.timing.beginUnpromptedReply();
     }
-    const agentTurn = this.ledger.agentTurn();
-    const current = { record: agentTurn, utteranceId: null as number | null };
-    this.currentAgentTurn = current;
-    const brainName = this.options.engines.brain.name;
-
-    const events = this.brain.turn(input, { signal, history: [...this.history] });
-    runReply({ playout: this.playout, tts: this.options.engines.tts }, events, signal, {
-      onUtterance: (id) => (current.utteranceId = id),
-      onFirstText: () => {
-        hooks?.onFirstText();
-        this.state = speakingPhase(this.state);
-      },
-      onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
-      onBrainEvent: (event) => this.onBrainEvent(event),
-      onSpeak: (piece) => this.ledger.spoken(piece),
-      onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
-    })
+    const history = [...this.history];
+    void this.voice
+      .reply((signal) => this.brain.turn(input, { signal, history }), {
+        onFirstText: () => {
+          hooks?.onFirstText();
+          this.dispatch({ type: 'reply-text' });
+        },
+        onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
+        onBrainEvent: (event) => this.onBrainEvent(event),
+        onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
+      })
       .then((result) => {
-        this.ledger.agentTurnEnded(agentTurn, result.text, result.outcome === 'played');
-        if (this.turnAbort === controller) this.turnAbort = null;
-        if (result.outcome === 'played') {
+        if (this.ended) return;
+        if (result.outcome === 'failed') {
+          this.options.metrics.stageErrors.inc({ stage: 'brain', provider: this.options.engines.brain.name });
+          this.options.logger.error({ err: result.error }, 'agent reply failed');
+          this.dispatch({ type: 'brain-failed' });
+        } else if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
-      })
-      .catch((error: unknown) => {
-        if (this.ended || signal.aborted) return;
-        this.options.metrics.stageErrors.inc({ stage: 'brain', provider: brainName });
-        this.options.logger.error({ err: error }, 'agent reply failed');
-        this.dispatch({ type: 'brain-failed' });
       });
   }
 
   /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
   private capExitWait(utteranceId: number): void {
     if (!this.state.pendingExit) return;
-    const capMs = this.playout.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
-    this.exitCapTimer = setTimeout(() => {
+    const capMs = this.voice.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
+    this.timers.arm('exit-cap', capMs, () => {
       this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
       this.dispatch({ type: 'reply-done', outcome: 'played' });
-    }, capMs);
+    });
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
@@ -413,8 +283,7 @@ export class CallSession {
         this.ledger.slots(event.slots);
         break;
       case 'listen':
-        this.stt.setHints(this.withListenerSounds(event.hints));
-        this.expectation = expectationForStep(event.intent);
+        this.ear.listen(event.hints, event.intent);
         this.keypad.mode = event.keypad ?? 'single';
         break;
       case 'end-call':
@@ -426,60 +295,30 @@ export class CallSession {
     }
   }
 
-  /** Possible interruption: the caller stops hearing the agent at once, the reply is kept. */
-  private suspendReply(): void {
-    const clearedAt = this.now();
-    const report = this.playout.suspend();
-    if (this.speechOnsetAt !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
-    this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'caller speech over the agent: reply held');
-  }
-
-  private resumeReply(cause: ResumeCause): void {
-    const fromMs = this.playout.resume({
-      backupMs: this.options.agent.turn.resumeBackupMs,
-      restartSentenceMs: this.options.agent.turn.resumeRestartSentenceMs,
-    });
-    if (this.currentAgentTurn) this.ledger.replyResumed(this.currentAgentTurn.record, cause);
-    this.options.logger.info({ cause, fromMs }, 'false interruption: reply resumed');
-  }
-
-  private disarmResumeWindow(): void {
-    if (this.resumeTimer) clearTimeout(this.resumeTimer);
-    this.resumeTimer = null;
+  /** Onset → clear at Twilio, for a caller who stopped the agent (held or interrupted). */
+  private observeClear(): void {
+    const onset = this.ear.speechOnsetAt;
+    if (onset !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, this.scheduler.now() - onset) / 1000);
   }
 
   private bargeIn(): void {
-    const clearedAt = this.now();
-    const wasHeld = this.playout.isSuspended;
-    const reports = this.playout.clear();
-    this.abortTurn();
+    const { heardText, wasHeld, playedMs } = this.voice.interrupt();
     // A held reply was cleared at Twilio when it was held: that was the interruption's latency.
-    if (this.speechOnsetAt !== null && !wasHeld) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
-    const current = this.currentAgentTurn;
-    const report = reports.find((r) => r.utteranceId === current?.utteranceId) ?? reports.at(-1);
-    this.ledger.agentInterrupted(current?.record ?? null, report);
-    if (current) {
-      if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
-      this.brain.interrupted?.(current.record.heardText);
+    if (!wasHeld) this.observeClear();
+    if (heardText !== null) {
+      if (heardText) this.history.push({ role: 'agent', text: heardText });
+      this.brain.interrupted?.(heardText);
     }
-    this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
+    this.options.logger.info({ heardText, playedMs }, 'barge-in: agent audio cleared');
   }
 
   private sayClosingLine(text: string): void {
-    this.abortTurn();
-    this.playout.clear();
-    const agentTurn = this.ledger.agentTurn(text);
-    const signal = this.callAbort.signal;
-    const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
-    runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
-      onSpeak: (piece) => this.ledger.spoken(piece),
-    })
-      .then((result) => {
-        this.ledger.agentTurnEnded(agentTurn, text, result.outcome === 'played');
-      })
+    const cap = this.scheduler.after(this.options.agent.timeouts.hangupMarkTimeoutMs + 2000, () => this.dispatch({ type: 'closing-done' }));
+    this.voice
+      .closingLine(text)
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
       .finally(() => {
-        clearTimeout(cap);
+        cap.cancel();
         this.dispatch({ type: 'closing-done' });
       });
   }
@@ -500,31 +339,15 @@ export class CallSession {
     );
   }
 
-  private abortTurn(): void {
-    if (this.turnAbort) {
-      this.turnAbort.abort(new Error('turn aborted'));
-      this.turnAbort = null;
-    }
-  }
-
-  private disarmInactivity(): void {
-    if (this.inactivityTimer) clearTimeout(this.inactivityTimer);
-    this.inactivityTimer = null;
-  }
-
   private finalize(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.abortTurn();
+    this.voice.abort();
     this.callAbort.abort(new Error(`call ended: ${reason}`));
-    this.disarmInactivity();
-    this.disarmResumeWindow();
-    clearTimeout(this.maxDurationTimer);
-    if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
+    this.timers.disarmAll();
     this.keypad.close();
-    this.playout.close();
-    this.stt.close();
-    this.intake.close();
+    this.voice.close();
+    this.ear.close();
     this.options.engines.dispose?.();
     this.ledger.settle(reason, this.options.engines.llmUsage?.());
     this.options.onEnd?.(this.record);

@@ -47,6 +47,8 @@ export type TurnEvent =
   | { type: 'resume-window' }
   /** A complete keypad entry (a key, or digits ended by `#` or a pause). */
   | { type: 'dtmf'; digits: string; agentAudioPending: boolean }
+  /** The brain's first words of a reply: the agent is speaking now (unless the reply is held). */
+  | { type: 'reply-text' }
   /** The brain finished its turn and everything it said has played (or was cleared). */
   | { type: 'reply-done'; outcome: 'played' | 'cleared' }
   | { type: 'brain-exit'; kind: 'hang-up' | 'transfer'; reason: string }
@@ -166,6 +168,11 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null, suspended: false }, effects];
     }
 
+    case 'reply-text':
+      // A held reply stays held while the caller's words are decided.
+      if (state.suspended || (state.phase !== 'thinking' && state.phase !== 'listening')) return [state, []];
+      return [{ ...state, phase: 'speaking' }, []];
+
     case 'brain-exit':
       return [{ ...state, pendingExit: { kind: event.kind, reason: event.reason } }, []];
 
@@ -237,11 +244,4 @@ function heldReplyTranscript(state: TurnState, event: Extract<TurnEvent, { type:
       { type: 'run-brain', input: { type: 'speech', text: event.text, confidence: event.confidence } },
     ],
   ];
-}
-
-/** The phase to show while a brain reply is being spoken. */
-export function speakingPhase(state: TurnState): TurnState {
-  if (state.suspended) return state; // the reply is held while the caller's words are decided
-  if (state.phase === 'thinking' || state.phase === 'listening') return { ...state, phase: 'speaking' };
-  return state;
 }

@@ -169,6 +169,7 @@ export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshol
 }
 
 class PocketsphinxSttStream implements SttStream {
+  readonly decodesAtPause = true;
   private readonly preRoll: ByteRing;
   private utterance: Uint8Array[] | undefined;
   private utteranceBytes = 0;

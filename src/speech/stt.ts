@@ -70,6 +70,12 @@ export interface SttStream {
    * next `speechEnded()` (with only silence in between) then finishes the same utterance.
    */
   speechPaused?(): void;
+  /**
+   * The engine answers `speechPaused()` with a speculative `transcript-partial` of the words so far
+   * (offline decoders): until it arrives, a pause must not be taken for the end of the turn.
+   * Streaming recognisers report words as they come and leave this unset.
+   */
+  readonly decodesAtPause?: boolean;
   /** The session's VAD decided the caller's turn is over. */
   speechEnded(): void;
   setHints(hints: SttHints): void;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialTurnState, speakingPhase, transition, type Phase, type TurnEffect, type TurnEvent, type TurnState } from '../../src/dialog/turn-machine.js';
+import { initialTurnState, transition, type Phase, type TurnEffect, type TurnEvent, type TurnState } from '../../src/dialog/turn-machine.js';
 
 const state = (phase: Phase, extra: Partial<TurnState> = {}): TurnState => ({ ...initialTurnState, phase, ...extra });
 const types = (effects: TurnEffect[]) => effects.map((e) => e.type);
@@ -101,8 +101,10 @@ describe('held replies: false interruptions and backchannels resume', () => {
   });
 
   it('the reply text starting does not make a held reply speak', () => {
-    expect(speakingPhase(held('thinking')).phase).toBe('thinking');
-    expect(speakingPhase(state('thinking')).phase).toBe('speaking');
+    expect(transition(held('thinking'), { type: 'reply-text' })).toEqual([held('thinking'), []]);
+    expect(transition(state('thinking'), { type: 'reply-text' })).toEqual([state('speaking'), []]);
+    expect(transition(state('listening'), { type: 'reply-text' })).toEqual([state('speaking'), []]);
+    expect(transition(state('caller-speaking'), { type: 'reply-text' })).toEqual([state('caller-speaking'), []]);
   });
 });
 

@@ -1,0 +1,73 @@
+/**
+ * The caller's words so far in their turn, and what they mean for turn-taking: how complete they
+ * are for the step the dialog is on (how long to wait at a pause), and what they are as an
+ * interjection over the agent (backchannel, no words, a real interruption). Fed by the recogniser's
+ * interim or speculative results and the brain's `listen`; decides nothing itself: it produces the
+ * turn machine's `pause-words` events.
+ */
+import type { AgentConfig } from '../../config/agent-schema.js';
+import type { SttHints } from '../../speech/stt.js';
+import { matchIntent } from '../intents.js';
+import type { TurnEvent } from '../turn-machine.js';
+import { classifyInterjection, DEFAULT_BACKCHANNELS, withBackchannels, type Interjection } from './backchannel.js';
+import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './completeness.js';
+
+export class PauseJudge {
+  private expectation: Expectation = 'open';
+  /** Words recognised so far in the caller's current turn (interim or speculative). */
+  words = '';
+  private readonly backchannels: readonly string[];
+
+  constructor(private readonly agent: Pick<AgentConfig, 'turn' | 'offline' | 'slots'>) {
+    this.backchannels = agent.turn.backchannels ?? DEFAULT_BACKCHANNELS;
+  }
+
+  get adaptive(): boolean {
+    return this.agent.turn.adaptiveEndpointing;
+  }
+
+  /** The dialog moved to `step` (a flow step name; none for an open LLM turn). */
+  listen(step: string | undefined): void {
+    this.expectation = expectationForStep(step);
+  }
+
+  /** A new caller utterance starts: earlier words are answered or dropped. */
+  reset(): void {
+    this.words = '';
+  }
+
+  /** The turn machine's event for the words so far; null when endpointing ignores words. */
+  verdict(): TurnEvent | null {
+    if (!this.adaptive) return null;
+    const text = this.words;
+    const intents = this.agent.offline.intents;
+    const names = this.agent.slots.names;
+    const completeness = judgeCompleteness(text, this.expectation, {
+      isRequest: (t) => matchIntent(t, intents) !== null,
+      isName: (t) => names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
+    });
+    return { type: 'pause-words', completeness, interjection: this.interjection(text) };
+  }
+
+  interjection(text: string): Interjection {
+    return classifyInterjection(text, this.backchannels);
+  }
+
+  /** The end-of-turn silence for a verdict, ms. */
+  silenceFor(completeness: Completeness): number {
+    const turn = this.agent.turn;
+    if (!turn.adaptiveEndpointing) return turn.endSilenceMs;
+    return completeness === 'complete' ? turn.completeSilenceMs : completeness === 'incomplete' ? turn.incompleteSilenceMs : turn.endSilenceMs;
+  }
+
+  /** Wait at a pause whose words are still being decoded (offline): never end on a half sentence. */
+  get undecidedSilenceMs(): number {
+    return this.silenceFor('incomplete');
+  }
+
+  /** With held replies on, a grammar recogniser must be able to hear "okay" as "okay" (see withBackchannels). */
+  grammarHints(hints: SttHints): SttHints {
+    if (!hints.jsgf || !this.agent.turn.resumeFalseInterruptions) return hints;
+    return { ...hints, jsgf: withBackchannels(hints.jsgf, this.backchannels) };
+  }
+}
