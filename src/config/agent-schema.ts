@@ -47,6 +47,11 @@ export const turnSchema = z
     resumeRestartSentenceMs: ms(1500),
     /** Otherwise it backs up this much before where the caller stopped hearing it, ms. */
     resumeBackupMs: ms(500),
+    /**
+     * Caller speech over a held reply that lasts longer than this is an interruption without
+     * waiting for its words: listener sounds ("okay", "uh huh", "mm hmm") are shorter, ms.
+     */
+    maxBackchannelMs: z.number().int().min(300).max(5000).default(900),
     /** Listener sounds that never take the turn from the agent (lower case); default: okay, uh huh, right, yeah, mm hmm, … */
     backchannels: z.array(z.string().min(1)).optional(),
   })

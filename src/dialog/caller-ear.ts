@@ -52,7 +52,7 @@ export class CallerEar {
       onEvent: (event: SegmenterEvent) => this.onSegmenterEvent(event),
       onError: (error: unknown) => deps.logger.error({ err: error }, 'vad failed on a frame'),
     };
-    this.intake = new AudioIntake(engines.vad.createStream(), { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs }, hooks, scheduler);
+    this.intake = new AudioIntake(engines.vad.createStream(), { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs, longSpeechMs: agent.turn.maxBackchannelMs }, hooks, scheduler);
   }
 
   /** One inbound frame (gaps already filled), μ-law 8 kHz. */
@@ -97,6 +97,9 @@ export class CallerEar {
       case 'barge-in-eligible':
         dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: agent.bargeIn.enabled, resumable: agent.turn.resumeFalseInterruptions });
         break;
+      case 'speech-long':
+        dispatch({ type: 'speech-long' });
+        break;
       case 'speech-pause':
         this.stt.speechPaused?.();
         // A streaming recogniser's words are already here; an offline one's arrive as a speculative
@@ -122,7 +125,9 @@ export class CallerEar {
       const paused = this.intake.pausedFor(this.deps.agent.turn.pauseMs);
       // Words decoded at an earlier pause are stale once the caller spoke again.
       if (event.speculative && !paused) return;
-      this.judge.words = event.text;
+      const r = event.recognition;
+      const other = r ? (r.chosen === 'grammar' ? r.open : r.grammar) : undefined;
+      this.judge.heard(event.text, other?.text);
       // New words during a pause: judge again (the wait may get shorter, or longer).
       if (paused) this.judgePause();
     } else if (event.type === 'error') {

@@ -36,6 +36,8 @@ export type TurnEvent =
    * held and resumed if the speech turns out to be no words or a backchannel (keys never are).
    */
   | { type: 'barge-in-eligible'; agentAudioPending: boolean; bargeInEnabled: boolean; resumable?: boolean }
+  /** The caller's speech over a held reply has lasted longer than a listener sound: a real interruption. */
+  | { type: 'speech-long' }
   /**
    * What is recognised of the caller's words at a pause in their speech (speculative or interim):
    * how complete it is for the dialog step, and what it is as an interjection over the agent.
@@ -124,6 +126,10 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
         ];
       }
       return [state, []];
+
+    case 'speech-long':
+      if (!state.suspended || state.closing) return [state, []];
+      return [{ ...state, suspended: false, pendingExit: null }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
 
     case 'pause-words': {
       if (state.closing || state.phase !== 'caller-speaking') return [state, []];

@@ -75,6 +75,8 @@ describe('held replies: false interruptions and backchannels resume', () => {
     ['a key over a held reply interrupts it', held('caller-speaking'), { type: 'dtmf', digits: '1', agentAudioPending: false }, 'thinking', ['barge-in', 'disarm-resume-window', 'disarm-inactivity', 'run-brain'], false],
     ['a held reply does not report played', held('thinking'), { type: 'reply-done', outcome: 'played' }, 'thinking', [], true],
     ['speech again over a held reply is the caller speaking', held('thinking'), { type: 'speech-start', agentAudioPending: false }, 'caller-speaking', ['disarm-inactivity', 'stt-speech-start'], true],
+    ['speech longer than a listener sound over a held reply interrupts it', held('caller-speaking'), { type: 'speech-long' }, 'caller-speaking', ['disarm-resume-window', 'barge-in'], false],
+    ['long speech when nothing is held changes nothing', state('caller-speaking'), { type: 'speech-long' }, 'caller-speaking', [], false],
     ['stop disarms the window', held('caller-speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'disarm-resume-window', 'finalize'], false],
   ])('%s', (_name, from, event, phase, effects, suspended) => {
     const [next, out] = transition(from, event);

@@ -36,6 +36,12 @@ export function classifyInterjection(text: string, backchannels: readonly string
   return 'backchannel';
 }
 
+/**
+ * Short ways of taking the floor ("wait", "no", "hold on", "sorry?"): as short as a listener sound,
+ * so a grammar without them would hear the nearest listener sound and play on over the caller.
+ */
+const INTERRUPTERS = ['wait', 'no', 'no wait', 'stop', 'hold on', 'hang on', 'sorry', 'excuse me', 'what', 'pardon', 'actually', 'wait a minute', 'one moment'];
+
 /** Unfinished lead-ins a caller pauses after; in the grammar so a pause decode can report them as such. */
 const UNFINISHED = ['i would like to', 'i would like', 'i want to', 'i need to', 'i want', 'i need', 'can i', 'could i', 'my number is', 'my name is', 'the number is', 'it is', 'so', 'well', 'um', 'uh'];
 
@@ -43,7 +49,7 @@ const UNFINISHED = ['i would like to', 'i would like', 'i want to', 'i need to',
  * A grammar recogniser can only return phrases of its grammar, so a listener sound over the agent
  * would come back as the nearest step answer ("okay" → "open eight"), and a caller pausing after
  * "I would like to…" as some whole answer. Adding listener sounds and bare lead-ins as alternatives
- * lets it say what it heard. No optional trailing "and"/"um"/"uh" after a step answer: the decoder
+ * lets it say what it heard (and short interrupters, so "wait" is not heard as "okay"). No optional trailing "and"/"um"/"uh" after a step answer: the decoder
  * fits those to the line noise after a finished answer ("goodbye uh", "can i hang up and" for "hi, I
  * need to cancel my appointment please"), which reads as a hesitation, holds the turn open and can
  * win over the open-vocabulary pass. Grammar words must be plain dictionary
@@ -54,6 +60,7 @@ export function withBackchannels(jsgf: string, backchannels: readonly string[] =
   const publicRule = /^public <(\w+)> = (.*);$/m;
   const match = publicRule.exec(jsgf);
   if (!match || phrases.length === 0 || jsgf.includes('<listener_sound>')) return jsgf;
-  const body = `($2) | <listener_sound> | <unfinished>`;
-  return `${jsgf.replace(publicRule, `public <$1> = ${body};`).trimEnd()}\n<listener_sound> = (${phrases.join(' | ')});\n<unfinished> = (${UNFINISHED.join(' | ')});\n`;
+  const body = `($2) | <listener_sound> | <unfinished> | <interruption>`;
+  const rules = [`<listener_sound> = (${phrases.join(' | ')});`, `<unfinished> = (${UNFINISHED.join(' | ')});`, `<interruption> = (${INTERRUPTERS.join(' | ')});`];
+  return `${jsgf.replace(publicRule, `public <$1> = ${body};`).trimEnd()}\n${rules.join('\n')}\n`;
 }

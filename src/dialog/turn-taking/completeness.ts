@@ -35,13 +35,19 @@ export function expectationForStep(step: string | undefined): Expectation {
   return (step && STEP_EXPECTATIONS[step]) || 'open';
 }
 
-/** Words a finished sentence does not end on: the caller is mid-phrase ("I would like to…"). */
+/**
+ * Words a finished sentence does not end on: the caller is mid-phrase ("I would like to…", "my
+ * number is…", "tuesday and…"). Only function words that need a continuation: object pronouns and
+ * nouns ("book it", "call me", "make a change") end sentences and are not here.
+ */
 const DANGLING = new Set([
-  'and', 'or', 'but', 'so', 'because', 'then', 'if', 'um', 'uh', 'er', 'erm', 'hmm', 'like', 'to', 'the', 'a', 'an',
-  'my', 'your', 'our', 'for', 'at', 'on', 'in', 'of', 'with', 'from', 'by', 'is', 'are', 'was', 'be', 'would', 'could',
-  'should', 'can', 'will', 'want', 'need', 'i', 'am', 'it', 'its', 'this', 'that', 'number', 'name', 'called', 'under',
-  'about', 'around', 'maybe', 'let', 'me', 'see', 'well', 'just', 'please', 'actually', 'make', 'change', 'uhm', 'past',
+  'and', 'or', 'but', 'so', 'because', 'then', 'if', 'um', 'uh', 'er', 'erm', 'hmm', 'uhm', 'like', 'to', 'the', 'a', 'an',
+  'my', 'your', 'our', 'their', 'his', 'her', 'for', 'at', 'on', 'in', 'of', 'with', 'from', 'by', 'into', 'about', 'around',
+  'is', 'are', 'was', 'be', 'would', 'could', 'should', 'can', 'will', 'want', 'need', 'i', "i'm", "it's", 'its',
+  'called', 'under', 'maybe', 'let', 'well', 'just', 'please', 'actually', 'past', 'than', 'as',
 ]);
+/** A short yes/no answer may end on a modal or "is" ("yes I can", "no it isn't", "yes it is"). */
+const YES_NO_LEADS = new Set(['yes', 'yeah', 'yep', 'no', 'nope', 'sure']);
 /** "please" ends requests ("book an appointment please") and the yes/no "yes please": not dangling there. */
 const CLOSING_PLEASE = 'please';
 
@@ -65,7 +71,8 @@ export function judgeCompleteness(text: string, expect: Expectation, ctx: Comple
   if (tokens.length === 0) return 'unknown';
   const last = tokens.at(-1)!;
   const sentenceEnd = /[.?!]\s*$/.test(text.trim());
-  if (DANGLING.has(last) && !(last === CLOSING_PLEASE && tokens.length > 1)) return 'incomplete';
+  const shortYesNo = YES_NO_LEADS.has(tokens[0]!) && tokens.length <= 4 && !['and', 'but', 'or', 'um', 'uh', 'so'].includes(last);
+  if (DANGLING.has(last) && !(last === CLOSING_PLEASE && tokens.length > 1) && !shortYesNo) return 'incomplete';
 
   const digits = parseDigitString(text);
   if (expect === 'phone' || expect === 'phone-or-yes-no') {

@@ -16,6 +16,8 @@ export class PauseJudge {
   private expectation: Expectation = 'open';
   /** Words recognised so far in the caller's current turn (interim or speculative). */
   words = '';
+  /** The same audio as the other recognition pass heard it (offline: grammar vs open vocabulary). */
+  private otherWords: string | null = null;
   private readonly backchannels: readonly string[];
 
   constructor(private readonly agent: Pick<AgentConfig, 'turn' | 'offline' | 'slots'>) {
@@ -34,6 +36,13 @@ export class PauseJudge {
   /** A new caller utterance starts: earlier words are answered or dropped. */
   reset(): void {
     this.words = '';
+    this.otherWords = null;
+  }
+
+  /** New words for the caller's turn so far; `other`: what the other recognition pass heard. */
+  heard(words: string, other?: string): void {
+    this.words = words;
+    this.otherWords = other ?? null;
   }
 
   /** The turn machine's event for the words so far; null when endpointing ignores words. */
@@ -42,10 +51,16 @@ export class PauseJudge {
     const text = this.words;
     const intents = this.agent.offline.intents;
     const names = this.agent.slots.names;
-    const completeness = judgeCompleteness(text, this.expectation, {
-      isRequest: (t) => matchIntent(t, intents) !== null,
-      isName: (t) => names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
-    });
+    const ctx = {
+      isRequest: (t: string) => matchIntent(t, intents) !== null,
+      isName: (t: string) => names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
+    };
+    let completeness = judgeCompleteness(text, this.expectation, ctx);
+    // Answer early only when both passes agree the words are whole: a grammar can only return whole
+    // answers, so its "complete" for "i want to…" is worth little if the open pass heard the dangling "to".
+    if (completeness === 'complete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
+      completeness = 'unknown';
+    }
     return { type: 'pause-words', completeness, interjection: this.interjection(text) };
   }
 

@@ -4,6 +4,8 @@
  * - `speech-start` after `onsetMs` of speech (hysteresis: above `threshold`).
  * - `barge-in-eligible` once the speech has lasted `minBargeInMs`: a cough or a click of echo is
  *   shorter than that and must not cut the agent off.
+ * - `speech-long` once the speech has lasted `longSpeechMs` (if set): longer than a listener sound
+ *   ("okay", "uh huh") lasts, so over the agent it is an interruption whatever its words.
  * - `speech-pause` once per silence run when it reaches `pauseMs` (< `endSilenceMs`): the turn may be
  *   ending, so a recogniser can start decoding early and have the transcript ready at `speech-end`.
  * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn),
@@ -17,6 +19,8 @@ export interface SegmenterConfig {
   hysteresis: number;
   onsetMs: number;
   minBargeInMs: number;
+  /** Speech after which `speech-long` is signalled; omitted: never. */
+  longSpeechMs?: number;
   endSilenceMs: number;
   /** Silence after which `speech-pause` is signalled; omitted: never. */
   pauseMs?: number;
@@ -38,6 +42,7 @@ export interface SegmenterState {
 export type SegmenterEvent =
   | { type: 'speech-start'; /** speech already heard before the event, ms */ leadMs: number }
   | { type: 'barge-in-eligible' }
+  | { type: 'speech-long' }
   | { type: 'speech-pause' }
   | { type: 'speech-end'; /** trailing silence already elapsed, ms */ trailingMs: number };
 
@@ -104,5 +109,7 @@ export function segment(
     bargeInSignalled = true;
     events.push({ type: 'barge-in-eligible' });
   }
+  const long = config.longSpeechMs;
+  if (long !== undefined && state.speechMs < long && speechMs >= long) events.push({ type: 'speech-long' });
   return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0, endAfterMs: null }, events];
 }

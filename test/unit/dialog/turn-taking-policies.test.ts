@@ -30,6 +30,10 @@ describe('completeness at the caller pause', () => {
     ['the time', 'field', 'complete'],
     ['What are your opening hours?', 'open', 'complete'],
     ['yes', 'phone-or-yes-no', 'complete'],
+    ['yes it is', 'yes-no', 'complete'],
+    ['no i can', 'yes-no', 'complete'],
+    ['cancel it', 'request', 'complete'],
+    ['can you call me', 'open', 'unknown'],
     // Half sentences: wait for the rest.
     ['i would like to', 'request', 'incomplete'],
     ['i want', 'open', 'incomplete'],
@@ -43,6 +47,9 @@ describe('completeness at the caller pause', () => {
     ['can i book an appointment for', 'request', 'incomplete'],
     ['it is five five five one', 'open', 'incomplete'],
     ['I would like to book an appointment and', 'open', 'incomplete'],
+    ['yes and', 'yes-no', 'incomplete'],
+    ['the booking is under', 'open', 'incomplete'],
+    ['I would', 'open', 'incomplete'],
     // Not sure either way: the normal wait.
     ['', 'request', 'unknown'],
     ['at ten', 'time', 'unknown'],
@@ -101,7 +108,8 @@ describe('listener sounds in a step grammar', () => {
   const jsgf = '#JSGF V1.0;\n\ngrammar flow;\n\npublic <utterance> = <yes> | <no>;\n<yes> = yes;\n<no> = no;\n';
   it('adds them as one more alternative of the public rule', () => {
     const out = withBackchannels(jsgf, ['okay', 'uh huh', 'Mm-hmm', 'right']);
-    expect(out).toContain('public <utterance> = (<yes> | <no>) | <listener_sound> | <unfinished>;');
+    expect(out).toContain('public <utterance> = (<yes> | <no>) | <listener_sound> | <unfinished> | <interruption>;');
+    expect(out).toMatch(/<interruption> = \(wait \| no \|/);
     expect(out).toMatch(/<unfinished> = \(i would like to \|/);
     expect(out).toContain('<listener_sound> = (okay | uh huh | right);');
     expect(out).toContain('<yes> = yes;');

@@ -163,3 +163,14 @@ describe('endTurnAfter: the pause length chosen from the caller words', () => {
     expect(endTurnAfter(initialSegmenterState, 100)).toEqual([initialSegmenterState, []]);
   });
 });
+
+describe('speech longer than a listener sound', () => {
+  it('is signalled once per utterance when longSpeechMs is set', () => {
+    const cfg = { ...config, longSpeechMs: 320 };
+    const { events } = runWindows([S, S, S, S, S, S, S, S, S, S, S, S, Q, Q, Q, Q, Q, Q, Q, Q, Q, Q, Q, S, S, S], cfg);
+    expect(events.filter((e) => e.endsWith('speech-long'))).toEqual(['9:speech-long']);
+  });
+  it('is never signalled without longSpeechMs', () => {
+    expect(runWindows(Array(40).fill(S)).events.some((e) => e.endsWith('speech-long'))).toBe(false);
+  });
+});
