@@ -15,7 +15,7 @@ import type { CallSession } from '../../src/dialog/call-session.js';
 import { createEngines, type EngineSet } from '../../src/engines.js';
 import { pcm16ToMulaw } from '../../src/speech/audio-convert.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
-import { callerMulaw, coughPcm } from '../../testkit/helpers/caller-audio.js';
+import { callerMulaw, coughPcm, withoutTrailingSilence } from '../../testkit/helpers/caller-audio.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
@@ -38,8 +38,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(): Promise<{ twilio: FakeTwilioCaller; session: CallSession }> {
-  const twilio = new FakeTwilioCaller({ url: server.wsUrl, playback: 'realtime', from: '+15551234567' });
+async function call(pacing: 'on-demand' | 'continuous' = 'on-demand'): Promise<{ twilio: FakeTwilioCaller; session: CallSession }> {
+  const twilio = new FakeTwilioCaller({ url: server.wsUrl, playback: 'realtime', from: '+15551234567', pacing });
   await twilio.start();
   await until(() => twilio.count('media') > 0, 'greeting audio');
   return { twilio, session: server.app.context.calls.session(twilio.callSid)! };
@@ -101,6 +101,24 @@ describe('turn-taking on the offline engines', () => {
     expect(greeting.resumes ?? 0).toBe(0);
     await until(() => callerTurns(c.session).length === 1 && c.session.phase === 'listening', 'answer');
     expect(callerTurns(c.session)[0]!.text).toBe('cancel my appointment');
+    await hangUp(c);
+  });
+});
+
+describe('the offline path ends the caller turn with continuous silence and with a quiet wire', () => {
+  it.each(['continuous', 'on-demand'] as const)('%s pacing: a whole request is answered soon after its last word', async (pacing) => {
+    const c = await call(pacing);
+    await until(() => c.session.phase === 'listening', 'greeting played', 30_000);
+    const words = callerMulaw('cancel my appointment', 'slt', 0);
+    // On-demand: nothing at all after the last word; continuous: Twilio's silence frames follow.
+    await c.twilio.sendMulaw(pacing === 'continuous' ? words : withoutTrailingSilence(words));
+    await until(() => callerTurns(c.session).length === 1, 'the caller turn ended', 15_000);
+    const turn = callerTurns(c.session)[0]!;
+    expect(turn.text).toBe('cancel my appointment');
+    // The turn ends on time whether or not silence frames come: at the latest after the wait for
+    // words still being decoded (how much sooner depends on the decoders' load, so not asserted).
+    expect(turn.metrics.endpointMs).toBeLessThanOrEqual(agent.turn.incompleteSilenceMs + 300);
+    await until(() => agentTurns(c.session).length === 2 && c.session.phase === 'listening', 'the answer', 30_000);
     await hangUp(c);
   });
 });

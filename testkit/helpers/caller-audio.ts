@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from '../../src/speech/audio-convert.js';
+import { decodeMulaw } from '../../src/media/mulaw.js';
 
 /** PCM16 8 kHz speech for `text` from flite `voice`, with `padMs` of silence on both sides. */
 export function callerPcm(text: string, voice = 'slt', padMs = 300): Int16Array {
@@ -91,4 +92,12 @@ function resonator(hz: number, bandwidth: number): (x: number) => number {
     y1 = y;
     return y;
   };
+}
+
+/** μ-law audio cut 10 ms after its last loud sample: the words, and no silence after them. */
+export function withoutTrailingSilence(mulaw: Uint8Array): Uint8Array {
+  const pcm = decodeMulaw(mulaw);
+  let last = pcm.length - 1;
+  while (last > 0 && Math.abs(pcm[last]!) < 2000) last--;
+  return mulaw.subarray(0, Math.min(mulaw.length, last + 80));
 }
