@@ -17,6 +17,18 @@ import type { CallTransport } from './call-engines.js';
 import type { CallLedger } from './call-ledger.js';
 import { fixedText, runReply, type ReplyHooks } from './reply-runner.js';
 import type { ResumeCause } from './turn-machine.js';
+import { splitSentences } from '../util/sentences.js';
+
+/** Words a yes/no question starts with (an auxiliary or modal verb). */
+const YES_NO_QUESTION_START = /^(is|are|was|were|am|do|does|did|can|could|shall|should|will|would|may|might|have|has|had|isn't|aren't|don't|doesn't|didn't|won't|wouldn't|shouldn't|can't|couldn't)\b/i;
+
+export function isYesNoQuestion(sentence: string): boolean {
+  const s = sentence.trim();
+  if (!s.endsWith('?')) return false;
+  // "..., is that right?" / "..., okay?": a tag after a statement asks for a yes or no too.
+  const clause = s.split(/[,;:]\s*/).at(-1)!;
+  return YES_NO_QUESTION_START.test(s) || YES_NO_QUESTION_START.test(clause) || /^(okay|ok|right|correct|alright)\?$/i.test(clause);
+}
 
 export interface AgentVoiceDeps {
   agent: Pick<AgentConfig, 'playout' | 'turn'>;
@@ -38,6 +50,8 @@ export class AgentVoice {
   private readonly playout: Playout;
   private turnAbort: AbortController | null = null;
   private current: { record: AgentTurn; utteranceId: number | null } | null = null;
+  /** What the caller had heard of the reply when it was held. */
+  private held: HeardReport | null = null;
 
   constructor(private readonly deps: AgentVoiceDeps) {
     const { transport, metrics, agent } = deps;
@@ -114,8 +128,21 @@ export class AgentVoice {
   /** Possible interruption: the caller stops hearing the agent at once; the reply is kept. */
   hold(): HeardReport | null {
     const report = this.playout.suspend();
+    this.held = report;
     this.deps.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'caller speech over the agent: reply held');
     return report;
+  }
+
+  /**
+   * The caller was stopped in the reply's last sentence and it asks a yes/no question ("Shall I
+   * book it?"): a "yes" or "yeah" over it answers the question, it is not a listener sound.
+   */
+  heldOnYesNoQuestion(): boolean {
+    const report = this.playout.isSuspended ? this.held : null;
+    if (!report) return false;
+    const last = splitSentences(report.text).at(-1);
+    if (!last || !isYesNoQuestion(last)) return false;
+    return report.heardText.length >= report.text.length - last.length - 1;
   }
 
   /** The held reply plays on from where the caller stopped hearing it (a little before). */

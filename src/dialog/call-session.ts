@@ -93,6 +93,7 @@ export class CallSession {
       scheduler,
       signal: this.callAbort.signal,
       agentAudible: () => this.voice.isPlaying,
+      heldOnYesNoQuestion: () => this.state.suspended && this.voice.heldOnYesNoQuestion(),
       awaitingTranscript: () => this.timing.hasPendingTurn && this.state.phase === 'thinking',
       dispatch: (event) => this.dispatch(event),
     });

@@ -28,6 +28,8 @@ export interface CallerEarDeps {
   signal: AbortSignal;
   /** Agent audio is playing (speech now may be talking over it). */
   agentAudible: () => boolean;
+  /** The agent's held reply was asking a yes/no question when the caller spoke. */
+  heldOnYesNoQuestion: () => boolean;
   /** A failed recogniser leaves the caller's turn waiting for a transcript: answer it as no match. */
   awaitingTranscript: () => boolean;
   dispatch: (event: TurnEvent) => void;
@@ -120,7 +122,7 @@ export class CallerEar {
       this.judge.reset();
       this.deps.timing.transcript();
       const { text, confidence, recognition } = event;
-      dispatch({ type: 'transcript', text, confidence, interjection: this.judge.interjection(text), ...(recognition ? { recognition } : {}) });
+      dispatch({ type: 'transcript', text, confidence, interjection: this.judge.interjection(text, this.deps.heldOnYesNoQuestion()), ...(recognition ? { recognition } : {}) });
     } else if (event.type === 'transcript-partial') {
       const paused = this.intake.pausedFor(this.deps.agent.turn.pauseMs);
       // Words decoded at an earlier pause are stale once the caller spoke again.
@@ -139,7 +141,7 @@ export class CallerEar {
 
   /** The caller is pausing: tell the turn machine how complete their words are. */
   private judgePause(): void {
-    const verdict = this.judge.verdict();
+    const verdict = this.judge.verdict(this.deps.heldOnYesNoQuestion());
     if (verdict) this.deps.dispatch(verdict);
   }
 }

@@ -8,6 +8,7 @@
 import type { AgentConfig } from '../../config/agent-schema.js';
 import type { SttHints } from '../../speech/stt.js';
 import { matchIntent } from '../intents.js';
+import { parseYesNo } from '../slots/yes-no.js';
 import type { TurnEvent } from '../turn-machine.js';
 import { classifyInterjection, DEFAULT_BACKCHANNELS, withBackchannels, type Interjection } from './backchannel.js';
 import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './completeness.js';
@@ -46,7 +47,7 @@ export class PauseJudge {
   }
 
   /** The turn machine's event for the words so far; null when endpointing ignores words. */
-  verdict(): TurnEvent | null {
+  verdict(overYesNoQuestion = false): TurnEvent | null {
     if (!this.adaptive) return null;
     const text = this.words;
     const intents = this.agent.offline.intents;
@@ -61,11 +62,17 @@ export class PauseJudge {
     if (completeness === 'complete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
       completeness = 'unknown';
     }
-    return { type: 'pause-words', completeness, interjection: this.interjection(text) };
+    return { type: 'pause-words', completeness, interjection: this.interjection(text, overYesNoQuestion) };
   }
 
-  interjection(text: string): Interjection {
-    return classifyInterjection(text, this.backchannels);
+  /**
+   * What `text` is over the agent. `overYesNoQuestion`: the agent was asking a yes/no question when
+   * the caller spoke, so a "yes"/"no"-like listener sound answers it (the caller takes the turn).
+   */
+  interjection(text: string, overYesNoQuestion = false): Interjection {
+    const kind = classifyInterjection(text, this.backchannels);
+    if (kind === 'backchannel' && overYesNoQuestion && parseYesNo(text) !== null) return 'barge-in';
+    return kind;
   }
 
   /** The end-of-turn silence for a verdict, ms. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyInterjection, withBackchannels, type Interjection } from '../../../src/dialog/turn-taking/backchannel.js';
+import { isYesNoQuestion } from '../../../src/dialog/agent-voice.js';
+import { PauseJudge } from '../../../src/dialog/turn-taking/pause-judge.js';
+import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from '../../../src/dialog/turn-taking/completeness.js';
 
 const ctx = {
@@ -118,5 +121,35 @@ describe('listener sounds in a step grammar', () => {
     const once = withBackchannels(jsgf);
     expect(withBackchannels(once)).toBe(once);
     expect(withBackchannels('not a grammar')).toBe('not a grammar');
+  });
+});
+
+describe('a listener sound over a yes/no question answers it', () => {
+  it.each<[string, boolean]>([
+    ['Shall I book Tuesday at ten thirty for Riley?', true],
+    ['Is that right?', true],
+    ['Your number is 555 0100, is that correct?', true],
+    ['Tuesday at ten, okay?', true],
+    ['Did you want the morning?', true],
+    ['What day would you like?', false],
+    ['Which booking should I cancel?', false],
+    ['You are booked for Tuesday.', false],
+    ['How can I help?', false],
+  ])('%j is a yes/no question: %s', (sentence, yes) => {
+    expect(isYesNoQuestion(sentence)).toBe(yes);
+  });
+
+  const judge = new PauseJudge(loadAgentConfig('config/agent.yaml'));
+  it.each<[string, boolean, Interjection]>([
+    ['yes', true, 'barge-in'],
+    ['yeah', true, 'barge-in'],
+    ['okay', true, 'barge-in'],
+    ['uh huh', false, 'backchannel'],
+    ['yeah', false, 'backchannel'],
+    ['mm hmm', true, 'backchannel'],
+    ['', true, 'none'],
+    ['wait', false, 'barge-in'],
+  ])('%j over a yes/no question (%s) → %s', (text, overQuestion, kind) => {
+    expect(judge.interjection(text, overQuestion)).toBe(kind);
   });
 });
