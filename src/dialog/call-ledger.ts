@@ -78,6 +78,10 @@ export class CallLedger {
     if (this.paid.tts) this.record.usage.ttsCharacters += piece.length;
   }
 
+  streamEvent(entry: CallRecord['streamEvents'][number], max: number): void {
+    if (this.record.streamEvents.length < max) this.record.streamEvents.push(entry);
+  }
+
   protocolError(code: string): void {
     this.record.protocolErrors[code] = (this.record.protocolErrors[code] ?? 0) + 1;
   }

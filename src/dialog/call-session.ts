@@ -160,6 +160,11 @@ export class CallSession {
     this.ledger.protocolError(code);
   }
 
+  /** Twilio reported on the stream (status callback); at most `max` are kept. */
+  noteStreamEvent(entry: CallRecord['streamEvents'][number], max: number): void {
+    this.ledger.streamEvent(entry, max);
+  }
+
   /** Ops ended the call from outside (any worker): the goodbye plays, then the call ends with `reason`. */
   endFromOutside(reason: string): void {
     this.dispatch({ type: 'remote-exit', reason });
