@@ -93,15 +93,39 @@ export const initialTurnState: TurnState = {
   suspended: false,
 };
 
+type EventOf<T extends TurnEvent['type']> = Extract<TurnEvent, { type: T }>;
+
 const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
 
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
-
   switch (event.type) {
     case 'start':
       return [{ ...initialTurnState, phase: 'greeting' }, [{ type: 'run-brain', input: { type: 'call-start' } }]];
 
+    case 'speech-start':
+    case 'barge-in-eligible':
+    case 'speech-long':
+    case 'pause-words':
+    case 'resume-window':
+    case 'speech-end':
+      return callerSpeech(state, event);
+    case 'transcript':
+    case 'dtmf':
+      return callerInput(state, event);
+    case 'reply-text':
+    case 'brain-exit':
+    case 'brain-failed':
+    case 'reply-done':
+      return agentReply(state, event);
+    default:
+      return callControl(state, event);
+  }
+}
+
+/** The caller's voice: onset, sustained speech over the agent, pauses and their words, the end of it. */
+function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-in-eligible' | 'speech-long' | 'pause-words' | 'resume-window' | 'speech-end'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'speech-start':
       if (state.closing) return [state, []];
       // While the agent talks, speech only interrupts once it is sustained (barge-in-eligible).
@@ -147,7 +171,12 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     case 'speech-end':
       if (state.phase !== 'caller-speaking') return [state, [{ type: 'stt-speech-end' }]];
       return [{ ...state, phase: 'thinking' }, [{ type: 'stt-speech-end' }]];
+  }
+}
 
+/** What the caller said or keyed: answered, or (over a held reply) resumed past. */
+function callerInput(state: TurnState, event: EventOf<'transcript' | 'dtmf'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'transcript': {
       if (state.closing) return [state, []];
       if (state.suspended) return heldReplyTranscript(state, event);
@@ -173,7 +202,12 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
       return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null, suspended: false }, effects];
     }
+  }
+}
 
+/** The agent's reply: speaking, played through, failed, or asking to end the call after it. */
+function agentReply(state: TurnState, event: EventOf<'reply-text' | 'brain-exit' | 'brain-failed' | 'reply-done'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'reply-text':
       // A held reply stays held while the caller's words are decided.
       if (state.suspended || (state.phase !== 'thinking' && state.phase !== 'listening')) return [state, []];
@@ -197,7 +231,12 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       if (state.phase === 'caller-speaking') return [state, []];
       return [{ ...state, phase: 'listening' }, [{ type: 'arm-inactivity' }]];
     }
+  }
+}
 
+/** Timers and the ends of a call. */
+function callControl(state: TurnState, event: EventOf<'inactivity' | 'max-duration' | 'remote-exit' | 'closing-done' | 'stop'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'inactivity': {
       if (state.phase !== 'listening' || state.closing) return [state, []];
       const count = state.inactivityCount + 1;
@@ -234,8 +273,9 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
   }
 }
 
+
 /** The caller's words over a held reply decide: play it on, or treat them as a new turn. */
-function heldReplyTranscript(state: TurnState, event: Extract<TurnEvent, { type: 'transcript' }>): [TurnState, TurnEffect[]] {
+function heldReplyTranscript(state: TurnState, event: EventOf<'transcript'>): [TurnState, TurnEffect[]] {
   const kind = event.interjection ?? (event.text.trim() === '' ? 'none' : 'barge-in');
   if (kind !== 'barge-in') {
     const cause: ResumeCause = kind === 'none' ? 'no-words' : 'backchannel';
