@@ -134,15 +134,19 @@ export class AgentVoice {
   }
 
   /**
-   * The caller was stopped in the reply's last sentence and it asks a yes/no question ("Shall I
-   * book it?"): a "yes" or "yeah" over it answers the question, it is not a listener sound.
+   * The caller was stopped in the reply's last yes/no question ("Shall I book it?", "… is that right?",
+   * "Please say yes or no.") or after it: a "yes" or "yeah" over it answers the question, it is not a
+   * listener sound.
    */
   heldOnYesNoQuestion(): boolean {
     const report = this.playout.isSuspended ? this.held : null;
     if (!report) return false;
-    const last = splitSentences(report.text).at(-1);
-    if (!last || !isYesNoQuestion(last)) return false;
-    return report.heardText.length >= report.text.length - last.length - 1;
+    const sentences = splitSentences(report.text);
+    const q = sentences.findLastIndex((s) => isYesNoQuestion(s) || /\byes or no\b/i.test(s));
+    if (q < 0) return false;
+    // Where the question starts in the reply's text; the caller had reached it.
+    const questionAt = report.text.indexOf(sentences[q]!);
+    return report.heardText.length >= questionAt - 1;
   }
 
   /** The held reply plays on from where the caller stopped hearing it (a little before). */
