@@ -52,6 +52,8 @@ export class AgentVoice {
   private current: { record: AgentTurn; utteranceId: number | null } | null = null;
   /** What the caller had heard of the reply when it was held. */
   private held: HeardReport | null = null;
+  /** Text of the current reply handed to the voice so far (synthesised or not). */
+  private spoken: string[] = [];
 
   constructor(private readonly deps: AgentVoiceDeps) {
     const { transport, metrics, agent } = deps;
@@ -98,11 +100,15 @@ export class AgentVoice {
     const agentTurn = this.deps.ledger.agentTurn();
     const current = { record: agentTurn, utteranceId: null as number | null };
     this.current = current;
+    const spoken: string[] = (this.spoken = []);
     try {
       const result = await runReply({ playout: this.playout, tts: this.deps.tts }, start(signal), signal, {
         ...hooks,
         onUtterance: (id) => (current.utteranceId = id),
-        onSpeak: (piece) => this.deps.ledger.spoken(piece),
+        onSpeak: (piece) => {
+          spoken.push(piece);
+          this.deps.ledger.spoken(piece);
+        },
       });
       const played = result.outcome === 'played';
       this.deps.ledger.agentTurnEnded(agentTurn, result.text, played);
@@ -141,11 +147,13 @@ export class AgentVoice {
   heldOnYesNoQuestion(): boolean {
     const report = this.playout.isSuspended ? this.held : null;
     if (!report) return false;
-    const sentences = splitSentences(report.text);
+    // The whole reply as given to the voice: its question may not be synthesised yet.
+    const text = this.spoken.join(' ');
+    const sentences = splitSentences(text);
     const q = sentences.findLastIndex((s) => isYesNoQuestion(s) || /\byes or no\b/i.test(s));
     if (q < 0) return false;
     // Where the question starts in the reply's text; the caller had reached it.
-    const questionAt = report.text.indexOf(sentences[q]!);
+    const questionAt = text.indexOf(sentences[q]!);
     return report.heardText.length >= questionAt - 1;
   }
 
