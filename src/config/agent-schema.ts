@@ -49,9 +49,10 @@ export const turnSchema = z
     resumeBackupMs: ms(500),
     /**
      * Caller speech over a held reply that lasts longer than this is an interruption without
-     * waiting for its words: listener sounds ("okay", "uh huh", "mm hmm") are shorter, ms.
+     * waiting for its words: listener sounds ("okay", "uh huh", "mm hmm") are shorter (a drawn-out
+     * "mm hmm" in bench:turns' slowest voice lasts 1.1 s; 900 ms cut some of them off), ms.
      */
-    maxBackchannelMs: z.number().int().min(300).max(5000).default(900),
+    maxBackchannelMs: z.number().int().min(300).max(5000).default(1500),
     /** Listener sounds that never take the turn from the agent (lower case); default: okay, uh huh, right, yeah, mm hmm, … */
     backchannels: z.array(z.string().min(1)).optional(),
   })

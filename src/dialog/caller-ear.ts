@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SttEvent, SttHints, SttStream } from '../speech/stt.js';
+import type { Recognition, SttEvent, SttHints, SttHypothesis, SttStream } from '../speech/stt.js';
 import type { Scheduler } from '../util/scheduler.js';
 import { AudioIntake } from './audio-intake.js';
 import type { CallEngines } from './call-engines.js';
@@ -122,14 +122,13 @@ export class CallerEar {
       this.judge.reset();
       this.deps.timing.transcript();
       const { text, confidence, recognition } = event;
-      dispatch({ type: 'transcript', text, confidence, interjection: this.judge.interjection(text, this.deps.heldOnYesNoQuestion()), ...(recognition ? { recognition } : {}) });
+      const interjection = this.judge.interjection(text, this.deps.heldOnYesNoQuestion(), otherPass(recognition)?.text);
+      dispatch({ type: 'transcript', text, confidence, interjection, ...(recognition ? { recognition } : {}) });
     } else if (event.type === 'transcript-partial') {
       const paused = this.intake.pausedFor(this.deps.agent.turn.pauseMs);
       // Words decoded at an earlier pause are stale once the caller spoke again.
       if (event.speculative && !paused) return;
-      const r = event.recognition;
-      const other = r ? (r.chosen === 'grammar' ? r.open : r.grammar) : undefined;
-      this.judge.heard(event.text, other?.text);
+      this.judge.heard(event.text, otherPass(event.recognition)?.text);
       // New words during a pause: judge again (the wait may get shorter, or longer).
       if (paused) this.judgePause();
     } else if (event.type === 'error') {
@@ -144,4 +143,10 @@ export class CallerEar {
     const verdict = this.judge.verdict(this.deps.heldOnYesNoQuestion());
     if (verdict) this.deps.dispatch(verdict);
   }
+}
+
+/** The recognition pass the engine did not believe (offline: grammar vs open vocabulary). */
+function otherPass(recognition: Recognition | undefined): SttHypothesis | undefined {
+  if (!recognition) return undefined;
+  return recognition.chosen === 'grammar' ? recognition.open : recognition.grammar;
 }

@@ -42,6 +42,22 @@ export function classifyInterjection(text: string, backchannels: readonly string
  */
 const INTERRUPTERS = ['wait', 'no', 'no wait', 'stop', 'hold on', 'hang on', 'sorry', 'excuse me', 'what', 'pardon', 'actually', 'wait a minute', 'one moment'];
 
+/** Words that take the floor whatever surrounds them: a recogniser that heard one heard an interruption. */
+const FLOOR_WORDS = new Set(['no', 'nope', 'not', 'wait', 'stop', 'hold', 'hang', 'sorry', 'excuse', 'what', 'pardon', 'actually', 'but']);
+
+/**
+ * One utterance as heard by several recognition passes (offline: a grammar that must return one of
+ * its phrases, and an open-vocabulary pass). A forced-choice grammar can turn "mm hmm" into a step
+ * answer, an open pass can turn it into "i'm home": if any pass heard only a listener sound (or no
+ * words) and none heard a floor-taking word ("no", "wait", "sorry"), it is not an interruption.
+ */
+export function classifyHeard(texts: readonly string[], backchannels: readonly string[] = DEFAULT_BACKCHANNELS): Interjection {
+  const kinds = texts.map((t) => classifyInterjection(t, backchannels));
+  if (kinds.length === 0) return 'none';
+  if (texts.length > 1 && texts.some((t) => words(t).some((w) => FLOOR_WORDS.has(w)))) return 'barge-in';
+  return kinds[0] !== 'barge-in' ? kinds[0]! : (kinds.find((k) => k !== 'barge-in') ?? 'barge-in');
+}
+
 /** Unfinished lead-ins a caller pauses after; in the grammar so a pause decode can report them as such. */
 const UNFINISHED = ['i would like to', 'i would like', 'i want to', 'i need to', 'i want', 'i need', 'can i', 'could i', 'my number is', 'my name is', 'the number is', 'it is', 'so', 'well', 'um', 'uh'];
 

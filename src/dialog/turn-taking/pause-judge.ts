@@ -10,7 +10,7 @@ import type { SttHints } from '../../speech/stt.js';
 import { matchIntent } from '../intents.js';
 import { parseYesNo } from '../slots/yes-no.js';
 import type { TurnEvent } from '../turn-machine.js';
-import { classifyInterjection, DEFAULT_BACKCHANNELS, withBackchannels, type Interjection } from './backchannel.js';
+import { classifyHeard, DEFAULT_BACKCHANNELS, withBackchannels, type Interjection } from './backchannel.js';
 import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './completeness.js';
 
 export class PauseJudge {
@@ -62,15 +62,15 @@ export class PauseJudge {
     if (completeness === 'complete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
       completeness = 'unknown';
     }
-    return { type: 'pause-words', completeness, interjection: this.interjection(text, overYesNoQuestion) };
+    return { type: 'pause-words', completeness, interjection: this.interjection(text, overYesNoQuestion, this.otherWords ?? undefined) };
   }
 
   /**
    * What `text` is over the agent. `overYesNoQuestion`: the agent was asking a yes/no question when
    * the caller spoke, so a "yes"/"no"-like listener sound answers it (the caller takes the turn).
    */
-  interjection(text: string, overYesNoQuestion = false): Interjection {
-    const kind = classifyInterjection(text, this.backchannels);
+  interjection(text: string, overYesNoQuestion = false, otherPass?: string): Interjection {
+    const kind = classifyHeard(otherPass === undefined ? [text] : [text, otherPass], this.backchannels);
     if (kind === 'backchannel' && overYesNoQuestion && parseYesNo(text) !== null) return 'barge-in';
     return kind;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInterjection, withBackchannels, type Interjection } from '../../../src/dialog/turn-taking/backchannel.js';
+import { classifyHeard, classifyInterjection, withBackchannels, type Interjection } from '../../../src/dialog/turn-taking/backchannel.js';
 import { isYesNoQuestion } from '../../../src/dialog/agent-voice.js';
 import { PauseJudge } from '../../../src/dialog/turn-taking/pause-judge.js';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
@@ -151,5 +151,21 @@ describe('a listener sound over a yes/no question answers it', () => {
     ['wait', false, 'barge-in'],
   ])('%j over a yes/no question (%s) → %s', (text, overQuestion, kind) => {
     expect(judge.interjection(text, overQuestion)).toBe(kind);
+  });
+});
+
+describe('an utterance over the agent as two recognition passes heard it', () => {
+  it.each<[string[], Interjection]>([
+    [['mm hmm', 'i am home'], 'backchannel'],
+    [['open eight', 'uh huh'], 'backchannel'],
+    [['cancel', ''], 'none'],
+    [['oh', 'no'], 'barge-in'], // a floor-taking word in either pass wins
+    [['open one', 'no'], 'barge-in'], // a floor-taking word in any pass
+    [['wait', 'okay'], 'barge-in'],
+    [['cancel my appointment', 'can sell my appointment'], 'barge-in'],
+    [['okay', 'okay'], 'backchannel'],
+    [[], 'none'],
+  ])('%j → %s', (texts, kind) => {
+    expect(classifyHeard(texts)).toBe(kind);
   });
 });
