@@ -105,9 +105,11 @@ export class CallerEar {
       case 'speech-pause':
         this.stt.speechPaused?.();
         // A streaming recogniser's words are already here; an offline one's arrive as a speculative
-        // partial: until they do, no timer may end the turn on a half sentence.
-        if (this.judge.words) this.judgePause();
-        else if (this.stt.decodesAtPause && this.judge.adaptive) this.intake.endTurnAfter(this.judge.undecidedSilenceMs);
+        // partial of this pause (words of an earlier pause are stale): until they do, no timer may
+        // end the turn on a half sentence.
+        if (this.stt.decodesAtPause) {
+          if (this.judge.adaptive) this.intake.endTurnAfter(this.judge.undecidedSilenceMs);
+        } else if (this.judge.words) this.judgePause();
         break;
       case 'speech-end':
         timing.speechEnded(event.trailingMs, this.intake.speechEndAudioMs(event.trailingMs));
