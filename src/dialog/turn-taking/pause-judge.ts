@@ -57,10 +57,10 @@ export class PauseJudge {
       isName: (t: string) => names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
     };
     let completeness = judgeCompleteness(text, this.expectation, ctx);
-    // Answer early only when both passes agree the words are whole: a grammar can only return whole
-    // answers, so its "complete" for "i want to…" is worth little if the open pass heard the dangling "to".
-    if (completeness === 'complete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
-      completeness = 'unknown';
+    // A grammar can only return whole answers, so its "complete" for "can i…" is worth little if the
+    // open pass heard the dangling "i": unfinished in either pass is unfinished.
+    if (completeness !== 'incomplete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
+      completeness = 'incomplete';
     }
     return { type: 'pause-words', completeness, interjection: this.interjection(text, overYesNoQuestion, this.otherWords ?? undefined) };
   }
