@@ -11,8 +11,9 @@
  * floor — a bare `ws` server parsing Twilio media JSON and echoing every frame — with the same number
  * of paced peers in the same run.
  */
-import { type Utterance, args, callerTurns, fmt, machine, machineLine, now, publish, scriptedCall, sleep, startFakes, stats, summarize, table, utterance } from './harness.js';
-import type { FakesOptions } from './harness.js';
+import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
+import { startFakes, type FakesOptions } from './children.js';
+import { type Utterance, callerTurns, scriptedCall, summarize, utterance } from './bench-caller.js';
 import { startClusterServer, type ClusterServer } from './cluster-server.js';
 import { TreeMonitor } from './process-tree.js';
 import { measureTransportFloor, type FloorResult } from './transport-floor.js';

@@ -7,8 +7,9 @@
  * (Anthropic Messages fake), TTS first byte 100 ms. Orchestration overhead = TTFA − 850 ms, per turn,
  * at each concurrency level.
  */
-import type { FakesOptions } from './harness.js';
-import { args, concurrentCalls, fmt, machine, machineLine, publish, startFakes, startServer, stats, table, utterance } from './harness.js';
+import { args, fmt, machine, machineLine, publish, stats, table } from './harness.js';
+import { type FakesOptions, startFakes, startServer } from './children.js';
+import { concurrentCalls, utterance } from './bench-caller.js';
 
 const a = args();
 const levels = a.list('levels', [1, 50, 200]);
