@@ -17,7 +17,7 @@ import { agentConfigSchema, type AgentConfig } from '../../src/config/agent-sche
 import { loadServerConfig } from '../../src/config/env.js';
 import { FlowBrain } from '../../src/dialog/flow-brain.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
-import { SqliteTransferStore } from '../../src/store/transfer-store-sqlite.js';
+import { SqliteTransferStore } from '../../src/store/embedded/transfers.js';
 import { createClinicTools } from '../../src/tools/clinic-tools.js';
 import { systemClock } from '../../src/tools/clinic-time.js';
 import { ToolRunner } from '../../src/tools/registry.js';
