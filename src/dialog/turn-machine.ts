@@ -62,6 +62,14 @@ export const initialTurnState: TurnState = {
 
 const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
 
+/**
+ * What is left of a pending exit when the caller interrupts: a hang-up is called off (they have
+ * more to say), a transfer stands. The brain has handed the call over (an attempt waits in the
+ * transfer store), so a caller talking over "please hold" is put through once their words are
+ * heard, instead of staying with an agent that has nothing more to say.
+ */
+const exitAfterInterruption = (exit: TurnState['pendingExit']) => (exit?.kind === 'transfer' ? exit : null);
+
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
 
@@ -82,7 +90,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       if (state.closing || !event.bargeInEnabled) return [state, []];
       if (agentTalking(state.phase) && event.agentAudioPending) {
         return [
-          { ...state, phase: 'caller-speaking', pendingExit: null },
+          { ...state, phase: 'caller-speaking', pendingExit: exitAfterInterruption(state.pendingExit) },
           [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
         ];
       }
@@ -113,7 +121,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       const effects: TurnEffect[] = [];
       if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
-      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null }, effects];
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit) }, effects];
     }
 
     case 'brain-exit':

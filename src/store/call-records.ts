@@ -65,12 +65,17 @@ export class CallRecordStore {
     this.serialized(record.callSid, () => this.port.save(redactCallRecord(record, this.redact))).catch(this.onWriteError);
   }
 
-  /** Persist a finished record; resolves once it is on disk. */
-  save(record: CallRecord): Promise<void> {
+  /**
+   * Persist a finished record; resolves once it is stored. `record` may still be in the making
+   * (a promise: e.g. the transfers added from the store): the write is queued now, so `flush()`
+   * (drain, shutdown) waits for it.
+   */
+  save(record: CallRecord, ready?: Promise<CallRecord>): Promise<void> {
     return this.serialized(record.callSid, async () => {
       try {
-        if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
-        await this.port.save(redactCallRecord(record, this.redact));
+        const final = ready ? await ready.catch(() => record) : record;
+        if (!CALL_SID.test(final.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(final.callSid)}`);
+        await this.port.save(redactCallRecord(final, this.redact));
       } finally {
         this.live.delete(record.callSid);
       }

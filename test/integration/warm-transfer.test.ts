@@ -6,7 +6,7 @@
  * signed and goes through the real routes.
  */
 import twilio from 'twilio';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { TransferStore } from '../../src/store/transfer-store.js';
 import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
@@ -36,8 +36,8 @@ async function start(transcripts: string[], agentOverrides: Record<string, unkno
 }
 
 /** A caller's media stream: announced on /voice (signed) like Twilio does, or a resumed stream with the parameters Twilio was given. */
-function caller(callSid: string, parameters?: Record<string, string>): FakeTwilioCaller {
-  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}) });
+function caller(callSid: string, parameters?: Record<string, string>, playback?: 'never-echo'): FakeTwilioCaller {
+  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}), ...(playback ? { playback } : {}) });
 }
 
 /** The agent's turns so far on the live session of `callSid`. */
@@ -176,6 +176,75 @@ describe('warm transfer', () => {
     expect(list.json().callbacks).toHaveLength(1);
     expect((await h.app.fastify.inject({ method: 'GET', url: '/callbacks' })).statusCode).toBe(401);
     expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="callback-taken"} 1');
+  });
+
+  it('Twilio never calls back: at the hold deadline the caller is back with the agent, offered a callback, and the person stops ringing', async () => {
+    h = await start(['talk to a person'], { transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }], holdTimeoutSeconds: 1 } });
+    const callSid = `CA${'9'.repeat(32)}`;
+    const { person } = await askForPersonAndHold(callSid);
+    const [ringing] = await h.store.attemptsFor(callSid);
+    expect(ringing).toMatchObject({ status: 'ringing' });
+    expect(Date.parse(ringing!.deadlineAt!) - Date.parse(ringing!.holdStartedAt!)).toBe(1000);
+    // The person's phone rings and nothing is ever reported.
+    await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream', 10_000);
+    const [attempt] = await h.store.attemptsFor(callSid);
+    expect(attempt).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    await until(() => h.fake.voice.call(person.sid)?.status === 'canceled', 'the person leg cancelled');
+    expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="timeout"} 1');
+
+    const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+    await resumed.start();
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/nobody could take your call.*call you back/i);
+    expect((await h.store.attemptsFor(callSid))[0]!.status).toBe('resumed');
+    resumed.stop();
+  });
+
+  it('any instance brings back a caller past the hold deadline, even when the one that put them on hold is gone', async () => {
+    h = await start([]);
+    const attempt = await h.store.createAttempt({ id: '00000000-0000-4000-8000-00000000abcd', callSid: `CA${'8'.repeat(32)}`, from: FROM, to: TO, mode: 'warm', topic: 'general', targetLabel: 'front desk', targetNumber: '+15550001000' });
+    h.fake.voice.addInboundCall(attempt.callSid, ACCOUNT, FROM, TO);
+    await h.store.transition(attempt.id, ['pending'], 'ringing', { holdStartedAt: new Date(Date.now() - 5000).toISOString(), deadlineAt: new Date(Date.now() - 1000).toISOString() });
+    expect(await h.app.context.transfer!.sweep()).toBe(1);
+    expect(await h.store.attempt(attempt.id)).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    expect(h.fake.voice.call(attempt.callSid)?.stream?.parameters).toMatchObject({ callSid: attempt.callSid, resume: attempt.id });
+    expect(await h.app.context.transfer!.sweep()).toBe(0);
+  });
+
+  it('caller talks over the hold line: the transfer still goes through once they are heard', async () => {
+    h = await start(['talk to a person', 'okay thanks']);
+    const callSid = `CA${'7'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo'); // the agent's audio never finishes playing
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c); // over the greeting: "talk to a person"
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    await utter(c); // over "please hold": "okay thanks"
+    await until(() => h.fake.voice.call(callSid)?.conference != null, 'caller on hold');
+    expect((await h.store.attemptsFor(callSid)).map((a) => a.status)).toEqual(['ringing']);
+    c.ws.close();
+  });
+
+  it('caller hangs up during the hold line: the pending attempt is closed, nobody is dialled', async () => {
+    h = await start(['talk to a person']);
+    const callSid = `CA${'6'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo');
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c);
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    c.stop();
+    c.ws.close();
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid))[0]).toMatchObject({ status: 'ended', outcome: 'caller-hung-up' }));
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.transfers).toEqual([expect.objectContaining({ status: 'ended', outcome: 'caller-hung-up' })]);
+    expect(record.endReason).toBe('caller-hangup');
+    expect(h.fake.voice.call(callSid)!.conference).toBeNull();
+    expect(h.fake.voice.outboundCalls()).toHaveLength(0);
   });
 
   it('caller hangs up on hold: the attempt ends and the person stops ringing', async () => {

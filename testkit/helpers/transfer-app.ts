@@ -113,7 +113,14 @@ export async function startTransferApp(options: TransferAppOptions): Promise<Tra
  * resumed stream with the parameters Twilio was given. Signatures are over `publicUrl`; the
  * socket goes to `connectTo` (default publicUrl), i.e. to whichever instance the balancer picks.
  */
-export function transferCaller(options: { publicUrl: string; callSid: string; parameters?: Record<string, string>; connectTo?: string }): FakeTwilioCaller {
+export function transferCaller(options: {
+  publicUrl: string;
+  callSid: string;
+  parameters?: Record<string, string>;
+  connectTo?: string;
+  /** Default `instant`; `never-echo` keeps the agent's audio "playing" (to talk over it). */
+  playback?: 'instant' | 'never-echo';
+}): FakeTwilioCaller {
   const signedUrl = `${options.publicUrl.replace('http', 'ws')}/media`;
   const url = `${(options.connectTo ?? options.publicUrl).replace('http', 'ws')}/media`;
   const announce = options.parameters
@@ -126,7 +133,7 @@ export function transferCaller(options: { publicUrl: string; callSid: string; pa
     callSid: options.callSid,
     from: FROM,
     to: TO,
-    playback: 'instant',
+    playback: options.playback ?? 'instant',
     ...(options.parameters ? { parameters: options.parameters } : {}),
   });
 }
