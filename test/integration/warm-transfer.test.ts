@@ -13,7 +13,11 @@ import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
 import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
-import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp } from '../../testkit/helpers/transfer-app.js';
+import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp, type TransferAppOptions } from '../../testkit/helpers/transfer-app.js';
+import { ClaudeBrain } from '../../src/dialog/claude-brain.js';
+import { FlowBrain } from '../../src/dialog/flow-brain.js';
+import { backFromHoldLine, withResumeLine } from '../../src/transfer/resume-brain.js';
+import { AnthropicFake } from '../../testkit/fakes/anthropic-fake.js';
 
 interface Harness {
   app: App;
@@ -26,12 +30,12 @@ interface Harness {
 
 let h: Harness;
 
-async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}): Promise<Harness> {
+async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}, brain?: TransferAppOptions['brain']): Promise<Harness> {
   const fake = new TwilioRestFake();
   fake.addAccount(ACCOUNT, TOKEN);
   const apiUrl = await fake.start();
   const stt = new ScriptedStt(transcripts);
-  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides });
+  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides, ...(brain ? { brain } : {}) });
   return { app: server.app, fake, store: server.transfers, stt, publicUrl: server.publicUrl, server };
 }
 
@@ -52,11 +56,11 @@ async function utter(c: FakeTwilioCaller): Promise<void> {
 }
 
 /** Caller asks for a person and ends up on hold; returns the person's outbound leg. */
-async function askForPersonAndHold(callSid: string) {
+async function askForPersonAndHold(callSid: string, greeting = 'What would you like to do') {
   h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
   const c = caller(callSid);
   await c.start();
-  await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+  await until(() => agentSaid(callSid).includes(greeting), () => `the greeting (agent said: ${agentSaid(callSid)})`);
   await utter(c);
   await until(() => h.fake.voice.call(callSid)?.conference !== null, () => `caller on hold (agent said: ${agentSaid(callSid)})`);
   // Twilio ends the media stream when the call's TwiML is replaced.
@@ -245,6 +249,52 @@ describe('warm transfer', () => {
     expect(record.endReason).toBe('caller-hangup');
     expect(h.fake.voice.call(callSid)!.conference).toBeNull();
     expect(h.fake.voice.outboundCalls()).toHaveLength(0);
+  });
+
+  it('Claude: resumes after a failed transfer with the whole conversation, and carries on from it', async () => {
+    const claude = await new AnthropicFake().start();
+    try {
+      claude.script.push(
+        { blocks: [{ type: 'text', chunks: ['Of course, let me put you through.'] }, { type: 'tool_use', name: 'transfer_to_person', input: { reason: 'caller asked for a person', topic: 'general' } }], stopReason: 'tool_use' },
+        { blocks: [{ type: 'text', chunks: ['Thank you. ', 'And when would suit you for the call?'] }] },
+      );
+      h = await start(['talk to a person', 'five five five one two three four five six seven'], {}, (agent, tools) =>
+        withResumeLine(new ClaudeBrain({ apiKey: claude.apiKey, baseUrl: claude.baseUrl, config: agent, tools, fallback: new FlowBrain({ config: agent, tools }) }), backFromHoldLine(agent)),
+      );
+      const callSid = `CA${'4'.repeat(32)}`;
+      const { person } = await askForPersonAndHold(callSid, 'how can I help');
+      expect(claude.requests).toHaveLength(1);
+      await h.fake.voice.noAnswer(person.sid);
+      await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream');
+
+      const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+      await resumed.start();
+      await until(() => agentSaid(callSid).includes('What number should we call you on'), () => `the resume line (agent said: ${agentSaid(callSid)})`);
+      expect(agentSaid(callSid)).not.toContain('how can I help');
+      await utter(resumed);
+      await until(() => agentSaid(callSid).includes('when would suit you'), () => `Claude's reply (agent said: ${agentSaid(callSid)})`);
+
+      // The request after the resume carries the conversation from before the hold, in order.
+      expect(claude.requests).toHaveLength(2);
+      const said = (claude.requests[1]!.body.messages as Array<{ role: string; content: string | Array<{ type: string; text?: string }> }>).map((m) => ({
+        role: m.role,
+        text: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? `[${c.type}]`).join(' '),
+      }));
+      const transcript = said.map((m) => `${m.role}: ${m.text}`).join('\n');
+      const order = ['talk to a person', 'put you through', 'nobody could take your call', 'five five five one two three four five six seven'].map((text) => transcript.indexOf(text));
+      expect(order.every((at) => at >= 0), transcript).toBe(true);
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+      expect(said.at(-1)).toMatchObject({ role: 'user' });
+      resumed.stop();
+      await until(() => h.app.context.calls.active === 0, 'the call ended');
+      await h.app.context.records.flush();
+      const record = (await h.app.context.records.get(callSid))!;
+      // Both parts in one record (the number itself is redacted in the stored transcript).
+      expect(record.turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['talk to a person', expect.not.stringContaining('five five five')]);
+      expect(record.transfers?.[0]).toMatchObject({ outcome: 'no-answer', status: 'resumed' });
+    } finally {
+      await claude.stop();
+    }
   });
 
   it('caller hangs up on hold: the attempt ends and the person stops ringing', async () => {
