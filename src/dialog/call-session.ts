@@ -185,6 +185,11 @@ export class CallSession {
     this.dispatch({ type: 'remote-exit', reason });
   }
 
+  /** Ops asked to hand the caller to a person (no Twilio REST to do it): the brain says what happens next. */
+  handOffFromOutside(): void {
+    this.dispatch({ type: 'remote-handoff' });
+  }
+
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });

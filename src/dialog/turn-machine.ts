@@ -33,8 +33,10 @@ export type TurnEvent =
   | { type: 'brain-failed' }
   | { type: 'inactivity'; maxReprompts: number }
   | { type: 'max-duration' }
-  /** Ops asked (POST /calls/:sid/hangup|transfer, from any worker): goodbye, then end with `reason`. */
+  /** Ops asked (POST /calls/:sid/hangup, from any worker): goodbye, then end with `reason`. */
   | { type: 'remote-exit'; reason: string }
+  /** Ops asked to hand the caller to a person (POST /calls/:sid/transfer, no Twilio credentials): the brain takes it from here. */
+  | { type: 'remote-handoff' }
   /** The closing utterance finished (played, cleared or timed out). */
   | { type: 'closing-done' }
   | { type: 'stop'; reason: string };
@@ -165,6 +167,14 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     case 'remote-exit':
       if (state.closing) return [state, []];
       return [{ ...state, closing: event.reason }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'goodbye' }]];
+
+    case 'remote-handoff':
+      // Already on the way out (closing, or a hand-over pending): nothing more to do.
+      if (state.closing || state.pendingExit) return [state, []];
+      return [
+        { ...state, phase: 'thinking', inactivityCount: 0 },
+        [{ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'handoff-request' } }],
+      ];
 
     case 'closing-done': {
       const reason = state.closing ?? 'agent-hangup';

@@ -30,12 +30,12 @@ interface Harness {
 
 let h: Harness;
 
-async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}, brain?: TransferAppOptions['brain']): Promise<Harness> {
+async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}, brain?: TransferAppOptions['brain'], credentials = true): Promise<Harness> {
   const fake = new TwilioRestFake();
   fake.addAccount(ACCOUNT, TOKEN);
   const apiUrl = await fake.start();
   const stt = new ScriptedStt(transcripts);
-  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides, ...(brain ? { brain } : {}) });
+  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides, credentials, ...(brain ? { brain } : {}) });
   return { app: server.app, fake, store: server.transfers, stt, publicUrl: server.publicUrl, server };
 }
 
@@ -295,6 +295,36 @@ describe('warm transfer', () => {
     } finally {
       await claude.stop();
     }
+  });
+
+  it('ops transfer without Twilio credentials: the agent says it cannot connect the call and takes a callback request', async () => {
+    h = await start(['yes', 'tomorrow at ten a m', 'yes', 'no'], {}, undefined, false);
+    const callSid = `CA${'3'.repeat(32)}`;
+    const c = caller(callSid);
+    await c.start();
+    await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+    const asked = await h.app.fastify.inject({ method: 'POST', url: `/calls/${callSid}/transfer`, headers: { authorization: 'Bearer ops-token' } });
+    expect(asked.statusCode).toBe(202);
+    expect(asked.json()).toMatchObject({ via: 'local' });
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/cannot connect calls from this line.*call you back/i);
+    await utter(c); // yes, that number
+    await until(() => agentSaid(callSid).includes('good time'), 'asked for a time');
+    await utter(c); // tomorrow at ten
+    await until(() => agentSaid(callSid).includes('read that back'), 'the read-back');
+    expect(await h.store.callbacks()).toHaveLength(0);
+    await utter(c); // yes
+    await until(() => agentSaid(callSid).includes('We will call you back'), 'the confirmation');
+    expect(await h.store.callbacks({ status: 'open' })).toEqual([expect.objectContaining({ callSid, phone: '5551234567', time: '10:00' })]);
+    await utter(c); // no, that is all
+    await c.closed();
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.toolCalls.map((t) => t.name)).toEqual(['transfer_to_person', 'request_callback']);
+    expect(record.toolCalls[0]!.args).toMatchObject({ reason: expect.stringMatching(/^staff asked/) });
+    expect(record.endReason).not.toBe('ops-transfer');
+    expect(h.fake.requests).toHaveLength(0); // nothing went to Twilio
   });
 
   it('caller hangs up on hold: the attempt ends and the person stops ringing', async () => {
