@@ -280,6 +280,7 @@ export function callEnginesFactory(options: CallEnginesFactoryOptions): Pick<Eng
         vad: offline.vad,
         stt: cloud.stt && offline.stt ? new FallbackStt(cloud.stt, offline.stt, report) : stt,
         tts,
+        ...(offline.tts ? { fillerTts: offline.tts } : {}),
         brain,
         dispose: () => {
           calls.delete(call.callSid);
