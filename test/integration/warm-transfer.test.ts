@@ -226,7 +226,8 @@ describe('warm transfer', () => {
     await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
     await utter(c); // over "please hold": "okay thanks"
     await until(() => h.fake.voice.call(callSid)?.conference != null, 'caller on hold');
-    expect((await h.store.attemptsFor(callSid)).map((a) => a.status)).toEqual(['ringing']);
+    // The attempt turns 'ringing' just after the REST update that put the caller in the conference.
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid)).map((a) => a.status)).toEqual(['ringing']));
     c.ws.close();
   });
 
