@@ -99,6 +99,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   // event socket observes that call's session.
   const phone = new BrowserPhone();
   Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, store: store.transfers, records, metrics, logger: log, issueTicket: (call) => tickets.issue(call) }));
+  // Callers on hold whose Twilio callbacks never come (this worker's, or a lost worker's) come back.
+  context.transfer?.start();
+  fastify.addHook('onClose', async () => context.transfer?.stop());
 
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));

@@ -47,7 +47,7 @@ import type { Tool } from './tools/tool.js';
 import { SqliteTransferStore } from './store/embedded/transfers.js';
 import { EmbeddedBookings } from './store/embedded/bookings.js';
 import { resolveTransferMode } from './transfer/mode.js';
-import { withResumeLine } from './transfer/resume-brain.js';
+import { backFromHoldLine, withResumeLine } from './transfer/resume-brain.js';
 import { transferMetrics } from './transfer/transfer-metrics.js';
 import { splitSentences } from './util/sentences.js';
 
@@ -309,7 +309,6 @@ function buildBrain(options: CallEnginesFactoryOptions, calls: Map<string, { usa
   const flow = new FlowBrain({ config: agent, tools: gatedTools, now });
   if (!config.anthropic.apiKey) return flow;
   // Claude has no resume of its own: a call back from a transfer nobody took opens with this line.
-  const backFromHold = `${agent.transfer.messages.backFromHold} ${agent.transfer.messages.callbackOffer} What number should we call you on?`;
   return withResumeLine(new ClaudeBrain({
     apiKey: config.anthropic.apiKey,
     baseUrl: config.anthropic.baseUrl,
@@ -328,7 +327,7 @@ function buildBrain(options: CallEnginesFactoryOptions, calls: Map<string, { usa
       usage.llmOutputTokens += u.outputTokens;
     },
     onFallback: (callSid, event) => calls.get(callSid)?.fallbacks.report(event),
-  }), backFromHold);
+  }), backFromHoldLine(agent));
 }
 
 /** checkSystem guarantees every stage has an engine; this turns that guarantee into a type. */

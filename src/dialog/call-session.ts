@@ -44,6 +44,12 @@ export interface CallSessionOptions {
    * closes the socket as a plain transfer would.
    */
   onTransfer?: (snapshot: { history: ConversationTurn[]; brainState: unknown; record: CallRecord }) => Promise<boolean>;
+  /**
+   * A transfer the brain asked for will not happen after all: the caller talked over the hold line
+   * (and the conversation goes on), or the call ended first (`reason`: why it ended). The pending
+   * attempt must be closed. Resolves when it is; a failure is logged.
+   */
+  onTransferAbandoned?: (reason: string | null) => Promise<unknown>;
   /** The call is back from a transfer nobody took: the conversation so far and the brain's state. */
   resume?: { history: ConversationTurn[]; brainState: unknown };
 }
@@ -179,6 +185,11 @@ export class CallSession {
     this.dispatch({ type: 'remote-exit', reason });
   }
 
+  /** Ops asked to hand the caller to a person (no Twilio REST to do it): the brain says what happens next. */
+  handOffFromOutside(): void {
+    this.dispatch({ type: 'remote-handoff' });
+  }
+
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });
@@ -221,9 +232,18 @@ export class CallSession {
 
   private dispatch(event: TurnEvent): void {
     if (this.ended) return;
+    const hadTransfer = this.state.pendingExit?.kind === 'transfer';
     const [next, effects] = transition(this.state, event);
     this.state = next;
+    if (hadTransfer) this.noteAbandonedTransfer(next, effects);
     for (const effect of effects) this.execute(effect);
+  }
+
+  private noteAbandonedTransfer(next: TurnState, effects: readonly TurnEffect[]): void {
+    const stillPending = next.pendingExit?.kind === 'transfer' && next.phase !== 'ended';
+    if (stillPending || effects.some((e) => e.type === 'transfer') || !this.options.onTransferAbandoned) return;
+    const ended = effects.find((e): e is Extract<TurnEffect, { type: 'finalize' }> => e.type === 'finalize');
+    this.options.onTransferAbandoned(ended ? ended.reason : null).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not close an abandoned transfer attempt'));
   }
 
   private execute(effect: TurnEffect): void {

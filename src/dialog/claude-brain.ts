@@ -323,6 +323,9 @@ class ClaudeSession implements BrainSession {
       case 'no-match':
         note('[The caller said something that could not be understood.]');
         break;
+      case 'handoff-request':
+        note('[A member of staff has asked for this caller to be transferred to a person. Call transfer_to_person now; if it says offerCallback, tell the caller and offer a call back.]');
+        break;
       case 'call-start':
         break;
     }

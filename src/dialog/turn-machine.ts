@@ -33,8 +33,10 @@ export type TurnEvent =
   | { type: 'brain-failed' }
   | { type: 'inactivity'; maxReprompts: number }
   | { type: 'max-duration' }
-  /** Ops asked (POST /calls/:sid/hangup|transfer, from any worker): goodbye, then end with `reason`. */
+  /** Ops asked (POST /calls/:sid/hangup, from any worker): goodbye, then end with `reason`. */
   | { type: 'remote-exit'; reason: string }
+  /** Ops asked to hand the caller to a person (POST /calls/:sid/transfer, no Twilio credentials): the brain takes it from here. */
+  | { type: 'remote-handoff' }
   /** The closing utterance finished (played, cleared or timed out). */
   | { type: 'closing-done' }
   | { type: 'stop'; reason: string };
@@ -62,6 +64,14 @@ export const initialTurnState: TurnState = {
 
 const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
 
+/**
+ * What is left of a pending exit when the caller interrupts: a hang-up is called off (they have
+ * more to say), a transfer stands. The brain has handed the call over (an attempt waits in the
+ * transfer store), so a caller talking over "please hold" is put through once their words are
+ * heard, instead of staying with an agent that has nothing more to say.
+ */
+const exitAfterInterruption = (exit: TurnState['pendingExit']) => (exit?.kind === 'transfer' ? exit : null);
+
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
 
@@ -82,7 +92,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       if (state.closing || !event.bargeInEnabled) return [state, []];
       if (agentTalking(state.phase) && event.agentAudioPending) {
         return [
-          { ...state, phase: 'caller-speaking', pendingExit: null },
+          { ...state, phase: 'caller-speaking', pendingExit: exitAfterInterruption(state.pendingExit) },
           [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
         ];
       }
@@ -113,7 +123,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       const effects: TurnEffect[] = [];
       if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
-      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null }, effects];
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit) }, effects];
     }
 
     case 'brain-exit':
@@ -157,6 +167,14 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     case 'remote-exit':
       if (state.closing) return [state, []];
       return [{ ...state, closing: event.reason }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'goodbye' }]];
+
+    case 'remote-handoff':
+      // Already on the way out (closing, or a hand-over pending): nothing more to do.
+      if (state.closing || state.pendingExit) return [state, []];
+      return [
+        { ...state, phase: 'thinking', inactivityCount: 0 },
+        [{ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'handoff-request' } }],
+      ];
 
     case 'closing-done': {
       const reason = state.closing ?? 'agent-hangup';

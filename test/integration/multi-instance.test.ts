@@ -225,8 +225,8 @@ describe.skipIf(!postgresAvailable || !haproxyPath)('two instances on one Postgr
     await ready(victim);
     const caller = await call(victim.base);
     expect(pidOf(await holderOf(caller.callSid, survivor))).toBe(victim.child.pid);
-    // The record's start snapshot is written asynchronously; this test is about closing a record
-    // that exists (a call killed before its snapshot lands gets no record: noted on issue 11).
+    // The record's start snapshot is written asynchronously; this test closes a record that exists
+    // (a call killed before its snapshot lands gets one from its registry row: test/unit/cluster/worker-calls.test.ts).
     await eventually(async () => (await fetch(`${survivor.base}/calls/${caller.callSid}`, { headers: auth })).status === 200, 'the start snapshot in the store');
     victim.child.kill('SIGKILL');
     await victim.exited;

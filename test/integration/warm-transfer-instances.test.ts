@@ -31,15 +31,16 @@ describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)
   const saysOnA: string[] = [];
   const saysOnB: string[] = [];
   let portA: number;
+  let apiUrl: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('voice_transfer_x');
     fake = new TwilioRestFake();
     fake.addAccount(ACCOUNT, TOKEN);
-    const apiUrl = await fake.start();
+    apiUrl = await fake.start();
     spoolDir = mkdtempSync(join(tmpdir(), 'transfer-x-'));
     const options = { url: db.url, poolMax: 4, statementTimeoutMs: 3000, connectTimeoutMs: 3000, dataDir: spoolDir, logger: pino({ level: 'silent' }) };
-    stores.push(await openPostgresStore(options), await openPostgresStore({ ...options, migrate: false }));
+    stores.push(await openPostgresStore(options), await openPostgresStore({ ...options, migrate: false }), await openPostgresStore({ ...options, migrate: false }));
     portA = await freePort();
     const portB = await freePort();
     const publicUrl = `http://127.0.0.1:${portB}`;
@@ -120,9 +121,8 @@ describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)
     await utter(resumed);
     await resumed.closed();
     await until(() => b.app.context.calls.active === 0, 'the call ended on B');
-    await b.app.context.records.flush();
-
     // One record, readable from A: A's turns before the hold, B's after, and the attempt.
+    await b.app.context.records.flush();
     const record = (await a.app.context.records.get(callSid))!;
     const callerTurns = record.turns.filter((t) => t.role === 'caller').map((t) => t.text);
     expect(callerTurns[0]).toBe('talk to a person');
@@ -132,5 +132,29 @@ describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)
     // The callback request is in the shared store: A lists what B took.
     const list = await a.app.fastify.inject({ method: 'GET', url: '/callbacks?status=open', headers: { authorization: 'Bearer ops-token' } });
     expect(list.json().callbacks).toEqual([expect.objectContaining({ callSid, phone: '5551234567', time: '10:00' })]);
+  });
+
+  it('Twilio never calls back and the instance that put the caller on hold is gone: B brings them back at the deadline', async () => {
+    const callSid = `CA${'5'.repeat(32)}`;
+    const saysOnC = ['talk to a person'];
+    const portC = await freePort();
+    const transfer = { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }], holdTimeoutSeconds: 1 };
+    const c = await startTransferApp({ apiUrl, port: portC, publicUrl: b.publicUrl, stt: new ScriptedStt(saysOnC), store: stores[2]!, agentOverrides: { transfer } });
+    fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const dialled = fake.voice.outboundCalls().length;
+    const stream = transferCaller({ publicUrl: b.publicUrl, connectTo: `http://127.0.0.1:${portC}`, callSid });
+    await stream.start();
+    await until(() => agentSaid(c, callSid).includes('What would you like to do'), 'the greeting on C');
+    await utter(stream);
+    await until(() => fake.voice.call(callSid)?.conference != null, 'caller on hold');
+    stream.stop();
+    stream.ws.close();
+    await until(() => fake.voice.outboundCalls().length === dialled + 1, 'the person dialled');
+    const person = fake.voice.outboundCalls().at(-1)!;
+    await c.close(); // its own deadline timer goes with it
+    await until(() => fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream (B swept)', 15_000);
+    expect(fake.voice.call(callSid)!.stream!.url).toBe(`${b.publicUrl.replace('http', 'ws')}/media`);
+    expect((await b.transfers.attemptsFor(callSid))[0]).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    await until(() => fake.voice.call(person.sid)?.status === 'canceled', 'the person leg cancelled');
   });
 });

@@ -6,14 +6,18 @@
  * signed and goes through the real routes.
  */
 import twilio from 'twilio';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { TransferStore } from '../../src/store/transfer-store.js';
 import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
 import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
-import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp } from '../../testkit/helpers/transfer-app.js';
+import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp, type TransferAppOptions } from '../../testkit/helpers/transfer-app.js';
+import { ClaudeBrain } from '../../src/dialog/claude-brain.js';
+import { FlowBrain } from '../../src/dialog/flow-brain.js';
+import { backFromHoldLine, withResumeLine } from '../../src/transfer/resume-brain.js';
+import { AnthropicFake } from '../../testkit/fakes/anthropic-fake.js';
 
 interface Harness {
   app: App;
@@ -26,18 +30,18 @@ interface Harness {
 
 let h: Harness;
 
-async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}): Promise<Harness> {
+async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}, brain?: TransferAppOptions['brain'], credentials = true): Promise<Harness> {
   const fake = new TwilioRestFake();
   fake.addAccount(ACCOUNT, TOKEN);
   const apiUrl = await fake.start();
   const stt = new ScriptedStt(transcripts);
-  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides });
+  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides, credentials, ...(brain ? { brain } : {}) });
   return { app: server.app, fake, store: server.transfers, stt, publicUrl: server.publicUrl, server };
 }
 
 /** A caller's media stream: announced on /voice (signed) like Twilio does, or a resumed stream with the parameters Twilio was given. */
-function caller(callSid: string, parameters?: Record<string, string>): FakeTwilioCaller {
-  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}) });
+function caller(callSid: string, parameters?: Record<string, string>, playback?: 'never-echo'): FakeTwilioCaller {
+  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}), ...(playback ? { playback } : {}) });
 }
 
 /** The agent's turns so far on the live session of `callSid`. */
@@ -52,11 +56,11 @@ async function utter(c: FakeTwilioCaller): Promise<void> {
 }
 
 /** Caller asks for a person and ends up on hold; returns the person's outbound leg. */
-async function askForPersonAndHold(callSid: string) {
+async function askForPersonAndHold(callSid: string, greeting = 'What would you like to do') {
   h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
   const c = caller(callSid);
   await c.start();
-  await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+  await until(() => agentSaid(callSid).includes(greeting), () => `the greeting (agent said: ${agentSaid(callSid)})`);
   await utter(c);
   await until(() => h.fake.voice.call(callSid)?.conference !== null, () => `caller on hold (agent said: ${agentSaid(callSid)})`);
   // Twilio ends the media stream when the call's TwiML is replaced.
@@ -176,6 +180,152 @@ describe('warm transfer', () => {
     expect(list.json().callbacks).toHaveLength(1);
     expect((await h.app.fastify.inject({ method: 'GET', url: '/callbacks' })).statusCode).toBe(401);
     expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="callback-taken"} 1');
+  });
+
+  it('Twilio never calls back: at the hold deadline the caller is back with the agent, offered a callback, and the person stops ringing', async () => {
+    h = await start(['talk to a person'], { transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }], holdTimeoutSeconds: 1 } });
+    const callSid = `CA${'9'.repeat(32)}`;
+    const { person } = await askForPersonAndHold(callSid);
+    const [ringing] = await h.store.attemptsFor(callSid);
+    expect(ringing).toMatchObject({ status: 'ringing' });
+    expect(Date.parse(ringing!.deadlineAt!) - Date.parse(ringing!.holdStartedAt!)).toBe(1000);
+    // The person's phone rings and nothing is ever reported.
+    await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream', 10_000);
+    const [attempt] = await h.store.attemptsFor(callSid);
+    expect(attempt).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    await until(() => h.fake.voice.call(person.sid)?.status === 'canceled', 'the person leg cancelled');
+    expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="timeout"} 1');
+
+    const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+    await resumed.start();
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/nobody could take your call.*call you back/i);
+    expect((await h.store.attemptsFor(callSid))[0]!.status).toBe('resumed');
+    resumed.stop();
+  });
+
+  it('any instance brings back a caller past the hold deadline, even when the one that put them on hold is gone', async () => {
+    h = await start([]);
+    const attempt = await h.store.createAttempt({ id: '00000000-0000-4000-8000-00000000abcd', callSid: `CA${'8'.repeat(32)}`, from: FROM, to: TO, mode: 'warm', topic: 'general', targetLabel: 'front desk', targetNumber: '+15550001000' });
+    h.fake.voice.addInboundCall(attempt.callSid, ACCOUNT, FROM, TO);
+    await h.store.transition(attempt.id, ['pending'], 'ringing', { holdStartedAt: new Date(Date.now() - 5000).toISOString(), deadlineAt: new Date(Date.now() - 1000).toISOString() });
+    expect(await h.app.context.transfer!.sweep()).toBe(1);
+    expect(await h.store.attempt(attempt.id)).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    expect(h.fake.voice.call(attempt.callSid)?.stream?.parameters).toMatchObject({ callSid: attempt.callSid, resume: attempt.id });
+    expect(await h.app.context.transfer!.sweep()).toBe(0);
+  });
+
+  it('caller talks over the hold line: the transfer still goes through once they are heard', async () => {
+    h = await start(['talk to a person', 'okay thanks']);
+    const callSid = `CA${'7'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo'); // the agent's audio never finishes playing
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c); // over the greeting: "talk to a person"
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    await utter(c); // over "please hold": "okay thanks"
+    await until(() => h.fake.voice.call(callSid)?.conference != null, 'caller on hold');
+    // The attempt turns 'ringing' just after the REST update that put the caller in the conference.
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid)).map((a) => a.status)).toEqual(['ringing']));
+    c.ws.close();
+  });
+
+  it('caller hangs up during the hold line: the pending attempt is closed, nobody is dialled', async () => {
+    h = await start(['talk to a person']);
+    const callSid = `CA${'6'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo');
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c);
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    c.stop();
+    c.ws.close();
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid))[0]).toMatchObject({ status: 'ended', outcome: 'caller-hung-up' }));
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.transfers).toEqual([expect.objectContaining({ status: 'ended', outcome: 'caller-hung-up' })]);
+    expect(record.endReason).toBe('caller-hangup');
+    expect(h.fake.voice.call(callSid)!.conference).toBeNull();
+    expect(h.fake.voice.outboundCalls()).toHaveLength(0);
+  });
+
+  it('Claude: resumes after a failed transfer with the whole conversation, and carries on from it', async () => {
+    const claude = await new AnthropicFake().start();
+    try {
+      claude.script.push(
+        { blocks: [{ type: 'text', chunks: ['Of course, let me put you through.'] }, { type: 'tool_use', name: 'transfer_to_person', input: { reason: 'caller asked for a person', topic: 'general' } }], stopReason: 'tool_use' },
+        { blocks: [{ type: 'text', chunks: ['Thank you. ', 'And when would suit you for the call?'] }] },
+      );
+      h = await start(['talk to a person', 'five five five one two three four five six seven'], {}, (agent, tools) =>
+        withResumeLine(new ClaudeBrain({ apiKey: claude.apiKey, baseUrl: claude.baseUrl, config: agent, tools, fallback: new FlowBrain({ config: agent, tools }) }), backFromHoldLine(agent)),
+      );
+      const callSid = `CA${'4'.repeat(32)}`;
+      const { person } = await askForPersonAndHold(callSid, 'how can I help');
+      expect(claude.requests).toHaveLength(1);
+      await h.fake.voice.noAnswer(person.sid);
+      await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream');
+
+      const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+      await resumed.start();
+      await until(() => agentSaid(callSid).includes('What number should we call you on'), () => `the resume line (agent said: ${agentSaid(callSid)})`);
+      expect(agentSaid(callSid)).not.toContain('how can I help');
+      await utter(resumed);
+      await until(() => agentSaid(callSid).includes('when would suit you'), () => `Claude's reply (agent said: ${agentSaid(callSid)})`);
+
+      // The request after the resume carries the conversation from before the hold, in order.
+      expect(claude.requests).toHaveLength(2);
+      const said = (claude.requests[1]!.body.messages as Array<{ role: string; content: string | Array<{ type: string; text?: string }> }>).map((m) => ({
+        role: m.role,
+        text: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? `[${c.type}]`).join(' '),
+      }));
+      const transcript = said.map((m) => `${m.role}: ${m.text}`).join('\n');
+      const order = ['talk to a person', 'put you through', 'nobody could take your call', 'five five five one two three four five six seven'].map((text) => transcript.indexOf(text));
+      expect(order.every((at) => at >= 0), transcript).toBe(true);
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+      expect(said.at(-1)).toMatchObject({ role: 'user' });
+      resumed.stop();
+      await until(() => h.app.context.calls.active === 0, 'the call ended');
+      await h.app.context.records.flush();
+      const record = (await h.app.context.records.get(callSid))!;
+      // Both parts in one record (the number itself is redacted in the stored transcript).
+      expect(record.turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['talk to a person', expect.not.stringContaining('five five five')]);
+      expect(record.transfers?.[0]).toMatchObject({ outcome: 'no-answer', status: 'resumed' });
+    } finally {
+      await claude.stop();
+    }
+  });
+
+  it('ops transfer without Twilio credentials: the agent says it cannot connect the call and takes a callback request', async () => {
+    h = await start(['yes', 'tomorrow at ten a m', 'yes', 'no'], {}, undefined, false);
+    const callSid = `CA${'3'.repeat(32)}`;
+    const c = caller(callSid);
+    await c.start();
+    await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+    const asked = await h.app.fastify.inject({ method: 'POST', url: `/calls/${callSid}/transfer`, headers: { authorization: 'Bearer ops-token' } });
+    expect(asked.statusCode).toBe(202);
+    expect(asked.json()).toMatchObject({ via: 'local' });
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/cannot connect calls from this line.*call you back/i);
+    await utter(c); // yes, that number
+    await until(() => agentSaid(callSid).includes('good time'), 'asked for a time');
+    await utter(c); // tomorrow at ten
+    await until(() => agentSaid(callSid).includes('read that back'), 'the read-back');
+    expect(await h.store.callbacks()).toHaveLength(0);
+    await utter(c); // yes
+    await until(() => agentSaid(callSid).includes('We will call you back'), 'the confirmation');
+    expect(await h.store.callbacks({ status: 'open' })).toEqual([expect.objectContaining({ callSid, phone: '5551234567', time: '10:00' })]);
+    await utter(c); // no, that is all
+    await c.closed();
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.toolCalls.map((t) => t.name)).toEqual(['transfer_to_person', 'request_callback']);
+    expect(record.toolCalls[0]!.args).toMatchObject({ reason: expect.stringMatching(/^staff asked/) });
+    expect(record.endReason).not.toBe('ops-transfer');
+    expect(h.fake.requests).toHaveLength(0); // nothing went to Twilio
   });
 
   it('caller hangs up on hold: the attempt ends and the person stops ringing', async () => {

@@ -54,6 +54,8 @@ export interface TransferAppOptions {
   /** The brain (default: the flow brain) over the gated clinic tools. */
   brain?: (agent: AgentConfig, tools: ToolInvokerFactory) => Brain;
   env?: Record<string, string>;
+  /** Twilio credentials (default true); without them a transfer becomes a callback offer (the offline path). */
+  credentials?: boolean;
 }
 
 export interface TransferApp {
@@ -68,10 +70,8 @@ export interface TransferApp {
 export async function startTransferApp(options: TransferAppOptions): Promise<TransferApp> {
   const publicUrl = options.publicUrl ?? `http://127.0.0.1:${options.port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'warm-transfer-'));
-  const env = {
-    DATA_DIR: dataDir, LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN,
-    TWILIO_API_URL: options.apiUrl, ADMIN_TOKEN: 'ops-token', ...options.env,
-  };
+  const twilioEnv = options.credentials === false ? {} : { TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN };
+  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, ...twilioEnv, TWILIO_API_URL: options.apiUrl, ADMIN_TOKEN: 'ops-token', ...options.env };
   const config = loadServerConfig(env);
   const agent: AgentConfig = agentConfigSchema.parse({
     turn: { endSilenceMs: 300, onsetMs: 60 },
@@ -113,7 +113,14 @@ export async function startTransferApp(options: TransferAppOptions): Promise<Tra
  * resumed stream with the parameters Twilio was given. Signatures are over `publicUrl`; the
  * socket goes to `connectTo` (default publicUrl), i.e. to whichever instance the balancer picks.
  */
-export function transferCaller(options: { publicUrl: string; callSid: string; parameters?: Record<string, string>; connectTo?: string }): FakeTwilioCaller {
+export function transferCaller(options: {
+  publicUrl: string;
+  callSid: string;
+  parameters?: Record<string, string>;
+  connectTo?: string;
+  /** Default `instant`; `never-echo` keeps the agent's audio "playing" (to talk over it). */
+  playback?: 'instant' | 'never-echo';
+}): FakeTwilioCaller {
   const signedUrl = `${options.publicUrl.replace('http', 'ws')}/media`;
   const url = `${(options.connectTo ?? options.publicUrl).replace('http', 'ws')}/media`;
   const announce = options.parameters
@@ -126,7 +133,7 @@ export function transferCaller(options: { publicUrl: string; callSid: string; pa
     callSid: options.callSid,
     from: FROM,
     to: TO,
-    playback: 'instant',
+    playback: options.playback ?? 'instant',
     ...(options.parameters ? { parameters: options.parameters } : {}),
   });
 }
