@@ -12,7 +12,9 @@
  * of paced peers in the same run.
  */
 import { CRITICAL_MS, ENDPOINT_MS, LLM_MS, SEED_FAKES } from './seed-budget.js';
-import { type Utterance, args, callerTurns, fmt, machine, machineLine, now, publish, scriptedCall, sleep, startFakes, stats, summarize, table, utterance } from './harness.js';
+import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
+import { startFakes } from './children.js';
+import { type Utterance, callerTurns, scriptedCall, summarize, utterance } from './bench-caller.js';
 import { startClusterServer, type ClusterServer } from './cluster-server.js';
 import { TreeMonitor } from './process-tree.js';
 import { measureTransportFloor, type FloorResult } from './transport-floor.js';

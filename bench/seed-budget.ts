@@ -3,7 +3,7 @@
  * end-of-turn silence 300 ms (our VAD and Deepgram's `endpointing`), Deepgram final 150 ms after
  * Finalize/endpoint, LLM first token 300 ms, TTS first byte 100 ms ⇒ an 850 ms critical path.
  */
-import type { FakesOptions } from './harness.js';
+import type { FakesOptions } from './children.js';
 
 export const ENDPOINT_MS = 300;
 export const LLM_MS = 300;

@@ -8,7 +8,9 @@
  * at each concurrency level.
  */
 import { CRITICAL_MS, ENDPOINT_MS, LLM_MS, SEED_FAKES } from './seed-budget.js';
-import { args, concurrentCalls, fmt, machine, machineLine, publish, startFakes, startServer, stats, table, utterance } from './harness.js';
+import { args, fmt, machine, machineLine, publish, stats, table } from './harness.js';
+import { startFakes, startServer } from './children.js';
+import { concurrentCalls, utterance } from './bench-caller.js';
 
 const a = args();
 const levels = a.list('levels', [1, 50, 200]);

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDistOnce } from '../../testkit/helpers/build-dist.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../testkit/helpers/postgres.js';
 import { until } from '../../testkit/helpers/process.js';
@@ -110,8 +111,7 @@ describe.skipIf(!postgresAvailable || !haproxyPath)('two instances on one Postgr
   };
 
   beforeAll(async () => {
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-    expect(build.status, build.stdout + build.stderr).toBe(0);
+    await buildDistOnce(inject('runId'));
     db = await createTestDatabase('voice_multi');
     const a = await start('a');
     await ready(a); // the first migrates; the second finds the schema in place

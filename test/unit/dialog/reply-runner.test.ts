@@ -82,6 +82,15 @@ class ManualTimer {
 const tick = () => new Promise((r) => setImmediate(r));
 const text = (t: string): BrainEvent => ({ type: 'text', text: t });
 
+/** The filler comes due while the brain is silent; then the brain answers and ends its turn. */
+async function fireThenAnswer(timer: ManualTimer, brain: AsyncQueue<BrainEvent>): Promise<void> {
+  await tick();
+  timer.fire();
+  await tick();
+  brain.push(text('What day would you like?'));
+  brain.end();
+}
+
 describe('reply filler', () => {
   it('a silent brain at the due time: the filler plays first, the answer after it', async () => {
     const { order, offline, brain, timer, run } = setup();
@@ -116,11 +125,7 @@ describe('reply filler', () => {
     const { order, offline, brain, timer, run } = setup();
     const release = offline.hold('One moment.');
     const reply = run();
-    await tick();
-    timer.fire();
-    await tick();
-    brain.push(text('What day would you like?'));
-    brain.end();
+    await fireThenAnswer(timer, brain);
     await tick();
     await tick();
     expect(order).toEqual([]); // the answer is rendered but held behind the filler
@@ -186,11 +191,7 @@ describe('reply filler', () => {
     };
     const { order, brain, timer, run } = setup({ tts: broken, onError: (e) => errors.push(e) });
     const reply = run();
-    await tick();
-    timer.fire();
-    await tick();
-    brain.push(text('What day would you like?'));
-    brain.end();
+    await fireThenAnswer(timer, brain);
     const result = await reply;
     expect(errors).toHaveLength(1);
     expect(order).toEqual(['main']);
