@@ -4,18 +4,11 @@
  * at the same moment. Exactly one is booked; the other is told the time has gone and offered the
  * nearest free ones (the database's unique live-booking index decides, not either process).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StateStore } from '../../src/store/ports.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
-import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../testkit/helpers/postgres.js';
+import { postgresAvailable } from '../../testkit/helpers/postgres.js';
 import { until } from '../../testkit/helpers/process.js';
-import { ACCOUNT, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp } from '../../testkit/helpers/transfer-app.js';
+import { ACCOUNT, agentSaid, freePort, sharedPostgres, startTransferApp, transferCaller, utter, type SharedPostgres, type TransferApp } from '../../testkit/helpers/transfer-app.js';
 import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 
 /** A clinic day that is not today (Mon–Thu are open 9–17 in the default schedule). */
@@ -25,10 +18,7 @@ function anotherOpenDay(): string {
 }
 
 describe.skipIf(!postgresAvailable)('booking race through calls on two instances (PostgreSQL)', () => {
-  let db: TestDatabase;
-  let fake: TwilioRestFake;
-  let spoolDir: string;
-  const stores: StateStore[] = [];
+  let shared: SharedPostgres;
   const apps: TransferApp[] = [];
   const day = anotherOpenDay();
   const scripts = [
@@ -37,39 +27,21 @@ describe.skipIf(!postgresAvailable)('booking race through calls on two instances
   ];
 
   beforeAll(async () => {
-    db = await createTestDatabase('voice_booking_x');
-    fake = new TwilioRestFake();
-    fake.addAccount(ACCOUNT, TOKEN);
-    const apiUrl = await fake.start();
-    spoolDir = mkdtempSync(join(tmpdir(), 'booking-x-'));
-    const options = { url: db.url, poolMax: 4, statementTimeoutMs: 3000, connectTimeoutMs: 3000, dataDir: spoolDir, logger: pino({ level: 'silent' }) };
-    stores.push(await openPostgresStore(options), await openPostgresStore({ ...options, migrate: false }));
-    for (const [i, store] of stores.entries()) {
-      const port = await freePort();
-      apps.push(await startTransferApp({ apiUrl, port, stt: new ScriptedStt(scripts[i]!), store }));
+    shared = await sharedPostgres(2, 'voice_booking_x');
+    for (const [i, store] of shared.stores.entries()) {
+      apps.push(await startTransferApp({ apiUrl: shared.apiUrl, port: await freePort(), stt: new ScriptedStt(scripts[i]!), store }));
     }
   });
 
   afterAll(async () => {
     for (const app of apps) await app.close();
-    for (const store of stores) await store.close();
-    await fake?.stop();
-    await db?.drop();
-    rmSync(spoolDir, { recursive: true, force: true });
+    await shared?.close();
   });
-
-  const agentSaid = (app: TransferApp, callSid: string) =>
-    (app.app.context.calls.session(callSid)?.record.turns ?? []).filter((t) => t.role === 'agent').map((t) => t.text).join(' | ');
-
-  async function utter(c: FakeTwilioCaller): Promise<void> {
-    await c.speak(400, true);
-    await c.silence(700, true);
-  }
 
   it('books the slot for exactly one caller and offers the other the nearest free times', async () => {
     const calls = apps.map((app, i) => ({ app, callSid: `CA${String(i + 1).repeat(32)}` }));
     const callers = calls.map(({ app, callSid }) => {
-      fake.voice.addInboundCall(callSid, ACCOUNT, '+15551234567', '+15559870000');
+      shared.fake.voice.addInboundCall(callSid, ACCOUNT, '+15551234567', '+15559870000');
       return transferCaller({ publicUrl: app.publicUrl, callSid });
     });
     const both = async (step: (c: FakeTwilioCaller, i: number) => Promise<void>) => Promise.all(callers.map((c, i) => step(c, i)));
@@ -100,7 +72,7 @@ describe.skipIf(!postgresAvailable)('booking race through calls on two instances
     const winnerName = winners[0]!.match(/all set, (\w+)/)![1]!.toLowerCase();
     const [winning] = booked.flat().filter((t) => t.ok);
     const bookingId = (winning!.result as { booking: { bookingId: string } }).booking.bookingId;
-    expect(await stores[1]!.bookings.get(bookingId)).toMatchObject({ name: expect.stringMatching(new RegExp(winnerName, 'i')), time: '10:00', status: 'booked' });
+    expect(await shared.stores[1]!.bookings.get(bookingId)).toMatchObject({ name: expect.stringMatching(new RegExp(winnerName, 'i')), time: '10:00', status: 'booked' });
     for (const c of callers) c.ws.close();
   });
 });
