@@ -6,25 +6,18 @@
  * act only from what A put in the shared store: the attempt, the conversation snapshot, the
  * call record.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StateStore } from '../../src/store/ports.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
-import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
-import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../testkit/helpers/postgres.js';
+import type { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
+import { postgresAvailable } from '../../testkit/helpers/postgres.js';
 import { until } from '../../testkit/helpers/process.js';
-import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp } from '../../testkit/helpers/transfer-app.js';
-import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import { ACCOUNT, FROM, TO, agentSaid, freePort, sharedPostgres, startTransferApp, transferCaller, utter, type SharedPostgres, type TransferApp } from '../../testkit/helpers/transfer-app.js';
 
 describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)', () => {
-  let db: TestDatabase;
+  let shared: SharedPostgres;
   let fake: TwilioRestFake;
-  let spoolDir: string;
-  const stores: StateStore[] = [];
+  let stores: StateStore[];
   let a: TransferApp;
   let b: TransferApp;
   // What the callers say on each instance (ScriptedStt takes from these arrays as they go).
@@ -34,13 +27,8 @@ describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)
   let apiUrl: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('voice_transfer_x');
-    fake = new TwilioRestFake();
-    fake.addAccount(ACCOUNT, TOKEN);
-    apiUrl = await fake.start();
-    spoolDir = mkdtempSync(join(tmpdir(), 'transfer-x-'));
-    const options = { url: db.url, poolMax: 4, statementTimeoutMs: 3000, connectTimeoutMs: 3000, dataDir: spoolDir, logger: pino({ level: 'silent' }) };
-    stores.push(await openPostgresStore(options), await openPostgresStore({ ...options, migrate: false }), await openPostgresStore({ ...options, migrate: false }));
+    shared = await sharedPostgres(3, 'voice_transfer_x');
+    ({ fake, stores, apiUrl } = shared);
     portA = await freePort();
     const portB = await freePort();
     const publicUrl = `http://127.0.0.1:${portB}`;
@@ -51,19 +39,8 @@ describe.skipIf(!postgresAvailable)('warm transfer across instances (PostgreSQL)
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    for (const store of stores) await store.close();
-    await fake?.stop();
-    await db?.drop();
-    rmSync(spoolDir, { recursive: true, force: true });
+    await shared?.close();
   });
-
-  const agentSaid = (app: TransferApp, callSid: string) =>
-    (app.app.context.calls.session(callSid)?.record.turns ?? []).filter((t) => t.role === 'agent').map((t) => t.text).join(' | ');
-
-  async function utter(c: FakeTwilioCaller): Promise<void> {
-    await c.speak(400, true);
-    await c.silence(700, true);
-  }
 
   /** The caller, on instance A, asks for a person and goes on hold. */
   async function holdOnA(callSid: string) {

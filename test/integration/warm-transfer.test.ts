@@ -13,7 +13,7 @@ import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
 import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
-import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp, type TransferAppOptions } from '../../testkit/helpers/transfer-app.js';
+import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, utter, type TransferApp, type TransferAppOptions } from '../../testkit/helpers/transfer-app.js';
 import { ClaudeBrain } from '../../src/dialog/claude-brain.js';
 import { FlowBrain } from '../../src/dialog/flow-brain.js';
 import { backFromHoldLine, withResumeLine } from '../../src/transfer/resume-brain.js';
@@ -50,10 +50,6 @@ function agentSaid(callSid: string): string {
   return (session?.record.turns ?? []).filter((t) => t.role === 'agent').map((t) => t.text).join(' | ');
 }
 
-async function utter(c: FakeTwilioCaller): Promise<void> {
-  await c.speak(400, true);
-  await c.silence(700, true);
-}
 
 /** Caller asks for a person and ends up on hold; returns the person's outbound leg. */
 async function askForPersonAndHold(callSid: string, greeting = 'What would you like to do') {

@@ -24,7 +24,10 @@ import { createClinicTools } from '../../src/tools/clinic-tools.js';
 import { systemClock } from '../../src/tools/clinic-time.js';
 import { ToolRunner } from '../../src/tools/registry.js';
 import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { ScriptedStt, scriptedEngines } from '../fakes/scripted-engines.js';
+import { TwilioRestFake } from '../fakes/twilio-rest-fake.js';
+import { createTestDatabase } from './postgres.js';
 import { FakeTwilioCaller } from '../twilio/fake-twilio-caller.js';
 
 export const ACCOUNT = `AC${'1'.repeat(32)}`;
@@ -136,4 +139,46 @@ export function transferCaller(options: {
     playback: options.playback ?? 'instant',
     ...(options.parameters ? { parameters: options.parameters } : {}),
   });
+}
+
+/** The agent's turns so far on `app`'s live session of `callSid`, joined with ` | `. */
+export function agentSaid(app: TransferApp, callSid: string): string {
+  return (app.app.context.calls.session(callSid)?.record.turns ?? []).filter((t) => t.role === 'agent').map((t) => t.text).join(' | ');
+}
+
+/** One caller utterance: 400 ms of speech, then enough silence to end the turn. */
+export async function utter(c: FakeTwilioCaller): Promise<void> {
+  await c.speak(400, true);
+  await c.silence(700, true);
+}
+
+export interface SharedPostgres {
+  /** One PostgreSQL store per instance (its own pool), all on one fresh database. */
+  stores: StateStore[];
+  fake: TwilioRestFake;
+  apiUrl: string;
+  close(): Promise<void>;
+}
+
+/** A fresh database, `count` stores on it (the first migrates), and the Twilio REST fake. */
+export async function sharedPostgres(count: number, prefix: string): Promise<SharedPostgres> {
+  const db = await createTestDatabase(prefix);
+  const fake = new TwilioRestFake();
+  fake.addAccount(ACCOUNT, TOKEN);
+  const apiUrl = await fake.start();
+  const spoolDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const options = { url: db.url, poolMax: 4, statementTimeoutMs: 3000, connectTimeoutMs: 3000, dataDir: spoolDir, logger: pino({ level: 'silent' }) };
+  const stores: StateStore[] = [];
+  for (let i = 0; i < count; i++) stores.push(await openPostgresStore({ ...options, migrate: i === 0 }));
+  return {
+    stores,
+    fake,
+    apiUrl,
+    async close() {
+      for (const store of stores) await store.close();
+      await fake.stop();
+      await db.drop();
+      rmSync(spoolDir, { recursive: true, force: true });
+    },
+  };
 }

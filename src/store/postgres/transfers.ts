@@ -7,16 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { attemptFromRow, callbackFromRow, patchEntries, type AttemptRow, type CallbackRow } from '../transfer-rows.js';
-import type {
-  AttemptPatch,
-  AttemptStatus,
-  CallbackRequest,
-  ConversationSnapshot,
-  NewAttempt,
-  NewCallback,
-  TransferAttempt,
-  TransferStore,
-} from '../transfer-store.js';
+import type * as port from '../transfer-store.js';
 import { query, type Pool } from './pool.js';
 
 const attemptColumns =
@@ -24,13 +15,13 @@ const attemptColumns =
   'created_at, hold_started_at, answered_at, ended_at, time_to_human_ms, deadline_at';
 const callbackColumns = 'id, call_sid, phone, date, time, topic, note, status, created_at';
 
-export class PostgresTransferStore implements TransferStore {
+export class PostgresTransferStore implements port.TransferStore {
   constructor(
     private readonly pool: Pool,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async createAttempt(a: NewAttempt): Promise<TransferAttempt> {
+  async createAttempt(a: port.NewAttempt): Promise<port.TransferAttempt> {
     const result = await query<AttemptRow>(
       this.pool,
       `INSERT INTO transfer_attempts (id, call_sid, from_number, to_number, mode, topic, target_label, target_number, status, created_at)
@@ -40,19 +31,19 @@ export class PostgresTransferStore implements TransferStore {
     return attemptFromRow(result.rows[0]!);
   }
 
-  async attempt(id: string): Promise<TransferAttempt | null> {
+  async attempt(id: string): Promise<port.TransferAttempt | null> {
     // Ids come from Twilio callback URLs: anything that is not a uuid is simply unknown.
     if (!UUID.test(id)) return null;
     const result = await query<AttemptRow>(this.pool, `SELECT ${attemptColumns} FROM transfer_attempts WHERE id = $1`, [id]);
     return result.rows[0] ? attemptFromRow(result.rows[0]) : null;
   }
 
-  async attemptsFor(callSid: string): Promise<TransferAttempt[]> {
+  async attemptsFor(callSid: string): Promise<port.TransferAttempt[]> {
     const result = await query<AttemptRow>(this.pool, `SELECT ${attemptColumns} FROM transfer_attempts WHERE call_sid = $1 ORDER BY seq`, [callSid]);
     return result.rows.map(attemptFromRow);
   }
 
-  async transition(id: string, from: readonly AttemptStatus[], status: AttemptStatus, patch: AttemptPatch = {}): Promise<TransferAttempt | null> {
+  async transition(id: string, from: readonly port.AttemptStatus[], status: port.AttemptStatus, patch: port.AttemptPatch = {}): Promise<port.TransferAttempt | null> {
     if (from.length === 0 || !UUID.test(id)) return null;
     const entries = patchEntries(patch);
     const sets = ['status = $3', ...entries.map(([column], i) => `${column} = $${i + 4}`)].join(', ');
@@ -64,7 +55,7 @@ export class PostgresTransferStore implements TransferStore {
     return result.rows[0] ? attemptFromRow(result.rows[0]) : null;
   }
 
-  async overdue(statuses: readonly AttemptStatus[], at: Date, limit = 100): Promise<TransferAttempt[]> {
+  async overdue(statuses: readonly port.AttemptStatus[], at: Date, limit = 100): Promise<port.TransferAttempt[]> {
     if (statuses.length === 0) return [];
     const result = await query<AttemptRow>(
       this.pool,
@@ -76,7 +67,7 @@ export class PostgresTransferStore implements TransferStore {
     return result.rows.map(attemptFromRow);
   }
 
-  async saveSnapshot(callSid: string, snapshot: ConversationSnapshot): Promise<void> {
+  async saveSnapshot(callSid: string, snapshot: port.ConversationSnapshot): Promise<void> {
     await query(
       this.pool,
       `INSERT INTO call_snapshots (call_sid, snapshot, updated_at) VALUES ($1, $2, $3)
@@ -85,12 +76,12 @@ export class PostgresTransferStore implements TransferStore {
     );
   }
 
-  async snapshot(callSid: string): Promise<ConversationSnapshot | null> {
-    const result = await query<{ snapshot: ConversationSnapshot }>(this.pool, 'SELECT snapshot FROM call_snapshots WHERE call_sid = $1', [callSid]);
+  async snapshot(callSid: string): Promise<port.ConversationSnapshot | null> {
+    const result = await query<{ snapshot: port.ConversationSnapshot }>(this.pool, 'SELECT snapshot FROM call_snapshots WHERE call_sid = $1', [callSid]);
     return result.rows[0]?.snapshot ?? null;
   }
 
-  async addCallback(request: NewCallback): Promise<CallbackRequest> {
+  async addCallback(request: port.NewCallback): Promise<port.CallbackRequest> {
     const result = await query<CallbackRow>(
       this.pool,
       `INSERT INTO callback_requests (${callbackColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) RETURNING ${callbackColumns}`,
@@ -99,7 +90,7 @@ export class PostgresTransferStore implements TransferStore {
     return callbackFromRow(result.rows[0]!);
   }
 
-  async callbacks(filter: { status?: CallbackRequest['status']; limit?: number } = {}): Promise<CallbackRequest[]> {
+  async callbacks(filter: { status?: port.CallbackRequest['status']; limit?: number } = {}): Promise<port.CallbackRequest[]> {
     const limit = Math.max(1, Math.min(filter.limit ?? 100, 1000));
     const result = await query<CallbackRow>(
       this.pool,
@@ -109,7 +100,7 @@ export class PostgresTransferStore implements TransferStore {
     return result.rows.map(callbackFromRow);
   }
 
-  async setCallbackStatus(id: string, status: CallbackRequest['status']): Promise<boolean> {
+  async setCallbackStatus(id: string, status: port.CallbackRequest['status']): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const result = await query(this.pool, 'UPDATE callback_requests SET status = $2 WHERE id = $1', [id, status]);
     return result.rowCount === 1;
