@@ -9,9 +9,9 @@
  * Offline engines (Silero VAD decides the barge-in), config/agent.yaml (bargeIn.minSpeechMs 200).
  */
 import { loadAgentConfig } from '../src/config/load-agent-config.js';
-import {
-  args, BenchCaller, machine, machineLine, now, publish, resetStats, serverStats, sleep, startServer, stats, table, utterance, type AbortEvent,
-} from './harness.js';
+import { args, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
+import { resetStats, serverStats, startServer, type AbortEvent } from './children.js';
+import { BenchCaller, utterance } from './bench-caller.js';
 
 const a = args();
 const count = a.num('count', 30);

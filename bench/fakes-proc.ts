@@ -6,7 +6,7 @@
 import { AnthropicFake } from '../testkit/fakes/anthropic-fake.js';
 import { FakeDeepgram } from '../testkit/fakes/deepgram-fake.js';
 import { FakeElevenLabs } from '../testkit/fakes/elevenlabs-fake.js';
-import type { FakesOptions } from './harness.js';
+import type { FakesOptions } from './children.js';
 
 
 const options = JSON.parse(process.argv[2] ?? '{}') as FakesOptions;

@@ -11,8 +11,10 @@
  * floor — a bare `ws` server parsing Twilio media JSON and echoing every frame — with the same number
  * of paced peers in the same run.
  */
-import { type Utterance, args, callerTurns, fmt, machine, machineLine, now, publish, scriptedCall, sleep, startFakes, stats, summarize, table, utterance } from './harness.js';
-import type { FakesOptions } from './harness.js';
+import { CRITICAL_MS, ENDPOINT_MS, LLM_MS, SEED_FAKES } from './seed-budget.js';
+import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
+import { startFakes } from './children.js';
+import { type Utterance, callerTurns, scriptedCall, summarize, utterance } from './bench-caller.js';
 import { startClusterServer, type ClusterServer } from './cluster-server.js';
 import { TreeMonitor } from './process-tree.js';
 import { measureTransportFloor, type FloorResult } from './transport-floor.js';
@@ -24,18 +26,6 @@ const modes = a.str('modes', 'cloud,offline').split(',') as Array<'offline' | 'c
 const turns = a.num('turns', 2);
 const floorSeconds = a.num('floor-seconds', 15);
 
-const ENDPOINT_MS = 300;
-const LLM_MS = 300;
-const CLOUD_FAKES: FakesOptions = {
-  text: 'What is your address?',
-  resultLatencyMs: 150,
-  finalizeLatencyMs: 150,
-  ttsFirstByteMs: 100,
-  msPerWord: 60,
-  llmFirstTokenMs: LLM_MS,
-  llmReply: 'Our address is 42 Maple Street, Springfield, next to the public library.',
-};
-const CRITICAL_MS = ENDPOINT_MS + CLOUD_FAKES.finalizeLatencyMs + LLM_MS + CLOUD_FAKES.ttsFirstByteMs;
 /** Offline: the booking opening, recognised reliably by the per-state grammars. */
 const OFFLINE_SCRIPT = ['book an appointment', 'tuesday', 'ten a m'];
 const CLOUD_TEXT = 'what is your address';
@@ -77,7 +67,7 @@ async function runLevel(server: ClusterServer, mode: 'offline' | 'cloud', n: num
   const callerMetrics = calls.flatMap((c) => callerTurns(c.record).map((t) => t.metrics));
   const overhead =
     mode === 'cloud'
-      ? stats(callerMetrics.flatMap((t) => (t.ttfaMs === null || t.endpointMs === null ? [] : [t.ttfaMs - t.endpointMs - (t.sttMs ?? 0) - LLM_MS - CLOUD_FAKES.ttsFirstByteMs])))
+      ? stats(callerMetrics.flatMap((t) => (t.ttfaMs === null || t.endpointMs === null ? [] : [t.ttfaMs - t.endpointMs - (t.sttMs ?? 0) - LLM_MS - SEED_FAKES.ttsFirstByteMs])))
       : null;
   const wireOverhead = mode === 'cloud' ? stats(calls.flatMap((c) => c.wireTtfa.map((t) => t - CRITICAL_MS))) : null;
   return {
@@ -109,7 +99,7 @@ for (const n of levels) {
 for (const mode of modes) {
   for (const workers of workerCounts) {
     for (const n of levels) {
-      const fakes = mode === 'cloud' ? await startFakes(CLOUD_FAKES) : null;
+      const fakes = mode === 'cloud' ? await startFakes(SEED_FAKES) : null;
       const agent: Record<string, Record<string, unknown>> = { timeouts: { inactivityMs: 60_000 } };
       if (mode === 'cloud') agent.turn = { endSilenceMs: ENDPOINT_MS };
       const server = await startClusterServer({ workers, agent, env: fakes?.env ?? {} });
@@ -161,11 +151,11 @@ ${machineLine(m0, m1)}.
 The product as ops run it: the server entry (\`src/server.ts\`, what \`npm start\` runs) in its own process with \`WORKERS=w\` (w > 1: a cluster
 primary and w workers sharing the port; 1: one process), a fresh server per row, \`MAX_CONCURRENT_CALLS\` 1000. **Cloud**: the real
 Deepgram, Claude and ElevenLabs adapters against the fakes in a separate process at the seed's budget — end-of-turn silence
-${ENDPOINT_MS} ms, Deepgram final ${CLOUD_FAKES.finalizeLatencyMs} ms after Finalize, LLM first token ${LLM_MS} ms, TTS first byte ${CLOUD_FAKES.ttsFirstByteMs} ms ⇒ critical path
+${ENDPOINT_MS} ms, Deepgram final ${SEED_FAKES.finalizeLatencyMs} ms after Finalize, LLM first token ${LLM_MS} ms, TTS first byte ${SEED_FAKES.ttsFirstByteMs} ms ⇒ critical path
 ${CRITICAL_MS} ms; each call: greeting, then ${turns} × “${CLOUD_TEXT}”. **Offline**: Silero VAD, pocketsphinx (decoders per machine),
 flow brain, flite, \`config/agent.yaml\` as shipped; each call: greeting, then ${OFFLINE_SCRIPT.slice(0, turns).map((t) => `“${t}”`).join(', ')}.
 Callers (flite \`rms\`, real time, −60 dBFS noise floor) start spread over up to 4 s, speak once the agent is quiet, and play our audio back in
-real time. *Overhead* as in \`bench:ttfa\`: record = \`ttfaMs − endpointMs − sttMs − ${LLM_MS} − ${CLOUD_FAKES.ttsFirstByteMs}\`; wire = wire TTFA − ${CRITICAL_MS} ms.
+real time. *Overhead* as in \`bench:ttfa\`: record = \`ttfaMs − endpointMs − sttMs − ${LLM_MS} − ${SEED_FAKES.ttsFirstByteMs}\`; wire = wire TTFA − ${CRITICAL_MS} ms.
 *CPU* = CPU of the server's whole process tree (primary, workers, decoder processes; /proc) over the level's wall time, % of one
 core (2 cores = 200 %). *Floor* = a bare \`ws\` server that parses each Twilio media message, decodes the payload and echoes a
 media frame back (50 frames/s each way per call), with the same number of paced peers for ${floorSeconds} s in the same run: CPU %/call
@@ -183,5 +173,5 @@ the same 2 cores, so the server never has both cores to itself: CPU the callers 
 
 Reproduce: \`npm run bench:load\` (flags: \`--workers 1,2 --levels 50,100,200 --modes cloud,offline --turns 2 --floor-seconds 15\`).`;
 console.log('\n' + md);
-publish('load', { machine: m0, machineEnd: m1, fakes: CLOUD_FAKES, floors, results }, md);
+publish('load', { machine: m0, machineEnd: m1, fakes: SEED_FAKES, floors, results }, md);
 process.exit(0);

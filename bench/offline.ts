@@ -8,9 +8,9 @@
  * 3. ramp of concurrent calls until TTFA p95 exceeds 2× the single-call p95, errors appear, or the
  *    time budget is spent.
  */
-import {
-  args, BenchCaller, concurrentCalls, fmt, machine, machineLine, publish, resetStats, scriptedCall, serverStats, sleep, startServer, summarize, table, utterance,
-} from './harness.js';
+import { args, fmt, machine, machineLine, publish, sleep, table } from './harness.js';
+import { resetStats, serverStats, startServer } from './children.js';
+import { BenchCaller, concurrentCalls, scriptedCall, summarize, utterance } from './bench-caller.js';
 
 const a = args();
 const singleCalls = a.num('calls', 2);

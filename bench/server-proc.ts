@@ -20,7 +20,7 @@ import { createEngines } from '../src/engines.js';
 import { EnergyVad } from '../src/media/vad/energy-vad.js';
 import { Metrics } from '../src/observability/metrics.js';
 import type { TextToSpeech } from '../src/speech/tts.js';
-import type { AbortEvent, ServerProcOptions } from './harness.js';
+import type { AbortEvent, ServerProcOptions } from './children.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerProcOptions;
 const now = () => performance.timeOrigin + performance.now();

@@ -4,7 +4,8 @@
  * reads the echoes. Returns the floor process's CPU per call (% of one core), measured from /proc.
  */
 import { WebSocket } from 'ws';
-import { Child, sleep } from './harness.js';
+import { sleep } from './harness.js';
+import { Child } from './children.js';
 import { TreeMonitor } from './process-tree.js';
 
 const FRAME = Buffer.alloc(160, 0xff).toString('base64');

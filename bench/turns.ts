@@ -20,7 +20,9 @@ import { join } from 'node:path';
 import { decodeMulaw } from '../src/media/mulaw.js';
 import { parseWav, pcm16ToMulaw, wavPcm16 } from '../src/speech/audio-convert.js';
 import { callerPcm, coughPcm, whiteNoise } from '../testkit/helpers/caller-audio.js';
-import { args, BenchCaller, Child, fetchRecord, callerTurns, fmt, machine, machineLine, now, publish, sleep, stats, table, type ServerProcOptions, type Utterance } from './harness.js';
+import { BenchCaller, callerTurns, type Utterance } from './bench-caller.js';
+import { Child, fetchRecord, type ServerProcOptions } from './children.js';
+import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
 
 const cli = args();
 const paths = cli.str('paths', 'offline,cloud').split(',') as Array<'offline' | 'cloud'>;

@@ -6,7 +6,7 @@
  */
 import { UtteranceCounter, type Anchor } from '../testkit/twilio/agent-utterances.js';
 import { FRAME_BYTES, FRAME_MS, type Fixture } from '../src/recording/fixture-format.js';
-import type { CallerItem } from '../testkit/twilio/twilio-simulator.js';
+import type { CallerItem } from '../testkit/twilio/fake-twilio-caller.js';
 
 export interface ScriptItem {
   item: CallerItem;

@@ -6,19 +6,19 @@
 import type { CallSession } from '../src/dialog/call-session.js';
 import { callerSpeech, type VoiceOptions } from './caller-voice.js';
 import { FRAME_BYTES } from '../src/recording/fixture-format.js';
-import type { CallerItem, CallerStep, TwilioSimulator } from '../testkit/twilio/twilio-simulator.js';
+import type { CallerItem, CallerStep, FakeTwilioCaller } from '../testkit/twilio/fake-twilio-caller.js';
 
 export class LiveCaller {
   private readonly queue: CallerItem[] = [];
   private hungUp = false;
 
   constructor(
-    readonly sim: TwilioSimulator,
+    readonly sim: FakeTwilioCaller,
     private readonly session: () => CallSession | undefined,
     private readonly voice: VoiceOptions = {},
   ) {}
 
-  /** For TwilioSimulator.drive(). */
+  /** For FakeTwilioCaller.drive(). */
   next = (): CallerStep => {
     const item = this.queue.shift();
     if (item) return { send: item };
@@ -26,7 +26,7 @@ export class LiveCaller {
   };
 
   get ended(): boolean {
-    return this.sim.closed || this.session()?.isEnded === true;
+    return this.sim.isClosed || this.session()?.isEnded === true;
   }
 
   /** The agent has finished talking and listens. */

@@ -109,7 +109,7 @@ export function formatReport(report: FixtureReport, width = 48): string {
 /** The conversation as one 8 kHz 16-bit mono WAV: caller and agent summed on the media clock. */
 export function conversationWav(outcome: ReplayOutcome): Buffer {
   const sim = outcome.simulator;
-  const parts = [...sim.callerAudio, ...sim.agentAudio];
+  const parts = [...sim.callerAudio, ...sim.played];
   const endMs = parts.reduce((end, p) => Math.max(end, p.atMs + p.audio.length / 8), 0);
   const mix = new Int32Array(Math.ceil(endMs * 8));
   for (const part of parts) {

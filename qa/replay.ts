@@ -11,7 +11,7 @@ import type { CallRecord } from '../src/store/call-record.js';
 import type { Anchor } from '../testkit/twilio/agent-utterances.js';
 import { callerScript } from './caller-script.js';
 import { isDigitalSilence, type Fixture } from '../src/recording/fixture-format.js';
-import { TwilioSimulator, type CallerStep } from '../testkit/twilio/twilio-simulator.js';
+import { FakeTwilioCaller, type CallerStep } from '../testkit/twilio/fake-twilio-caller.js';
 
 export interface ReplayOptions {
   /** ws://host:port/media */
@@ -34,7 +34,7 @@ export interface ReplayOutcome {
   slotTurns: Record<string, number>;
   divergences: string[];
   wallMs: number;
-  simulator: TwilioSimulator;
+  simulator: FakeTwilioCaller;
 }
 
 export async function replayFixture(fixture: Fixture, options: ReplayOptions): Promise<ReplayOutcome> {
@@ -43,9 +43,10 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions): P
   const start = fixture.events.find((e) => e.dir === 'in' && e.ev === 'start');
   const customParameters = start && start.dir === 'in' && start.ev === 'start' ? { ...start.customParameters } : {};
   delete customParameters.callSid;
-  const sim = new TwilioSimulator({ url: options.url, pace: options.pace, customParameters });
+  const { from, to, ...parameters } = customParameters;
+  const sim = new FakeTwilioCaller({ url: options.url, playback: 'media-clock', pace: options.pace, from: from ?? '', to: to ?? '', parameters });
   const startedAt = performance.now();
-  await sim.connect();
+  await sim.start();
 
   const divergences: string[] = [];
   let index = 0;
@@ -63,8 +64,8 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions): P
   };
 
   const next = (): CallerStep => {
-    if (sim.outbound.length !== seenOutbound) {
-      seenOutbound = sim.outbound.length;
+    if (sim.received.length !== seenOutbound) {
+      seenOutbound = sim.received.length;
       lastServerActivity = performance.now();
     }
     const now = performance.now();
@@ -114,12 +115,12 @@ export async function replayFixture(fixture: Fixture, options: ReplayOptions): P
   const poller = setInterval(() => void watch(), 50);
   try {
     await sim.drive(next);
-    if (!sim.closed) {
+    if (!sim.isClosed) {
       // Give the server a moment to act on the hang-up before the socket goes away, as Twilio does.
       await sim.serverActivity(100);
       sim.close();
     }
-    await sim.closedPromise();
+    await sim.closed();
   } finally {
     clearInterval(poller);
   }

@@ -104,13 +104,14 @@ export class CallManager {
 
   /**
    * Ops transfer of a call held here when Twilio's REST API is not available (browser phone,
-   * tests): nothing can bridge the caller to a person, so the agent says goodbye and the call
-   * ends as `ops-transfer` for the record. With Twilio, CallControl transfers through REST.
+   * tests): nothing can bridge the caller to a person, so the agent does what it does when the
+   * caller asks for one on such a line: says so and takes a callback request (the dialog's
+   * `transfer_to_person`). With Twilio, CallControl transfers through REST.
    */
   transfer(callSid: string, _to: string | undefined): boolean {
     const session = this.session(callSid);
     if (!session || session.isEnded) return false;
-    session.endFromOutside('ops-transfer');
+    session.handOffFromOutside();
     return true;
   }
 

@@ -17,7 +17,7 @@ import type { FixtureEvent, FixtureHeader } from '../../src/recording/fixture-fo
 import { CLINIC_NUMBER, PINNED_CLOCK, keyArgsOf, scenarios, type Scenario } from '../fixture-scenarios.js';
 import { InProcessServer } from '../in-process-server.js';
 import { LiveCaller } from '../live-caller.js';
-import { TwilioSimulator } from '../../testkit/twilio/twilio-simulator.js';
+import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import type { CallRecord, CallerTurn } from '../../src/store/call-record.js';
 
 async function main(): Promise<void> {
@@ -60,16 +60,16 @@ async function record(server: InProcessServer, scenario: Scenario, outDir: strin
     // Synthetic callers: keep their audio so the fixture replays.
     recording: { enabled: true, maskCallerAudio: false },
   });
-  const sim = new TwilioSimulator({ url: server.wsUrl, pace: 'realtime', customParameters: { from: scenario.from, to: CLINIC_NUMBER } });
-  await sim.connect();
+  const sim = new FakeTwilioCaller({ url: server.wsUrl, playback: 'media-clock', pace: 'realtime', from: scenario.from, to: CLINIC_NUMBER });
+  await sim.start();
   const caller = new LiveCaller(sim, () => server.context.calls.session(sim.callSid));
   const driving = sim.drive(caller.next);
   try {
     await caller.agentDone('the greeting');
     await scenario.run(caller);
     await driving;
-    if (!sim.closed) sim.close();
-    await sim.closedPromise();
+    if (!sim.isClosed) sim.close();
+    await sim.closed();
   } finally {
     sim.close();
   }

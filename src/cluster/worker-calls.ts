@@ -10,6 +10,8 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { emptyUsage } from '../observability/cost.js';
+import type { CallRecord } from '../store/call-record.js';
 import type { CallCommand, LiveCall, LiveCallState, StateStore } from '../store/ports.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 
@@ -100,14 +102,18 @@ export class WorkerCalls {
     }
   }
 
-  /** Ends the registry rows (and open call records) of calls whose worker stopped heartbeating. */
+  /**
+   * Ends the registry rows (and open call records) of calls whose worker stopped heartbeating. A
+   * worker killed before its call's start snapshot reached the store leaves no record: the
+   * registry row is all that is known, so that becomes the record (a lost call is never silent).
+   */
   async reap(): Promise<LiveCall[]> {
     const lost = await this.options.store.liveCalls.reapExpired();
     for (const call of lost) {
       const record = await this.options.store.callRecords.get(call.callSid);
-      if (record && !record.endedAt) {
-        await this.options.store.callRecords.save({ ...record, endedAt: new Date().toISOString(), endReason: 'worker-lost' });
-      }
+      const endedAt = new Date().toISOString();
+      if (!record) await this.options.store.callRecords.save(lostCallRecord(call, endedAt));
+      else if (!record.endedAt) await this.options.store.callRecords.save({ ...record, endedAt, endReason: 'worker-lost' });
       this.options.logger.warn({ callSid: call.callSid, workerId: call.workerId }, 'live call lost with its worker (lease expired)');
     }
     return lost;
@@ -131,4 +137,28 @@ export class WorkerCalls {
   private warn(error: unknown, message: string): void {
     this.options.logger.warn({ err: error }, message);
   }
+}
+
+/** The record of a lost call known only from its registry row. */
+export function lostCallRecord(call: LiveCall, endedAt: string): CallRecord {
+  const unknown = 'unknown';
+  return {
+    callSid: call.callSid,
+    streamSid: call.streamSid,
+    from: '',
+    to: '',
+    startedAt: call.startedAt,
+    endedAt,
+    endReason: 'worker-lost',
+    engines: { stt: unknown, llm: unknown, tts: unknown, vad: unknown },
+    turns: [],
+    toolCalls: [],
+    slots: {},
+    bargeIns: 0,
+    streamEvents: [{ event: 'worker-lost', error: `held by ${call.workerId} on ${call.machine}; its lease ran out before any record was written`.slice(0, 256), at: endedAt }],
+    protocolErrors: {},
+    fallbacks: [],
+    usage: emptyUsage(),
+    cost: null,
+  };
 }

@@ -44,6 +44,12 @@ export const transferSchema = z
     ringTimeoutSeconds: z.number().int().min(5).max(600).default(20),
     /** How long the person has to press 1 after the summary, s. */
     acceptTimeoutSeconds: z.number().int().min(3).max(60).default(8),
+    /**
+     * The longest a caller waits on hold when Twilio reports nothing (a lost status callback, a
+     * stuck leg), s: then any instance brings them back to the agent and a callback is offered.
+     * Omitted = ringTimeoutSeconds + acceptTimeoutSeconds + 60 (room for the whisper).
+     */
+    holdTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
     /** Hold audio for the caller (`waitUrl`); omitted = Twilio's default hold music. */
     holdMusicUrl: z.url().optional(),
     /** Caller ID shown to the person; omitted = the number the caller dialled. */

@@ -15,7 +15,7 @@ import type { Scheduler } from '../util/scheduler.js';
 import type { BrainEvent } from './brain.js';
 import type { CallTransport } from './call-engines.js';
 import type { CallLedger } from './call-ledger.js';
-import { fixedText, runReply, type ReplyHooks } from './reply-runner.js';
+import { fixedText, runReply, type ReplyFiller, type ReplyHooks } from './reply-runner.js';
 import type { ResumeCause } from './turn-machine.js';
 import { splitSentences } from '../util/sentences.js';
 
@@ -92,7 +92,7 @@ export class AgentVoice {
    * record. Resolves when it played through or was stopped (cleared, aborted); `failed` when the
    * brain or the voice failed while it was still wanted.
    */
-  async reply(start: (signal: AbortSignal) => AsyncIterable<BrainEvent>, hooks: ReplyHooks): Promise<ReplyOutcome> {
+  async reply(start: (signal: AbortSignal) => AsyncIterable<BrainEvent>, hooks: ReplyHooks, filler?: ReplyFiller): Promise<ReplyOutcome> {
     this.abort();
     const controller = new AbortController();
     this.turnAbort = controller;
@@ -109,7 +109,7 @@ export class AgentVoice {
           spoken.push(piece);
           this.deps.ledger.spoken(piece);
         },
-      });
+      }, filler);
       const played = result.outcome === 'played';
       this.deps.ledger.agentTurnEnded(agentTurn, result.text, played);
       if (this.turnAbort === controller) this.turnAbort = null;

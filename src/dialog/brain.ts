@@ -21,7 +21,13 @@ export type BrainInput =
   /** The caller said nothing for the inactivity timeout. */
   | { type: 'no-input' }
   /** The caller spoke but the recogniser returned nothing usable. */
-  | { type: 'no-match' };
+  | { type: 'no-match' }
+  /**
+   * Staff asked to hand this caller to a person (POST /calls/:sid/transfer) on a call Twilio's
+   * REST API cannot move (no credentials: the browser phone, tests): the brain runs
+   * `transfer_to_person` as if the caller had asked, which without a phone line offers a callback.
+   */
+  | { type: 'handoff-request' };
 
 export type BrainEvent =
   /** Reply text, in order; may be whole sentences or small deltas. */
@@ -50,6 +56,12 @@ export interface BrainTurnOptions {
   signal: AbortSignal;
   /** The conversation so far, as heard. */
   history: readonly ConversationTurn[];
+  /**
+   * When the caller's turn ended (their last word), on the monotonic clock (`performance.now()`
+   * unless the brain was given another): the caller has been waiting since then, so a brain's
+   * retry budget counts from it. Unset for turns nobody is waiting on (greeting, reprompts).
+   */
+  turnEndedAtMs?: number;
 }
 
 export interface BrainSession {

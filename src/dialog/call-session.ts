@@ -16,6 +16,7 @@ import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
 import { CallLedger } from './call-ledger.js';
 import { KeypadCollector } from './keypad.js';
+import { fillerForTurn } from './reply-runner.js';
 import { initialTurnState, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 import { TurnTiming } from './turn-timing.js';
 import { realScheduler, TimerSet, type Scheduler } from '../util/scheduler.js';
@@ -44,6 +45,12 @@ export interface CallSessionOptions {
    * closes the socket as a plain transfer would.
    */
   onTransfer?: (snapshot: { history: ConversationTurn[]; brainState: unknown; record: CallRecord }) => Promise<boolean>;
+  /**
+   * A transfer the brain asked for will not happen after all: the caller talked over the hold line
+   * (and the conversation goes on), or the call ended first (`reason`: why it ended). The pending
+   * attempt must be closed. Resolves when it is; a failure is logged.
+   */
+  onTransferAbandoned?: (reason: string | null) => Promise<unknown>;
   /** The call is back from a transfer nobody took: the conversation so far and the brain's state. */
   resume?: { history: ConversationTurn[]; brainState: unknown };
 }
@@ -170,6 +177,11 @@ export class CallSession {
     this.dispatch({ type: 'remote-exit', reason });
   }
 
+  /** Ops asked to hand the caller to a person (no Twilio REST to do it): the brain says what happens next. */
+  handOffFromOutside(): void {
+    this.dispatch({ type: 'remote-handoff' });
+  }
+
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });
@@ -177,9 +189,18 @@ export class CallSession {
 
   private dispatch(event: TurnEvent): void {
     if (this.ended) return;
+    const hadTransfer = this.state.pendingExit?.kind === 'transfer';
     const [next, effects] = transition(this.state, event);
     this.state = next;
+    if (hadTransfer) this.noteAbandonedTransfer(next, effects);
     for (const effect of effects) this.execute(effect);
+  }
+
+  private noteAbandonedTransfer(next: TurnState, effects: readonly TurnEffect[]): void {
+    const stillPending = next.pendingExit?.kind === 'transfer' && next.phase !== 'ended';
+    if (stillPending || effects.some((e) => e.type === 'transfer') || !this.options.onTransferAbandoned) return;
+    const ended = effects.find((e): e is Extract<TurnEffect, { type: 'finalize' }> => e.type === 'finalize');
+    this.options.onTransferAbandoned(ended ? ended.reason : null).catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not close an abandoned transfer attempt'));
   }
 
   private execute(effect: TurnEffect): void {
@@ -237,18 +258,29 @@ export class CallSession {
 
   private startReply(input: BrainInput): void {
     let hooks: { onFirstText(): void; onFirstAudioChunk(): void } | null = null;
+    let turnEndedAtMs: number | undefined;
     if (input.type === 'speech' || input.type === 'dtmf' || input.type === 'no-match') {
       if (input.type === 'dtmf') this.timing.keyEntry();
       const reply = this.timing.beginReply();
       hooks = reply;
+      turnEndedAtMs = reply.lastWordAt ?? undefined;
       const text = this.ledger.callerTurn(input, reply.turn);
       if (text) this.history.push({ role: 'caller', text });
     } else {
       this.timing.beginUnpromptedReply();
     }
     const history = [...this.history];
+    const filler = fillerForTurn({
+      turnEndedAtMs,
+      nowMs: this.scheduler.now(),
+      afterMs: this.options.agent.timeouts.fillerAfterMs,
+      fillers: this.options.agent.offline.fillers,
+      index: this.record.turns.length,
+      tts: this.options.engines.fillerTts,
+      onError: (error) => this.options.logger.warn({ err: error }, 'filler voice failed'),
+    });
     void this.voice
-      .reply((signal) => this.brain.turn(input, { signal, history }), {
+      .reply((signal) => this.brain.turn(input, { signal, history, ...(turnEndedAtMs !== undefined ? { turnEndedAtMs } : {}) }), {
         onFirstText: () => {
           hooks?.onFirstText();
           this.dispatch({ type: 'reply-text' });
@@ -256,7 +288,7 @@ export class CallSession {
         onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
         onBrainEvent: (event) => this.onBrainEvent(event),
         onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
-      })
+      }, filler)
       .then((result) => {
         if (this.ended) return;
         if (result.outcome === 'failed') {

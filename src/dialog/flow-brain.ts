@@ -181,6 +181,8 @@ class FlowSession implements BrainSession {
             return yield* this.miss();
         }
       }
+      case 'handoff-request':
+        return yield* this.transfer('', 'staff');
       case 'dtmf': {
         s.noInputs = 0;
         const digitEntry = s.step === 'phone' || s.step === 'phoneChoice';
@@ -261,11 +263,11 @@ class FlowSession implements BrainSession {
     }
   }
 
-  private async *transfer(text: string): Events {
+  private async *transfer(text: string, askedBy: 'caller' | 'staff' = 'caller'): Events {
     const rt = this.rt;
     const m = rt.config.offline.messages;
     const topic = rt.state.task ?? 'general';
-    const outcome = yield* callTool(rt, 'transfer_to_person', { reason: `caller asked during ${rt.state.step}${text ? `: ${text}` : ''}`.slice(0, 200), topic });
+    const outcome = yield* callTool(rt, 'transfer_to_person', { reason: `${askedBy} asked during ${rt.state.step}${text ? `: ${text}` : ''}`.slice(0, 200), topic });
     const result = (outcome.ok ? outcome.result : {}) as { transferred?: boolean; mode?: string; target?: string; reason?: string; offerCallback?: boolean };
     if (result.transferred === true) {
       if (result.mode === 'warm') yield* say(rt, rt.config.transfer.messages.warmHold, { target: result.target ?? 'team' });

@@ -57,8 +57,10 @@ export type TurnEvent =
   | { type: 'brain-failed' }
   | { type: 'inactivity'; maxReprompts: number }
   | { type: 'max-duration' }
-  /** Ops asked (POST /calls/:sid/hangup|transfer, from any worker): goodbye, then end with `reason`. */
+  /** Ops asked (POST /calls/:sid/hangup, from any worker): goodbye, then end with `reason`. */
   | { type: 'remote-exit'; reason: string }
+  /** Ops asked to hand the caller to a person (POST /calls/:sid/transfer, no Twilio credentials): the brain takes it from here. */
+  | { type: 'remote-handoff' }
   /** The closing utterance finished (played, cleared or timed out). */
   | { type: 'closing-done' }
   | { type: 'stop'; reason: string };
@@ -96,6 +98,14 @@ export const initialTurnState: TurnState = {
 type EventOf<T extends TurnEvent['type']> = Extract<TurnEvent, { type: T }>;
 
 const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
+
+/**
+ * What is left of a pending exit when the caller interrupts: a hang-up is called off (they have
+ * more to say), a transfer stands. The brain has handed the call over (an attempt waits in the
+ * transfer store), so a caller talking over "please hold" is put through once their words are
+ * heard, instead of staying with an agent that has nothing more to say.
+ */
+const exitAfterInterruption = (exit: TurnState['pendingExit']) => (exit?.kind === 'transfer' ? exit : null);
 
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
@@ -145,7 +155,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
           ];
         }
         return [
-          { ...state, phase: 'caller-speaking', pendingExit: null },
+          { ...state, phase: 'caller-speaking', pendingExit: exitAfterInterruption(state.pendingExit) },
           [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
         ];
       }
@@ -153,7 +163,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
 
     case 'speech-long':
       if (!state.suspended || state.closing) return [state, []];
-      return [{ ...state, suspended: false, pendingExit: null }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
+      return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
 
     case 'pause-words': {
       if (state.closing || state.phase !== 'caller-speaking') return [state, []];
@@ -165,7 +175,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
     case 'resume-window':
       if (!state.suspended || state.closing) return [state, []];
       // Still talking after the window: it is a real interruption. Otherwise nothing usable came.
-      if (state.phase === 'caller-speaking') return [{ ...state, suspended: false, pendingExit: null }, [{ type: 'barge-in' }]];
+      if (state.phase === 'caller-speaking') return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'barge-in' }]];
       return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'resume-reply', cause: 'timeout' }]];
 
     case 'speech-end':
@@ -200,7 +210,7 @@ function callerInput(state: TurnState, event: EventOf<'transcript' | 'dtmf'>): [
       if (state.suspended) effects.push({ type: 'barge-in' }, { type: 'disarm-resume-window' });
       else if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
-      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: null, suspended: false }, effects];
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit), suspended: false }, effects];
     }
   }
 }
@@ -235,7 +245,7 @@ function agentReply(state: TurnState, event: EventOf<'reply-text' | 'brain-exit'
 }
 
 /** Timers and the ends of a call. */
-function callControl(state: TurnState, event: EventOf<'inactivity' | 'max-duration' | 'remote-exit' | 'closing-done' | 'stop'>): [TurnState, TurnEffect[]] {
+function callControl(state: TurnState, event: EventOf<'inactivity' | 'max-duration' | 'remote-exit' | 'remote-handoff' | 'closing-done' | 'stop'>): [TurnState, TurnEffect[]] {
   switch (event.type) {
     case 'inactivity': {
       if (state.phase !== 'listening' || state.closing) return [state, []];
@@ -260,6 +270,14 @@ function callControl(state: TurnState, event: EventOf<'inactivity' | 'max-durati
       if (state.closing) return [state, []];
       return [{ ...state, closing: event.reason }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'goodbye' }]];
 
+    case 'remote-handoff':
+      // Already on the way out (closing, or a hand-over pending): nothing more to do.
+      if (state.closing || state.pendingExit) return [state, []];
+      return [
+        { ...state, phase: 'thinking', inactivityCount: 0 },
+        [{ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'handoff-request' } }],
+      ];
+
     case 'closing-done': {
       const reason = state.closing ?? 'agent-hangup';
       return [{ ...state, phase: 'ended' }, [{ type: 'hang-up', reason }, { type: 'finalize', reason }]];
@@ -282,7 +300,7 @@ function heldReplyTranscript(state: TurnState, event: EventOf<'transcript'>): [T
     return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'disarm-resume-window' }, { type: 'resume-reply', cause }]];
   }
   return [
-    { ...state, phase: 'thinking', inactivityCount: 0, suspended: false, pendingExit: null },
+    { ...state, phase: 'thinking', inactivityCount: 0, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) },
     [
       { type: 'disarm-resume-window' },
       { type: 'barge-in' },

@@ -13,10 +13,9 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
 import type { TwilioInbound } from '../media/twilio-protocol.js';
 import { redactCallRecord, type Redactor } from '../observability/redact.js';
-import type { CallRecord, CallerTurn } from '../store/call-record.js';
+import { CALL_SID, type CallRecord, type CallerTurn } from '../store/call-record.js';
 import { FIXTURE_VERSION, FRAME_MS, isDigitalSilence, type FixtureEvent, type FixtureHeader } from './fixture-format.js';
 
-const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Margin around a masked turn's speech: the VAD's onset and end are a window or two late/early. */
 const MASK_MARGIN_MS = 200;
 

@@ -304,6 +304,8 @@ class MediaConnection {
     const { callSid, customParameters: params } = message.start;
     const streamSid = message.streamSid;
     const socket = this.socket;
+    // Closing a transfer attempt the call abandoned; the record waits for it (it lists the attempt).
+    let abandoned: Promise<unknown> = Promise.resolve();
     const send = (payload: string) => {
       if (socket.readyState === socket.OPEN) socket.send(payload);
     };
@@ -335,17 +337,21 @@ class MediaConnection {
       logger: this.log,
       metrics: this.ctx.metrics,
       onEvent: this.options.observer,
-      ...(this.ctx.transfer ? { onTransfer: (snapshot) => this.ctx.transfer!.handOver(callSid, snapshot) } : {}),
+      ...(this.ctx.transfer
+        ? {
+            onTransfer: (snapshot) => this.ctx.transfer!.handOver(callSid, snapshot),
+            onTransferAbandoned: (reason) => (abandoned = this.ctx.transfer!.cancelPending(callSid, reason === 'caller-hangup' ? 'caller-hung-up' : 'cancelled')),
+          }
+        : {}),
       ...(resumed ? { resume: { history: resumed.history, brainState: resumed.brainState } } : {}),
       onEnd: (record) => {
         this.tap?.callEnded(record);
         if (this.call) this.ctx.calls.remove(this.call);
         void this.ctx.liveCalls.release(record.callSid);
-        // A call back from a transfer is one record: the turns before the hold and after it.
-        const whole = resumed && this.ctx.transfer ? this.ctx.transfer.completeResumedRecord(resumed.record, record) : Promise.resolve(record);
-        whole
-          .then((r) => this.ctx.records.save(r))
-          .catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
+        // With its transfers; a call back from a transfer is one record (the turns before the hold and after it).
+        const transfer = this.ctx.transfer;
+        const whole = transfer ? abandoned.catch(() => undefined).then(() => transfer.completeRecord(record, resumed?.record)) : undefined;
+        this.ctx.records.save(record, whole).catch((error: unknown) => this.log.error({ err: error }, 'could not write the call record'));
         this.log.info({ endReason: record.endReason, turns: record.turns.length }, 'call ended');
       },
     });

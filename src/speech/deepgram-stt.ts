@@ -1,5 +1,6 @@
 /**
- * Deepgram live speech-to-text (`/v1/listen` over WebSocket) through the official SDK.
+ * Deepgram live speech-to-text (`/v1/listen` over WebSocket) through the official SDK: the
+ * connection, its audio and its replay live here; turns are assembled in deepgram-turn.ts.
  *
  * One socket per call, fed Twilio's μ-law 8 kHz as is. Turn-taking combines both detectors:
  * - our VAD is the authority while it tracks the caller: `speechEnded()` sends `Finalize` and the
@@ -20,6 +21,7 @@ import { DeepgramClient } from '@deepgram/sdk';
 import type { Logger } from 'pino';
 import { BYTES_PER_MS } from '../media/mulaw.js';
 import { AudioRing } from './audio-ring.js';
+import { DeepgramTurn, type LiveMessage } from './deepgram-turn.js';
 import type { SpeechToText, SttEvent, SttHints, SttOpenOptions, SttStream } from './stt.js';
 
 export interface DeepgramSttOptions {
@@ -48,22 +50,8 @@ type Settings = Required<Omit<DeepgramSttOptions, 'apiKey' | 'url' | 'language' 
 
 type ListenSocket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
 
-/** The parts of Deepgram's live messages this adapter reads. */
-interface LiveMessage {
-  type?: string;
-  start?: number;
-  duration?: number;
-  is_final?: boolean;
-  speech_final?: boolean;
-  from_finalize?: boolean;
-  timestamp?: number;
-  channel?: { alternatives?: { transcript?: string; confidence?: number }[] };
-}
-
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 1000;
-/** Rounding slack when mapping Deepgram's seconds back to byte positions (1 ms). */
-const INDEX_SLACK = BYTES_PER_MS;
 
 export class DeepgramStt implements SpeechToText {
   readonly name: string;
@@ -112,18 +100,7 @@ class DeepgramSttStream implements SttStream {
   /** Stream position of the first byte sent on the current socket (its audio time 0). */
   private connectionBase = 0;
   private quietMs = 0;
-  // Turn
-  private segments: { text: string; confidence: number }[] = [];
-  private interim = '';
-  private lastPartial = '';
-  private vadSpeaking = false;
-  private speechEndedAt: number | null = null;
-  private finalizePending = false;
-  private finalizeTimer: NodeJS.Timeout | null = null;
-  /** Deepgram said `speech_final` and has heard nothing since: it has nothing left to flush. */
-  private deepgramEndpointed = false;
-  /** Audio before this position belongs to a turn already answered; late results about it are dropped. */
-  private cutIndex = 0;
+  private readonly turn: DeepgramTurn;
   private readonly onAbort = () => this.close();
 
   constructor(
@@ -133,6 +110,15 @@ class DeepgramSttStream implements SttStream {
   ) {
     this.hints = options.hints;
     this.ring = new AudioRing(settings.replayMs * BYTES_PER_MS);
+    this.turn = new DeepgramTurn({
+      emit: (event) => this.emit(event),
+      sendFinalize: () => this.sendFinalize(),
+      finalisedBefore: (index) => this.ring.trimBefore(index),
+      nextIndex: () => this.nextIndex,
+      toIndex: (seconds) => this.toIndex(seconds),
+      finalizeTimeoutMs: settings.finalizeTimeoutMs,
+      logger: settings.logger,
+    });
     this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(50, settings.keepAliveMs / 2));
     if (options.signal.aborted) {
       this.close();
@@ -148,7 +134,7 @@ class DeepgramSttStream implements SttStream {
     this.quietMs = quiet ? this.quietMs + mulaw.length / BYTES_PER_MS : 0;
     // Between turns, long digital silence is not worth streaming (Deepgram bills audio):
     // KeepAlive holds the socket instead. During a turn Deepgram needs the silence to endpoint.
-    if (quiet && this.quietMs > this.settings.keepAliveMs && !this.turnOpen()) return;
+    if (quiet && this.quietMs > this.settings.keepAliveMs && !this.turn.open) return;
     const chunk = mulaw.slice();
     this.ring.push(this.nextIndex, chunk);
     this.nextIndex += chunk.length;
@@ -156,27 +142,11 @@ class DeepgramSttStream implements SttStream {
   }
 
   speechStarted(): void {
-    if (this.state !== 'running') return;
-    this.vadSpeaking = true;
+    if (this.state === 'running') this.turn.speechStarted();
   }
 
   speechEnded(): void {
-    if (this.state !== 'running') return;
-    this.vadSpeaking = false;
-    if (this.speechEndedAt !== null) return; // already waiting for this turn's answer
-    this.speechEndedAt = performance.now();
-    if (this.deepgramEndpointed && this.interim === '' && this.segments.length > 0) {
-      // Deepgram already finalised every word of this turn: nothing to flush, answer now.
-      this.closeTurn(this.cutIndex, false);
-      return;
-    }
-    this.finalizePending = true;
-    if (this.socketOpen) this.send('Finalize', (socket) => socket.sendFinalize({ type: 'Finalize' }));
-    this.finalizeTimer = setTimeout(() => {
-      this.finalizeTimer = null;
-      this.settings.logger?.warn({ timeoutMs: this.settings.finalizeTimeoutMs }, 'deepgram did not answer Finalize; using what it heard');
-      this.closeTurn(this.nextIndex, true);
-    }, this.settings.finalizeTimeoutMs);
+    if (this.state === 'running') this.turn.speechEnded();
   }
 
   setHints(hints: SttHints): void {
@@ -240,11 +210,14 @@ class DeepgramSttStream implements SttStream {
     const replay = this.ring.contents();
     if (this.connects > 1) {
       this.settings.logger?.info({ replayBytes: this.ring.byteLength, lostBytes: this.ring.droppedBytes }, 'deepgram reconnected; replaying unfinalised audio');
-      // The replay re-transcribes everything after the last finalised segment.
-      this.interim = '';
+      this.turn.replaying();
     }
     for (const chunk of replay) this.send('media', (socket) => socket.sendMedia(chunk));
-    if (this.finalizePending) this.send('Finalize', (socket) => socket.sendFinalize({ type: 'Finalize' }));
+    if (this.turn.finalizePending) this.sendFinalize();
+  }
+
+  private sendFinalize(): void {
+    if (this.socketOpen) this.send('Finalize', (socket) => socket.sendFinalize({ type: 'Finalize' }));
   }
 
   private onSocketLost(attempt: number, reason: string, permanent: boolean): void {
@@ -314,9 +287,8 @@ class DeepgramSttStream implements SttStream {
     this.options.signal.removeEventListener('abort', this.onAbort);
     clearInterval(this.keepAliveTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.finalizeTimer) clearTimeout(this.finalizeTimer);
+    this.turn.dispose();
     this.reconnectTimer = null;
-    this.finalizeTimer = null;
     const socket = this.socket;
     this.socket = null;
     this.socketOpen = false;
@@ -324,86 +296,9 @@ class DeepgramSttStream implements SttStream {
     if (socket) closeQuietly(socket); // its close event is ignored: the state is no longer running
   }
 
-  // ---- transcripts ------------------------------------------------------------------------
-
   private onMessage(message: LiveMessage): void {
     if (this.state !== 'running' || typeof message !== 'object' || message === null) return;
-    switch (message.type) {
-      case 'Results':
-        this.onResults(message);
-        break;
-      case 'SpeechStarted':
-        if (this.toIndex(message.timestamp ?? 0) + INDEX_SLACK < this.cutIndex) return; // replayed audio
-        this.deepgramEndpointed = false;
-        this.emit({ type: 'speech-start' });
-        break;
-      case 'UtteranceEnd':
-        // Deepgram's word-gap detector: closes a turn our VAD did not track, or one we wait for.
-        if (this.segments.length > 0 && this.interim === '' && (!this.vadSpeaking || this.speechEndedAt !== null)) {
-          this.closeTurn(this.cutIndex, false);
-        }
-        break;
-    }
-  }
-
-  private onResults(message: LiveMessage): void {
-    const start = this.toIndex(message.start ?? 0);
-    const end = this.toIndex((message.start ?? 0) + (message.duration ?? 0));
-    if (start + INDEX_SLACK < this.cutIndex) return; // about audio of a turn already answered
-    const best = message.channel?.alternatives?.[0];
-    const text = (best?.transcript ?? '').trim();
-    if (!message.is_final) {
-      this.interim = text;
-      if (text) this.deepgramEndpointed = false;
-      this.emitPartial();
-      return;
-    }
-    this.interim = '';
-    if (text) this.segments.push({ text, confidence: best?.confidence ?? 0 });
-    // Finalised audio never needs a replay.
-    this.cutIndex = Math.max(this.cutIndex, end);
-    this.ring.trimBefore(this.cutIndex);
-    if (message.from_finalize && this.finalizePending) {
-      this.closeTurn(end, false);
-    } else if (message.speech_final) {
-      this.deepgramEndpointed = true;
-      const waiting = this.speechEndedAt !== null;
-      if (this.segments.length > 0 && (waiting || !this.vadSpeaking)) this.closeTurn(end, false);
-      // While our VAD still hears the caller, the turn stays open: a pause is not the end, but the
-      // finalised words are news (the session judges from them how long to wait).
-      else this.emitPartial();
-    } else if (text) {
-      this.emitPartial();
-    }
-  }
-
-  private closeTurn(cut: number, withInterim: boolean): void {
-    const parts = this.segments.map((s) => s.text);
-    if (withInterim && this.interim) parts.push(this.interim);
-    const confidence = this.segments.length > 0 ? this.segments.reduce((sum, s) => sum + s.confidence, 0) / this.segments.length : 0;
-    const sttMs = this.speechEndedAt === null ? 0 : Math.round(performance.now() - this.speechEndedAt);
-    this.segments = [];
-    this.interim = '';
-    this.lastPartial = '';
-    this.speechEndedAt = null;
-    this.finalizePending = false;
-    this.deepgramEndpointed = false;
-    if (this.finalizeTimer) clearTimeout(this.finalizeTimer);
-    this.finalizeTimer = null;
-    this.cutIndex = Math.max(this.cutIndex, cut);
-    this.ring.trimBefore(this.cutIndex);
-    this.emit({ type: 'transcript-final', text: parts.join(' '), confidence, endOfTurn: true, sttMs });
-  }
-
-  private emitPartial(): void {
-    const text = [...this.segments.map((s) => s.text), this.interim].filter(Boolean).join(' ');
-    if (!text || text === this.lastPartial) return;
-    this.lastPartial = text;
-    this.emit({ type: 'transcript-partial', text });
-  }
-
-  private turnOpen(): boolean {
-    return this.vadSpeaking || this.speechEndedAt !== null || this.segments.length > 0 || this.interim !== '';
+    this.turn.onMessage(message);
   }
 
   /** A time in the current socket's audio (seconds) as a stream position. */

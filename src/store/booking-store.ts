@@ -11,34 +11,11 @@
 import { randomInt } from 'node:crypto';
 import type { Database } from './database.js';
 import type { BookingChange, BookingFailureCode, NewBooking, StoredBooking } from './ports.js';
+import { BOOKING_COLUMNS, toBooking, type BookingRow } from './rows.js';
 
 /** One booking as stored (and as the tools report it): the port's type, one definition. */
 export type Booking = StoredBooking;
 export type { BookingChange, BookingFailureCode, NewBooking };
-
-interface BookingRow {
-  id: string;
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service: string | null;
-  status: 'booked' | 'cancelled';
-}
-
-const bookingColumns = 'id, name, phone, date, time, service, status';
-
-function toBooking(row: BookingRow): Booking {
-  return {
-    bookingId: row.id,
-    name: row.name,
-    phone: row.phone,
-    date: row.date,
-    time: row.time,
-    service: row.service,
-    status: row.status,
-  };
-}
 
 function sqliteCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -90,7 +67,7 @@ export class BookingStore {
   }
 
   get(bookingId: string): Booking | undefined {
-    const row = this.db.prepare(`SELECT ${bookingColumns} FROM bookings WHERE id = ?`).get(bookingId) as
+    const row = this.db.prepare(`SELECT ${BOOKING_COLUMNS} FROM bookings WHERE id = ?`).get(bookingId) as
       | BookingRow
       | undefined;
     return row && toBooking(row);
@@ -100,7 +77,7 @@ export class BookingStore {
   upcomingByPhone(phone: string, fromDate: string, fromTime: string): Booking[] {
     const rows = this.db
       .prepare(
-        `SELECT ${bookingColumns} FROM bookings
+        `SELECT ${BOOKING_COLUMNS} FROM bookings
          WHERE phone = ? AND status = 'booked' AND (date > ? OR (date = ? AND time >= ?))
          ORDER BY date, time`,
       )

@@ -60,6 +60,9 @@ export interface CallerTurn {
   audio?: { startMs: number; endMs: number };
 }
 
+/** A callSid that may name a stored record (and a file): no path characters, bounded. */
+export const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export interface CallRecord {
   callSid: string;
   streamSid: string;

@@ -6,40 +6,11 @@
  * it ends. Writes of one call are serialized, so two status callbacks arriving together cannot
  * lose an update.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { redactCallRecord, type Redactor } from '../observability/redact.js';
-import type { CallRecord } from './call-record.js';
+import { CALL_SID, type CallRecord } from './call-record.js';
 import { CallRecordFiles } from './embedded/call-record-files.js';
 import type { CallRecordPort } from './ports.js';
-
-const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Creates `dir` (and parents) 0700, and tightens it if it already existed. */
-export function makePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  try {
-    chmodSync(dir, 0o700);
-  } catch {
-    // Not ours to change (a mounted volume): the files inside are still 0600.
-  }
-}
-
-/** Writes `data` to `file` atomically: a 0600 temp file, flushed to disk, then renamed over. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(tmp, file);
-}
+import { makePrivateDir } from './private-files.js';
 
 export class CallRecordStore {
   private readonly port: CallRecordPort;
@@ -65,12 +36,17 @@ export class CallRecordStore {
     this.serialized(record.callSid, () => this.port.save(redactCallRecord(record, this.redact))).catch(this.onWriteError);
   }
 
-  /** Persist a finished record; resolves once it is on disk. */
-  save(record: CallRecord): Promise<void> {
+  /**
+   * Persist a finished record; resolves once it is stored. `record` may still be in the making
+   * (a promise: e.g. the transfers added from the store): the write is queued now, so `flush()`
+   * (drain, shutdown) waits for it.
+   */
+  save(record: CallRecord, ready?: Promise<CallRecord>): Promise<void> {
     return this.serialized(record.callSid, async () => {
       try {
-        if (!CALL_SID.test(record.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(record.callSid)}`);
-        await this.port.save(redactCallRecord(record, this.redact));
+        const final = ready ? await ready.catch(() => record) : record;
+        if (!CALL_SID.test(final.callSid)) throw new Error(`refusing to store a record for callSid ${JSON.stringify(final.callSid)}`);
+        await this.port.save(redactCallRecord(final, this.redact));
       } finally {
         this.live.delete(record.callSid);
       }

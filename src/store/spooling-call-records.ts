@@ -9,11 +9,9 @@ import { mkdirSync } from 'node:fs';
 import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { CallRecord } from './call-record.js';
+import { CALL_SID, type CallRecord } from './call-record.js';
 import type { CallRecordPort } from './ports.js';
 import { StoreUnavailableError } from './store-errors.js';
-
-const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class SpoolingCallRecords implements CallRecordPort {
   private readonly dir: string;

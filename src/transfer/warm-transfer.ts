@@ -10,6 +10,9 @@
  *   person     the person's leg ended: no-answer, busy, failed, or hung up before pressing 1
  *   conference the caller left the conference while on hold (hung up) → stop ringing the person
  *   resume     the new media stream for the caller: the stored conversation, once
+ *   expire     Twilio reported nothing by the attempt's deadline (stored with it, so any worker's
+ *              sweep finds it even when the one that put the caller on hold is gone) → back to the agent
+ *   cancel     the caller talked over the hold line and went on with the agent → the pending attempt ends
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
@@ -36,7 +39,12 @@ export interface WarmTransferOptions {
   requestTimeoutMs?: number;
   /** A stream ticket for the resumed `<Connect><Stream>` (the same issuer /voice uses). */
   issueTicket: (call: { callSid: string; from: string; to: string }) => string;
+  /** How often this worker looks for attempts past their deadline, ms (default 2 s, jittered). */
+  sweepMs?: number;
 }
+
+/** Margin on top of ringing and the press-1 window for the whisper itself, s. */
+const WHISPER_ROOM_SECONDS = 60;
 
 /** The person's leg status → outcome when the attempt is still ringing. */
 const PERSON_FAILURES: Record<string, AttemptOutcome> = {
@@ -50,9 +58,68 @@ const PERSON_FAILURES: Record<string, AttemptOutcome> = {
 
 export class WarmTransfer {
   private readonly now: () => number;
+  /** Deadlines of the attempts this worker put on hold (the sweep covers everyone else's). */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WarmTransferOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** Starts the sweep for attempts past their deadline (any worker's). */
+  start(): void {
+    if (this.sweeper) return;
+    const every = (this.options.sweepMs ?? 2000) + Math.floor(Math.random() * 250);
+    this.sweeper = setInterval(() => void this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const timer of this.deadlines.values()) clearTimeout(timer);
+    this.deadlines.clear();
+  }
+
+  /** How long a caller may stay on hold without Twilio telling us anything, ms. */
+  get holdTimeoutMs(): number {
+    const c = this.config;
+    return (c.holdTimeoutSeconds ?? c.ringTimeoutSeconds + c.acceptTimeoutSeconds + WHISPER_ROOM_SECONDS) * 1000;
+  }
+
+  /** Brings back every caller whose attempt is past its deadline; resolves to how many. */
+  async sweep(): Promise<number> {
+    try {
+      const overdue = await this.options.store.overdue(['ringing'], new Date(this.now()));
+      for (const attempt of overdue) await this.expire(attempt.id);
+      return overdue.length;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'warm transfer: could not look for callers past their hold deadline');
+      return 0;
+    }
+  }
+
+  /** Twilio said nothing by the deadline: the caller comes back and the person's phone stops ringing. */
+  async expire(attemptId: string): Promise<void> {
+    this.disarm(attemptId);
+    const returning = await this.bringBack(attemptId, 'timeout');
+    if (!returning) return;
+    this.options.logger.warn({ callSid: returning.callSid, attemptId, holdTimeoutMs: this.holdTimeoutMs }, 'warm transfer: no word from Twilio by the hold deadline; caller back to the agent');
+    if (returning.personCallSid) await this.hangUpPerson(returning.personCallSid);
+  }
+
+  /**
+   * The caller talked over the hold line and the conversation went on: the warm attempts still
+   * pending for the call end as `cancelled` (no hand-over will come for them).
+   */
+  async cancelPending(callSid: string, outcome: 'cancelled' | 'caller-hung-up' = 'cancelled'): Promise<number> {
+    let cancelled = 0;
+    for (const attempt of await this.options.store.attemptsFor(callSid)) {
+      // The call is still the agent's (or just ended): its own record write carries the attempt.
+      if (attempt.status === 'pending' && (await this.finish(attempt.id, ['pending'], 'ended', outcome, false))) cancelled++;
+    }
+    if (cancelled > 0) this.options.logger.info({ callSid, outcome, cancelled }, 'warm transfer: pending attempt closed without a hand-over');
+    return cancelled;
   }
 
   private get config() {
@@ -83,9 +150,11 @@ export class WarmTransfer {
       await this.finish(attempt.id, ['pending'], 'ended', 'failed');
       return false;
     }
-    const holdStartedAt = new Date(this.now()).toISOString();
-    const ringing = await store.transition(attempt.id, ['pending'], 'ringing', { whisper: summary.text, holdStartedAt });
+    const holdStart = this.now();
+    const deadlineAt = new Date(holdStart + this.holdTimeoutMs).toISOString();
+    const ringing = await store.transition(attempt.id, ['pending'], 'ringing', { whisper: summary.text, holdStartedAt: new Date(holdStart).toISOString(), deadlineAt });
     if (!ringing) return true; // the caller hung up in between; the conference callback handled it
+    this.armDeadline(attempt.id);
     try {
       const person = await this.rest().calls.create({
         to: attempt.targetNumber,
@@ -127,6 +196,7 @@ export class WarmTransfer {
         timeToHumanMs,
       });
       if (answered) {
+        this.disarm(attemptId);
         metrics.outcomes.inc({ outcome: 'answered' });
         metrics.timeToHuman.observe(timeToHumanMs / 1000);
         await this.annotateRecord(answered.callSid);
@@ -158,16 +228,31 @@ export class WarmTransfer {
     const attempt = await this.options.store.attempt(attemptId);
     if (!attempt || callSid !== attempt.callSid) return;
     const ended = await this.finish(attemptId, ['pending', 'ringing'], 'ended', 'caller-hung-up');
-    if (!ended?.personCallSid) return;
-    // Stop ringing (or whispering to) the person: nobody is waiting any more.
+    if (ended?.personCallSid) await this.hangUpPerson(ended.personCallSid);
+  }
+
+  /** Stops ringing (or whispering to) the person: nobody is waiting any more. */
+  private async hangUpPerson(personCallSid: string): Promise<void> {
+    // `canceled` only ends a leg still ringing; one already answered needs `completed`.
     for (const status of ['canceled', 'completed'] as const) {
       try {
-        await this.rest().calls(ended.personCallSid).update({ status });
+        await this.rest().calls(personCallSid).update({ status });
         return;
       } catch (error) {
         if (restStatus(error) === 404) return;
       }
     }
+  }
+
+  private disarm(attemptId: string): void {
+    clearTimeout(this.deadlines.get(attemptId));
+    this.deadlines.delete(attemptId);
+  }
+
+  private armDeadline(attemptId: string): void {
+    const timer = setTimeout(() => void this.expire(attemptId).catch((error: unknown) => this.options.logger.warn({ err: error, attemptId }, 'warm transfer: hold deadline failed')), this.holdTimeoutMs);
+    timer.unref();
+    this.deadlines.set(attemptId, timer);
   }
 
   /**
@@ -181,27 +266,35 @@ export class WarmTransfer {
     return this.options.store.snapshot(callSid);
   }
 
-  /** A resumed call has ended: one record for the whole call, with its transfers. */
-  async completeResumedRecord(previous: CallRecord, resumed: CallRecord): Promise<CallRecord> {
-    const merged: CallRecord = {
-      ...resumed,
-      streamSid: previous.streamSid,
-      startedAt: previous.startedAt,
-      turns: [...previous.turns, ...resumed.turns],
-      toolCalls: [...previous.toolCalls, ...resumed.toolCalls],
-      slots: { ...previous.slots, ...resumed.slots },
-      bargeIns: previous.bargeIns + resumed.bargeIns,
-      streamEvents: [...previous.streamEvents, ...resumed.streamEvents],
-      fallbacks: [...previous.fallbacks, ...resumed.fallbacks],
-      transfers: await this.options.store.attemptsFor(resumed.callSid),
+  /**
+   * A call's stream has ended: its record with the transfers. A resumed call is one record for the
+   * whole call (the turns before the hold and after it). Attempts still under way are left to the
+   * step that ends them (it annotates the stored record then).
+   */
+  async completeRecord(record: CallRecord, resumedFrom?: CallRecord): Promise<CallRecord> {
+    const transfers = await this.options.store.attemptsFor(record.callSid);
+    if (!resumedFrom) {
+      const settled = transfers.length > 0 && transfers.every((a) => a.status === 'ended' || a.status === 'resumed');
+      return settled ? { ...record, transfers } : record;
+    }
+    return {
+      ...record,
+      streamSid: resumedFrom.streamSid,
+      startedAt: resumedFrom.startedAt,
+      turns: [...resumedFrom.turns, ...record.turns],
+      toolCalls: [...resumedFrom.toolCalls, ...record.toolCalls],
+      slots: { ...resumedFrom.slots, ...record.slots },
+      bargeIns: resumedFrom.bargeIns + record.bargeIns,
+      streamEvents: [...resumedFrom.streamEvents, ...record.streamEvents],
+      fallbacks: [...resumedFrom.fallbacks, ...record.fallbacks],
+      transfers,
     };
-    return merged;
   }
 
   /** Nobody took it: the caller goes back to the agent (once, whoever calls this first). */
-  private async bringBack(attemptId: string, outcome: AttemptOutcome): Promise<void> {
+  private async bringBack(attemptId: string, outcome: AttemptOutcome): Promise<TransferAttempt | null> {
     const returning = await this.finish(attemptId, ['ringing', 'pending'], 'returning', outcome);
-    if (!returning) return;
+    if (!returning) return null;
     const record = (await this.options.store.snapshot(returning.callSid))?.record;
     const call = { callSid: returning.callSid, from: record?.from ?? returning.from, to: record?.to ?? '' };
     const twiml = resumeTwiml(this.options.publicUrl, call, attemptId, this.options.issueTicket(call));
@@ -212,13 +305,15 @@ export class WarmTransfer {
       this.options.logger.warn({ err: error, callSid: returning.callSid, status: restStatus(error) }, 'warm transfer: could not bring the caller back');
       await this.options.store.transition(attemptId, ['returning'], 'ended');
     }
+    return returning;
   }
 
-  private async finish(attemptId: string, from: TransferAttempt['status'][], status: TransferAttempt['status'], outcome: AttemptOutcome) {
+  private async finish(attemptId: string, from: TransferAttempt['status'][], status: TransferAttempt['status'], outcome: AttemptOutcome, annotate = true) {
     const moved = await this.options.store.transition(attemptId, from, status, { outcome, endedAt: new Date(this.now()).toISOString() });
     if (moved) {
+      this.disarm(attemptId);
       if (outcome !== 'answered') this.options.metrics.outcomes.inc({ outcome });
-      await this.annotateRecord(moved.callSid);
+      if (annotate) await this.annotateRecord(moved.callSid);
     }
     return moved;
   }

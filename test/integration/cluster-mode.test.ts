@@ -3,12 +3,13 @@
  * port, restarts one that is SIGKILLed, and on SIGTERM has every worker drain its live call
  * before the whole tree exits 0.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDistOnce } from '../../testkit/helpers/build-dist.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { childPids, isAlive, until } from '../../testkit/helpers/process.js';
 
@@ -25,9 +26,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-beforeAll(() => {
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-  expect(build.status, build.stdout + build.stderr).toBe(0);
+beforeAll(async () => {
+  await buildDistOnce(inject('runId'));
   dataDir = mkdtempSync(join(tmpdir(), 'cluster-mode-'));
 }, 120_000);
 

@@ -3,7 +3,10 @@
  * media-stream messages (on unstarted sockets and on an admitted call) and hostile webhooks, while
  * one well-formed call runs and must still get its greeting and a reply. Each message's CPU cost
  * is measured (best of 3, send → pong on the same socket, so the server has handled it) and must
- * stay within 10× a normal media frame; webhooks within 10× a normal /voice request.
+ * stay within 10× a normal media frame; webhooks within 10× a normal /voice request. CPU time, not
+ * wall time, so a machine that keeps us waiting for a core does not decide the verdict; a suspect
+ * is measured again turn about with a normal message of its size, so the ratio compares two
+ * costs taken under the same load (testkit/helpers/cpu-cost.ts).
  */
 import type { InjectOptions } from 'fastify';
 import WebSocket from 'ws';
@@ -12,6 +15,7 @@ import { parseInbound } from '../../src/media/twilio-protocol.js';
 import { TwilioInboundMessages } from '../../testkit/twilio/twilio-inbound.js';
 import { ScriptedBrain, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import { bestCpuMsEachAsync, cpuMs } from '../../testkit/helpers/cpu-cost.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const SEED = 0x5eed10;
@@ -36,11 +40,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => server?.close());
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** CPU of the server handling `message` on `ws`: send, then wait for the pong behind it. */
 async function costOf(ws: WebSocket, message: string): Promise<number> {
@@ -132,13 +131,16 @@ describe('fuzz', () => {
     // them, JSON reads them): above 4 KB the yardstick is a well-formed frame padded to that size.
     const bySize = new Map<number, number>();
     let ts = 200_000;
+    const normalOfSize = (length: number) => {
+      const frame = normal.media(new Uint8Array(160).fill(0xff), (ts += 20));
+      return JSON.stringify(length <= 4096 ? frame : { ...frame, pad: 'p'.repeat(Math.ceil(length / 8192) * 8192) });
+    };
     const yardstick = async (length: number): Promise<number> => {
       if (length <= 4096) return frameMs;
       const bucket = Math.ceil(length / 8192) * 8192;
       const known = bySize.get(bucket);
       if (known !== undefined) return known;
-      const padded = () => JSON.stringify({ ...normal.media(new Uint8Array(160).fill(0xff), (ts += 20)), pad: 'p'.repeat(bucket) });
-      const ms = Math.max(frameMs, Math.min(await costOf(admitted.ws, padded()), await costOf(admitted.ws, padded()), await costOf(admitted.ws, padded())));
+      const ms = Math.max(frameMs, Math.min(await costOf(admitted.ws, normalOfSize(length)), await costOf(admitted.ws, normalOfSize(length)), await costOf(admitted.ws, normalOfSize(length))));
       bySize.set(bucket, ms);
       return ms;
     };
@@ -160,11 +162,15 @@ describe('fuzz', () => {
         continue;
       }
       let ms = Math.min(await costOf(socket, message), await costOf(socket, message), await costOf(socket, message));
-      // A suspect is measured again (GC pauses and the other calls' timers land on random messages).
-      for (let retry = 0; retry < 5 && ms > 10 * (await yardstick(message.length)) && socket.readyState === WebSocket.OPEN; retry++) {
-        ms = Math.min(ms, await costOf(socket, message));
+      let normalMs = await yardstick(message.length);
+      // A suspect is measured again, turn about with a normal message of its size on the admitted
+      // call: GC pauses and the other calls' timers land on random messages, and the machine's load
+      // may have changed since the yardstick was taken.
+      for (let retry = 0; retry < 3 && ms > 10 * normalMs && socket.readyState === WebSocket.OPEN; retry++) {
+        const [again, normalNow] = await bestCpuMsEachAsync([() => costOf(socket, message), () => costOf(admitted.ws, normalOfSize(message.length))], 3);
+        ms = Math.min(ms, again!);
+        normalMs = Math.max(frameMs, normalNow!);
       }
-      const normalMs = await yardstick(message.length);
       if (ms > 10 * normalMs) costly.push(`message ${i} (${message.length} chars, ${message.slice(0, 60)}…): ${ms.toFixed(2)} ms vs ${normalMs.toFixed(2)} ms`);
     }
     hostile.close();
@@ -191,8 +197,14 @@ describe('fuzz', () => {
         },
         payload: random() < 0.5 ? `CallSid=${'1 '.repeat(Math.floor(random() * 20_000))}&From=${'one '.repeat(3_000)}` : '%%%' + 'x@'.repeat(10_000),
       };
-      const ms = Math.min(await inject(request), await inject(request), await inject(request));
-      if (ms > 10 * voiceMs) costly.push(`webhook ${i} (${request.url.slice(0, 40)}…): ${ms.toFixed(2)} ms vs ${voiceMs.toFixed(2)} ms`);
+      let ms = Math.min(await inject(request), await inject(request), await inject(request));
+      let normalMs = voiceMs;
+      for (let retry = 0; retry < 3 && ms > 10 * normalMs; retry++) {
+        const [again, normalNow] = await bestCpuMsEachAsync([() => inject(request), normalVoice], 3);
+        ms = Math.min(ms, again!);
+        normalMs = Math.max(0.2, normalNow!);
+      }
+      if (ms > 10 * normalMs) costly.push(`webhook ${i} (${request.url.slice(0, 40)}…): ${ms.toFixed(2)} ms vs ${normalMs.toFixed(2)} ms`);
     }
 
     await good.waitFor(() => good.count('mark') >= 2, 10_000, 'reply on the good call');

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDistOnce } from '../../testkit/helpers/build-dist.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../testkit/helpers/postgres.js';
 import { until } from '../../testkit/helpers/process.js';
@@ -110,8 +111,7 @@ describe.skipIf(!postgresAvailable || !haproxyPath)('two instances on one Postgr
   };
 
   beforeAll(async () => {
-    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-    expect(build.status, build.stdout + build.stderr).toBe(0);
+    await buildDistOnce(inject('runId'));
     db = await createTestDatabase('voice_multi');
     const a = await start('a');
     await ready(a); // the first migrates; the second finds the schema in place
@@ -225,8 +225,8 @@ describe.skipIf(!postgresAvailable || !haproxyPath)('two instances on one Postgr
     await ready(victim);
     const caller = await call(victim.base);
     expect(pidOf(await holderOf(caller.callSid, survivor))).toBe(victim.child.pid);
-    // The record's start snapshot is written asynchronously; this test is about closing a record
-    // that exists (a call killed before its snapshot lands gets no record: noted on issue 11).
+    // The record's start snapshot is written asynchronously; this test closes a record that exists
+    // (a call killed before its snapshot lands gets one from its registry row: test/unit/cluster/worker-calls.test.ts).
     await eventually(async () => (await fetch(`${survivor.base}/calls/${caller.callSid}`, { headers: auth })).status === 200, 'the start snapshot in the store');
     victim.child.kill('SIGKILL');
     await victim.exited;

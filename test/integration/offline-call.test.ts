@@ -3,78 +3,34 @@
  * with the flow brain's per-turn grammars, flite, and the clinic tools on SQLite. The caller's
  * voice is a different flite voice, μ-law encoded like a phone line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/config/load-agent-config.js';
-import { loadServerConfig } from '../../src/config/env.js';
-import type { CallSession } from '../../src/dialog/call-session.js';
-import { createEngines, type EngineSet } from '../../src/engines.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
 import { callerMulaw } from '../../testkit/helpers/caller-audio.js';
-import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
-import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
+import { OfflineTestCaller, startOfflineServer, type OfflineServer } from '../../testkit/helpers/offline-call.js';
 import { until } from '../../testkit/helpers/process.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 /** flite's rms voice survives the μ-law phone path best (notes/offline-engines.md). */
 const CALLER_VOICE = 'rms';
+let offline: OfflineServer;
 let dataDir: string;
-let engines: EngineSet;
-let server: TestServer;
+let server: OfflineServer['server'];
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'offline-call-'));
-  const config = loadServerConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  engines = await createEngines({ config, agent, logger: pino({ level: 'silent' }) });
-  server = await startTestServer({ dataDir, agentConfig: agent, engines: (call) => engines.forCall(call) });
+  offline = await startOfflineServer('offline-call-', agent);
+  ({ dataDir, server } = offline);
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await engines?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await offline?.close();
 });
 
-class OfflineCaller {
-  readonly twilio: FakeTwilioCaller;
-  session!: CallSession;
+class OfflineCaller extends OfflineTestCaller {
   constructor(from = '+15551234567', playback: 'instant' | 'realtime' = 'instant') {
-    this.twilio = new FakeTwilioCaller({ url: server.wsUrl, playback, from });
-  }
-  async start(): Promise<string> {
-    await this.twilio.start();
-    await until(() => server.app.context.calls.session(this.twilio.callSid) !== undefined, 'session');
-    this.session = server.app.context.calls.session(this.twilio.callSid)!;
-    return this.awaitReply(0);
-  }
-  /** Speak `text` once the agent is listening; resolves with the agent's reply. */
-  async say(text: string): Promise<string> {
-    await until(() => this.session.phase === 'listening' || this.session.isEnded, 'agent to listen');
-    const before = this.session.record.turns.length;
-    await this.twilio.sendMulaw(callerMulaw(text, CALLER_VOICE), true);
-    await this.twilio.silence(700, true);
-    return this.awaitReply(before + 2);
-  }
-  async press(keys: string): Promise<string> {
-    await until(() => this.session.phase === 'listening' || this.session.isEnded, 'agent to listen');
-    const before = this.session.record.turns.length;
-    for (const key of keys) this.twilio.dtmf(key);
-    return this.awaitReply(before + 2);
-  }
-  heard(): string[] {
-    return this.session.record.turns.filter((t): t is CallerTurn => t.role === 'caller').map((t) => t.text);
-  }
-  private async awaitReply(turns: number): Promise<string> {
-    await until(
-      () => this.session.isEnded || (this.session.phase === 'listening' && this.session.record.turns.length >= turns),
-      'agent reply',
-    );
-    const last = this.session.record.turns.filter((t): t is AgentTurn => t.role === 'agent').at(-1);
-    return last?.text ?? '';
+    super(server, { speech: (text) => callerMulaw(text, CALLER_VOICE), trailingSilenceMs: 700, from, playback });
   }
 }
 

@@ -4,70 +4,27 @@
  * caller's voices are not the agent's (flite slt/rms through a band-limited, noisy μ-law line).
  * The agent must do the right thing or ask, never act on something else.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/config/load-agent-config.js';
-import { loadServerConfig } from '../../src/config/env.js';
-import type { CallSession } from '../../src/dialog/call-session.js';
-import { createEngines, type EngineSet } from '../../src/engines.js';
-import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
-import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import type { AgentTurn } from '../../src/store/call-record.js';
 import { PHONE_VOICES, phoneLineMulaw, type PhoneVoice } from '../../testkit/helpers/phone-voices.js';
-import { until } from '../../testkit/helpers/process.js';
-import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
+import { OfflineTestCaller, startOfflineServer, type OfflineServer } from '../../testkit/helpers/offline-call.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
 const voice = (id: string): PhoneVoice => PHONE_VOICES.find((v) => v.id === id)!;
-let dataDir: string;
-let engines: EngineSet;
-let server: TestServer;
+let offline: OfflineServer;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'offline-understanding-'));
-  const config = loadServerConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  engines = await createEngines({ config, agent, logger: pino({ level: 'silent' }) });
-  server = await startTestServer({ dataDir, agentConfig: agent, engines: (call) => engines.forCall(call) });
+  offline = await startOfflineServer('offline-understanding-', agent);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.close();
-  await engines?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await offline?.close();
 });
 
-class Caller {
-  readonly twilio: FakeTwilioCaller;
-  session!: CallSession;
-  constructor(private readonly voice: PhoneVoice) {
-    this.twilio = new FakeTwilioCaller({ url: server.wsUrl, playback: 'instant', from: '+15551234567' });
-  }
-  async start(): Promise<string> {
-    await this.twilio.start();
-    await until(() => server.app.context.calls.session(this.twilio.callSid) !== undefined, 'session');
-    this.session = server.app.context.calls.session(this.twilio.callSid)!;
-    return this.awaitReply(0);
-  }
-  async say(text: string): Promise<string> {
-    await until(() => this.session.phase === 'listening' || this.session.isEnded, 'agent to listen');
-    const before = this.session.record.turns.length;
-    await this.twilio.sendMulaw(phoneLineMulaw(text, this.voice), true);
-    await this.twilio.silence(800, true);
-    return this.awaitReply(before + 2);
-  }
-  callerTurns(): CallerTurn[] {
-    return this.session.record.turns.filter((t): t is CallerTurn => t.role === 'caller');
-  }
-  async hangUp(): Promise<void> {
-    this.twilio.stop();
-    await until(() => this.session.isEnded, 'end');
-    this.twilio.close();
-  }
-  private async awaitReply(turns: number): Promise<string> {
-    await until(() => this.session.isEnded || (this.session.phase === 'listening' && this.session.record.turns.length >= turns), 'agent reply', 30_000);
-    return this.session.record.turns.filter((t): t is AgentTurn => t.role === 'agent').at(-1)?.text ?? '';
+class Caller extends OfflineTestCaller {
+  constructor(voice: PhoneVoice) {
+    super(offline.server, { speech: (text) => phoneLineMulaw(text, voice), trailingSilenceMs: 800, replyTimeoutMs: 30_000 });
   }
 }
 

@@ -77,7 +77,7 @@ describe.skipIf(!postgresAvailable)('PostgreSQL store', () => {
 
   it('lets exactly one of two processes book each slot when they race', async () => {
     const race = ['11:00', '11:30', '12:00', '12:30', '13:00', '13:30'].map((time) => ({ date: day, time }));
-    const compiled = compileForWorker(['src/store/postgres/pool.ts', 'src/store/postgres/bookings.ts', 'src/store/store-errors.ts', 'src/store/ports.ts'], join(dataDir, 'racer'));
+    const compiled = compileForWorker(['src/store/postgres/pool.ts', 'src/store/postgres/bookings.ts', 'src/store/store-errors.ts', 'src/store/ports.ts', 'src/store/rows.ts'], join(dataDir, 'racer'));
     const racers = ['A', 'B'].map((name, index) =>
       fork(new URL('./support/pg-booking-racer.mjs', import.meta.url), {
         env: {

@@ -2,11 +2,12 @@
  * The real entry point as a process: `node dist/server.js` starts with one clear log line, and on
  * SIGTERM stops taking calls (/readyz 503), lets the live call finish, then exits 0.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDistOnce } from '../../testkit/helpers/build-dist.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
 
@@ -14,9 +15,8 @@ let child: ChildProcess | undefined;
 let dataDir: string;
 const lines: string[] = [];
 
-beforeAll(() => {
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-  expect(build.status, build.stdout + build.stderr).toBe(0);
+beforeAll(async () => {
+  await buildDistOnce(inject('runId'));
   dataDir = mkdtempSync(join(tmpdir(), 'server-process-'));
 }, 120_000);
 

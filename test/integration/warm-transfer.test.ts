@@ -5,108 +5,43 @@
  * agent, which resumes the conversation and books a callback. Every callback the fake sends is
  * signed and goes through the real routes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import twilio from 'twilio';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/app.js';
-import { agentConfigSchema, type AgentConfig } from '../../src/config/agent-schema.js';
-import { loadServerConfig } from '../../src/config/env.js';
-import { FlowBrain } from '../../src/dialog/flow-brain.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
-import { SqliteTransferStore } from '../../src/store/transfer-store-sqlite.js';
-import { createClinicTools } from '../../src/tools/clinic-tools.js';
-import { systemClock } from '../../src/tools/clinic-time.js';
-import { ToolRunner } from '../../src/tools/registry.js';
-import { GatedToolInvoker } from '../../src/dialog/tool-invoker.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
-import { ScriptedStt, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { TransferStore } from '../../src/store/transfer-store.js';
+import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
-import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
-
-const ACCOUNT = `AC${'1'.repeat(32)}`;
-const TOKEN = 'test-auth-token';
-const FROM = '+15551234567';
-const TO = '+15559870000';
+import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, utter, type TransferApp, type TransferAppOptions } from '../../testkit/helpers/transfer-app.js';
+import { ClaudeBrain } from '../../src/dialog/claude-brain.js';
+import { FlowBrain } from '../../src/dialog/flow-brain.js';
+import { backFromHoldLine, withResumeLine } from '../../src/transfer/resume-brain.js';
+import { AnthropicFake } from '../../testkit/fakes/anthropic-fake.js';
 
 interface Harness {
   app: App;
   fake: TwilioRestFake;
-  store: SqliteTransferStore;
+  store: TransferStore;
   stt: ScriptedStt;
   publicUrl: string;
-  dataDir: string;
-  db: Database;
+  server: TransferApp;
 }
 
 let h: Harness;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}): Promise<Harness> {
+async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}, brain?: TransferAppOptions['brain'], credentials = true): Promise<Harness> {
   const fake = new TwilioRestFake();
   fake.addAccount(ACCOUNT, TOKEN);
   const apiUrl = await fake.start();
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'warm-transfer-'));
-  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_API_URL: apiUrl, ADMIN_TOKEN: 'ops-token' };
-  const config = loadServerConfig(env);
-  const agent: AgentConfig = agentConfigSchema.parse({
-    turn: { endSilenceMs: 300, onsetMs: 60 },
-    bargeIn: { minSpeechMs: 100 },
-    transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }] },
-    ...agentOverrides,
-  });
-  const metrics = new Metrics();
-  const db = openDatabase({ dataDir });
-  const store = new SqliteTransferStore(db);
-  const tools = createClinicTools({
-    db,
-    calendar: agent.business.schedule,
-    clock: systemClock,
-    transfer: { accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: apiUrl, routing: { config: agent.transfer, schedule: agent.business.schedule, mode: 'warm' }, store },
-    onCallbackStored: () => transferMetrics(metrics.registry).outcomes.inc({ outcome: 'callback-taken' }),
-  });
   const stt = new ScriptedStt(transcripts);
-  const app = await buildApp(config, {
-    agent,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    transferStore: store,
-    engines: (call) => scriptedEngines({ stt, brain: new FlowBrain({ config: agent, tools: (ctx) => new GatedToolInvoker({ config: agent, runner: new ToolRunner({ tools, call: { callSid: ctx.callSid, from: ctx.from } }) }) }) }),
-  });
-  await app.fastify.listen({ host: '127.0.0.1', port });
-  return { app, fake, store, stt, publicUrl, dataDir, db };
+  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides, credentials, ...(brain ? { brain } : {}) });
+  return { app: server.app, fake, store: server.transfers, stt, publicUrl: server.publicUrl, server };
 }
 
 /** A caller's media stream: announced on /voice (signed) like Twilio does, or a resumed stream with the parameters Twilio was given. */
-function caller(callSid: string, parameters?: Record<string, string>): FakeTwilioCaller {
-  const url = `${h.publicUrl.replace('http', 'ws')}/media`;
-  const announce = parameters
-    ? false
-    : { headers: (params: Record<string, string>) => ({ 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, `${h.publicUrl}/voice`, params) }) };
-  return new FakeTwilioCaller({
-    announce,
-    url,
-    headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, url, {}) },
-    callSid,
-    from: FROM,
-    to: TO,
-    playback: 'instant',
-    ...(parameters ? { parameters } : {}),
-  });
+function caller(callSid: string, parameters?: Record<string, string>, playback?: 'never-echo'): FakeTwilioCaller {
+  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}), ...(playback ? { playback } : {}) });
 }
 
 /** The agent's turns so far on the live session of `callSid`. */
@@ -115,17 +50,13 @@ function agentSaid(callSid: string): string {
   return (session?.record.turns ?? []).filter((t) => t.role === 'agent').map((t) => t.text).join(' | ');
 }
 
-async function utter(c: FakeTwilioCaller): Promise<void> {
-  await c.speak(400, true);
-  await c.silence(700, true);
-}
 
 /** Caller asks for a person and ends up on hold; returns the person's outbound leg. */
-async function askForPersonAndHold(callSid: string) {
+async function askForPersonAndHold(callSid: string, greeting = 'What would you like to do') {
   h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
   const c = caller(callSid);
   await c.start();
-  await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+  await until(() => agentSaid(callSid).includes(greeting), () => `the greeting (agent said: ${agentSaid(callSid)})`);
   await utter(c);
   await until(() => h.fake.voice.call(callSid)?.conference !== null, () => `caller on hold (agent said: ${agentSaid(callSid)})`);
   // Twilio ends the media stream when the call's TwiML is replaced.
@@ -141,11 +72,8 @@ beforeEach(() => {
 
 afterEach(async () => {
   if (!h) return;
-  await h.app.drain(1000);
-  await h.app.fastify.close();
+  await h.server.close();
   await h.fake.stop();
-  h.db.close();
-  rmSync(h.dataDir, { recursive: true, force: true });
 });
 
 describe('warm transfer', () => {
@@ -248,6 +176,152 @@ describe('warm transfer', () => {
     expect(list.json().callbacks).toHaveLength(1);
     expect((await h.app.fastify.inject({ method: 'GET', url: '/callbacks' })).statusCode).toBe(401);
     expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="callback-taken"} 1');
+  });
+
+  it('Twilio never calls back: at the hold deadline the caller is back with the agent, offered a callback, and the person stops ringing', async () => {
+    h = await start(['talk to a person'], { transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }], holdTimeoutSeconds: 1 } });
+    const callSid = `CA${'9'.repeat(32)}`;
+    const { person } = await askForPersonAndHold(callSid);
+    const [ringing] = await h.store.attemptsFor(callSid);
+    expect(ringing).toMatchObject({ status: 'ringing' });
+    expect(Date.parse(ringing!.deadlineAt!) - Date.parse(ringing!.holdStartedAt!)).toBe(1000);
+    // The person's phone rings and nothing is ever reported.
+    await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream', 10_000);
+    const [attempt] = await h.store.attemptsFor(callSid);
+    expect(attempt).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    await until(() => h.fake.voice.call(person.sid)?.status === 'canceled', 'the person leg cancelled');
+    expect(await h.app.context.metrics.registry.metrics()).toContain('voice_transfer_outcomes_total{outcome="timeout"} 1');
+
+    const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+    await resumed.start();
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/nobody could take your call.*call you back/i);
+    expect((await h.store.attemptsFor(callSid))[0]!.status).toBe('resumed');
+    resumed.stop();
+  });
+
+  it('any instance brings back a caller past the hold deadline, even when the one that put them on hold is gone', async () => {
+    h = await start([]);
+    const attempt = await h.store.createAttempt({ id: '00000000-0000-4000-8000-00000000abcd', callSid: `CA${'8'.repeat(32)}`, from: FROM, to: TO, mode: 'warm', topic: 'general', targetLabel: 'front desk', targetNumber: '+15550001000' });
+    h.fake.voice.addInboundCall(attempt.callSid, ACCOUNT, FROM, TO);
+    await h.store.transition(attempt.id, ['pending'], 'ringing', { holdStartedAt: new Date(Date.now() - 5000).toISOString(), deadlineAt: new Date(Date.now() - 1000).toISOString() });
+    expect(await h.app.context.transfer!.sweep()).toBe(1);
+    expect(await h.store.attempt(attempt.id)).toMatchObject({ status: 'returning', outcome: 'timeout' });
+    expect(h.fake.voice.call(attempt.callSid)?.stream?.parameters).toMatchObject({ callSid: attempt.callSid, resume: attempt.id });
+    expect(await h.app.context.transfer!.sweep()).toBe(0);
+  });
+
+  it('caller talks over the hold line: the transfer still goes through once they are heard', async () => {
+    h = await start(['talk to a person', 'okay thanks']);
+    const callSid = `CA${'7'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo'); // the agent's audio never finishes playing
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c); // over the greeting: "talk to a person"
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    await utter(c); // over "please hold": "okay thanks"
+    await until(() => h.fake.voice.call(callSid)?.conference != null, 'caller on hold');
+    // The attempt turns 'ringing' just after the REST update that put the caller in the conference.
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid)).map((a) => a.status)).toEqual(['ringing']));
+    c.ws.close();
+  });
+
+  it('caller hangs up during the hold line: the pending attempt is closed, nobody is dialled', async () => {
+    h = await start(['talk to a person']);
+    const callSid = `CA${'6'.repeat(32)}`;
+    h.fake.voice.addInboundCall(callSid, ACCOUNT, FROM, TO);
+    const c = caller(callSid, undefined, 'never-echo');
+    await c.start();
+    await until(() => h.app.context.calls.has(callSid), 'the call');
+    await utter(c);
+    await vi.waitFor(async () => expect(await h.store.attemptsFor(callSid)).toHaveLength(1));
+    c.stop();
+    c.ws.close();
+    await vi.waitFor(async () => expect((await h.store.attemptsFor(callSid))[0]).toMatchObject({ status: 'ended', outcome: 'caller-hung-up' }));
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.transfers).toEqual([expect.objectContaining({ status: 'ended', outcome: 'caller-hung-up' })]);
+    expect(record.endReason).toBe('caller-hangup');
+    expect(h.fake.voice.call(callSid)!.conference).toBeNull();
+    expect(h.fake.voice.outboundCalls()).toHaveLength(0);
+  });
+
+  it('Claude: resumes after a failed transfer with the whole conversation, and carries on from it', async () => {
+    const claude = await new AnthropicFake().start();
+    try {
+      claude.script.push(
+        { blocks: [{ type: 'text', chunks: ['Of course, let me put you through.'] }, { type: 'tool_use', name: 'transfer_to_person', input: { reason: 'caller asked for a person', topic: 'general' } }], stopReason: 'tool_use' },
+        { blocks: [{ type: 'text', chunks: ['Thank you. ', 'And when would suit you for the call?'] }] },
+      );
+      h = await start(['talk to a person', 'five five five one two three four five six seven'], {}, (agent, tools) =>
+        withResumeLine(new ClaudeBrain({ apiKey: claude.apiKey, baseUrl: claude.baseUrl, config: agent, tools, fallback: new FlowBrain({ config: agent, tools }) }), backFromHoldLine(agent)),
+      );
+      const callSid = `CA${'4'.repeat(32)}`;
+      const { person } = await askForPersonAndHold(callSid, 'how can I help');
+      expect(claude.requests).toHaveLength(1);
+      await h.fake.voice.noAnswer(person.sid);
+      await until(() => h.fake.voice.call(callSid)?.stream != null, 'the caller back on a media stream');
+
+      const resumed = caller(callSid, h.fake.voice.call(callSid)!.stream!.parameters);
+      await resumed.start();
+      await until(() => agentSaid(callSid).includes('What number should we call you on'), () => `the resume line (agent said: ${agentSaid(callSid)})`);
+      expect(agentSaid(callSid)).not.toContain('how can I help');
+      await utter(resumed);
+      await until(() => agentSaid(callSid).includes('when would suit you'), () => `Claude's reply (agent said: ${agentSaid(callSid)})`);
+
+      // The request after the resume carries the conversation from before the hold, in order.
+      expect(claude.requests).toHaveLength(2);
+      const said = (claude.requests[1]!.body.messages as Array<{ role: string; content: string | Array<{ type: string; text?: string }> }>).map((m) => ({
+        role: m.role,
+        text: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text ?? `[${c.type}]`).join(' '),
+      }));
+      const transcript = said.map((m) => `${m.role}: ${m.text}`).join('\n');
+      const order = ['talk to a person', 'put you through', 'nobody could take your call', 'five five five one two three four five six seven'].map((text) => transcript.indexOf(text));
+      expect(order.every((at) => at >= 0), transcript).toBe(true);
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+      expect(said.at(-1)).toMatchObject({ role: 'user' });
+      resumed.stop();
+      await until(() => h.app.context.calls.active === 0, 'the call ended');
+      await h.app.context.records.flush();
+      const record = (await h.app.context.records.get(callSid))!;
+      // Both parts in one record (the number itself is redacted in the stored transcript).
+      expect(record.turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['talk to a person', expect.not.stringContaining('five five five')]);
+      expect(record.transfers?.[0]).toMatchObject({ outcome: 'no-answer', status: 'resumed' });
+    } finally {
+      await claude.stop();
+    }
+  });
+
+  it('ops transfer without Twilio credentials: the agent says it cannot connect the call and takes a callback request', async () => {
+    h = await start(['yes', 'tomorrow at ten a m', 'yes', 'no'], {}, undefined, false);
+    const callSid = `CA${'3'.repeat(32)}`;
+    const c = caller(callSid);
+    await c.start();
+    await until(() => agentSaid(callSid).includes('What would you like to do'), 'the greeting');
+    const asked = await h.app.fastify.inject({ method: 'POST', url: `/calls/${callSid}/transfer`, headers: { authorization: 'Bearer ops-token' } });
+    expect(asked.statusCode).toBe(202);
+    expect(asked.json()).toMatchObject({ via: 'local' });
+    await until(() => agentSaid(callSid).includes('ending in'), () => `the callback offer (agent said: ${agentSaid(callSid)})`);
+    expect(agentSaid(callSid)).toMatch(/cannot connect calls from this line.*call you back/i);
+    await utter(c); // yes, that number
+    await until(() => agentSaid(callSid).includes('good time'), 'asked for a time');
+    await utter(c); // tomorrow at ten
+    await until(() => agentSaid(callSid).includes('read that back'), 'the read-back');
+    expect(await h.store.callbacks()).toHaveLength(0);
+    await utter(c); // yes
+    await until(() => agentSaid(callSid).includes('We will call you back'), 'the confirmation');
+    expect(await h.store.callbacks({ status: 'open' })).toEqual([expect.objectContaining({ callSid, phone: '5551234567', time: '10:00' })]);
+    await utter(c); // no, that is all
+    await c.closed();
+    await until(() => h.app.context.calls.active === 0, 'the call ended');
+    await h.app.context.records.flush();
+    const record = (await h.app.context.records.get(callSid))!;
+    expect(record.toolCalls.map((t) => t.name)).toEqual(['transfer_to_person', 'request_callback']);
+    expect(record.toolCalls[0]!.args).toMatchObject({ reason: expect.stringMatching(/^staff asked/) });
+    expect(record.endReason).not.toBe('ops-transfer');
+    expect(h.fake.requests).toHaveLength(0); // nothing went to Twilio
   });
 
   it('caller hangs up on hold: the attempt ends and the person stops ringing', async () => {

@@ -1,11 +1,14 @@
 /**
  * Redaction cost: every log line passes through the redactor, including attacker-controlled
  * strings, so no input may make it superlinear. Each rule is fed adversarial strings (long runs of
- * what it matches, almost-matches, and separators); cost is a best-of-5 so a busy machine does not
- * decide the verdict.
+ * what it matches, almost-matches, and separators). Cost is CPU time, the least of several runs
+ * (testkit/helpers/cpu-cost.ts): on a quiet machine that is the wall time the log line would
+ * block the process for, and a busy machine, which delays us without making us use more CPU,
+ * does not decide the verdict. Linearity compares two sizes measured interleaved in the same run.
  */
 import { describe, expect, it } from 'vitest';
 import { createRedactor, MAX_REDACTED_CHARS, redactionRules, type RedactionConfig } from '../../src/observability/redact.js';
+import { bestCpuMs, bestCpuMsEach } from '../../testkit/helpers/cpu-cost.js';
 
 const none: RedactionConfig = { cardNumbers: false, phoneNumbers: false, datesOfBirth: false, emails: false, custom: [] };
 const categories = ['emails', 'cardNumbers', 'phoneNumbers', 'datesOfBirth'] as const;
@@ -21,14 +24,11 @@ const families: Array<[string, string, string?]> = [
   ['born', 'born '], ['dob', 'dob'], ['months', 'jan 1, '], ['slashes', '1/1/'], ['mixed', 'a1@b.c '],
 ];
 
-function bestMs(run: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    run();
-    best = Math.min(best, performance.now() - t);
-  }
-  return best;
+/** A measurement over the limit is taken again: a suspect must be slow every time to count. */
+function confirmedCpuMs(work: () => void, limitMs: number): number {
+  let ms = bestCpuMs(work);
+  for (let retry = 0; retry < 3 && ms >= limitMs; retry++) ms = Math.min(ms, bestCpuMs(work));
+  return ms;
 }
 
 describe('redaction cost', () => {
@@ -37,7 +37,7 @@ describe('redaction cost', () => {
     const slow: string[] = [];
     for (const [name, unit, tail] of families) {
       const input = fill(1 << 20, unit, tail);
-      const ms = bestMs(() => redact(input));
+      const ms = confirmedCpuMs(() => redact(input), 5);
       if (ms >= 5) slow.push(`${name}: ${ms.toFixed(1)} ms`);
     }
     expect(slow).toEqual([]);
@@ -51,8 +51,13 @@ describe('redaction cost', () => {
         const small = fill(16 * 1024, unit, tail);
         const large = fill(128 * 1024, unit, tail);
         const run = (s: string) => () => s.replace(rule.pattern, rule.label);
-        const ratio = bestMs(run(large)) / Math.max(bestMs(run(small)), 0.05);
-        // 8× the input: linear ≈ 8, quadratic ≈ 64.
+        // 8× the input: linear ≈ 8, quadratic ≈ 64. Both sizes are timed turn about, so they see the same machine.
+        const ratioOf = () => {
+          const [largeMs, smallMs] = bestCpuMsEach([run(large), run(small)], 7);
+          return largeMs! / Math.max(smallMs!, 0.05);
+        };
+        let ratio = ratioOf();
+        for (let retry = 0; retry < 2 && ratio > 32; retry++) ratio = Math.min(ratio, ratioOf());
         if (ratio > 32) superlinear.push(`rule ${index} on ${name}: ×${ratio.toFixed(1)}`);
       }
     }

@@ -20,6 +20,7 @@ describe('turn machine transitions', () => {
     ['cleared reply changes nothing', state('caller-speaking'), { type: 'reply-done', outcome: 'cleared' }, 'caller-speaking', []],
     ['reply played with a pending hang-up', state('speaking', { pendingExit: { kind: 'hang-up', reason: 'caller-goodbye' } }), { type: 'reply-done', outcome: 'played' }, 'ended', ['hang-up', 'finalize']],
     ['reply played with a pending transfer', state('speaking', { pendingExit: { kind: 'transfer', reason: 'transfer' } }), { type: 'reply-done', outcome: 'played' }, 'ended', ['transfer', 'finalize']],
+    ['barge-in calls off a pending hang-up', state('speaking', { pendingExit: { kind: 'hang-up', reason: 'caller-goodbye' } }), { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true }, 'caller-speaking', ['barge-in', 'disarm-inactivity']],
     ['key press over agent audio clears it', state('speaking'), { type: 'dtmf', digits: '1', agentAudioPending: true }, 'thinking', ['barge-in', 'disarm-inactivity', 'run-brain']],
     ['key press while listening', state('listening'), { type: 'dtmf', digits: '1', agentAudioPending: false }, 'thinking', ['disarm-inactivity', 'run-brain']],
     ['inactivity reprompts', state('listening'), { type: 'inactivity', maxReprompts: 2 }, 'thinking', ['run-brain']],
@@ -28,6 +29,9 @@ describe('turn machine transitions', () => {
     ['max duration', state('listening'), { type: 'max-duration' }, 'listening', ['disarm-inactivity', 'say-goodbye']],
     ['ops hang-up says goodbye first', state('speaking'), { type: 'remote-exit', reason: 'ops-hangup' }, 'speaking', ['disarm-inactivity', 'say-goodbye']],
     ['ops hang-up while already closing changes nothing', state('speaking', { closing: 'max-duration' }), { type: 'remote-exit', reason: 'ops-hangup' }, 'speaking', []],
+    ['ops hand-off runs the brain', state('listening'), { type: 'remote-handoff' }, 'thinking', ['disarm-inactivity', 'run-brain']],
+    ['ops hand-off while closing changes nothing', state('speaking', { closing: 'max-duration' }), { type: 'remote-handoff' }, 'speaking', []],
+    ['ops hand-off with a transfer already pending changes nothing', state('speaking', { pendingExit: { kind: 'transfer', reason: 'caller-request' } }), { type: 'remote-handoff' }, 'speaking', []],
     ['closing line done hangs up', state('listening', { closing: 'inactivity' }), { type: 'closing-done' }, 'ended', ['hang-up', 'finalize']],
     ['brain failure apologises and ends', state('thinking'), { type: 'brain-failed' }, 'thinking', ['disarm-inactivity', 'say-goodbye']],
     ['stop finalizes', state('speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'disarm-resume-window', 'finalize']],
@@ -36,6 +40,17 @@ describe('turn machine transitions', () => {
     const [next, out] = transition(from, event);
     expect(next.phase).toBe(phase);
     expect(types(out)).toEqual(effects);
+  });
+
+  it('a transfer survives the caller talking over the hold line: they are put through once heard', () => {
+    const holdLine = state('speaking', { pendingExit: { kind: 'transfer', reason: 'caller-request' } });
+    const [talkedOver] = transition(holdLine, { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
+    expect(talkedOver.pendingExit).toEqual({ kind: 'transfer', reason: 'caller-request' });
+    const [keyed] = transition(holdLine, { type: 'dtmf', digits: '1', agentAudioPending: true });
+    expect(keyed.pendingExit?.kind).toBe('transfer');
+    const [heard] = transition(talkedOver, { type: 'speech-end' });
+    const [answered] = transition(heard, { type: 'transcript', text: 'okay thanks', confidence: 1 });
+    expect(types(transition(answered, { type: 'reply-done', outcome: 'played' })[1])).toEqual(['transfer', 'finalize']);
   });
 
   it('an empty transcript is a no-match for the brain', () => {

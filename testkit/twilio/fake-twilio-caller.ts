@@ -1,10 +1,22 @@
 /**
- * Plays Twilio's side of a media stream against our /media socket: connected → start → 20 ms media
- * frames; echoes our marks once the audio before them has "played" (real time, or at once); honours
- * clear by dropping the playback buffer and echoing every pending mark, as Twilio does.
+ * The one simulator of Twilio's end of a media stream, for tests, benchmarks and the QA tools
+ * (replay, fixture generation): connected → start → 20 ms media frames; our audio is buffered and
+ * "played", each mark echoed when playback reaches it; `clear` drops the buffer and echoes every
+ * pending mark at once (those echoes are not playback), as Twilio does.
+ *
+ * What advances playback (`playback`): wall time ('realtime', 8 bytes/ms), nothing ('instant':
+ * everything plays on arrival), or the caller's own frames ('media-clock': every inbound 20 ms
+ * frame plays 20 ms of buffered audio, one clock for both directions as on a real line; replays
+ * and fixtures use it so the server's think time costs no media time at `pace: 'max'`).
+ * 'never-echo' plays in real time but never echoes a mark (a broken peer).
+ *
+ * How caller frames go out: on demand (`sendMulaw`, `silence`), continuously like Twilio
+ * (`pacing: 'continuous'`: a frame every 20 ms from start to stop, silence when nothing is queued),
+ * or from a caller script (`drive`, at `pace` 'realtime' or 'max').
  */
 import WebSocket from 'ws';
 import { announceCall } from './announce-call.js';
+import { UtteranceCounter } from './agent-utterances.js';
 import { TwilioInboundMessages } from './twilio-inbound.js';
 
 export interface FakeCallerOptions {
@@ -16,11 +28,8 @@ export interface FakeCallerOptions {
   streamSid?: string;
   from?: string;
   to?: string;
-  /**
-   * 'realtime' plays outbound audio at 8 bytes/ms; 'instant' echoes marks as soon as they arrive;
-   * 'never-echo' plays but never echoes a mark (a broken peer).
-   */
-  playback?: 'realtime' | 'instant' | 'never-echo';
+  /** What advances playback of our audio (see above). Default 'realtime'. */
+  playback?: 'realtime' | 'instant' | 'never-echo' | 'media-clock';
   /**
    * How caller frames go out. 'on-demand' (default): only when the test sends audio, so the wire
    * is quiet between sends. 'continuous': like Twilio, one 20 ms frame every 20 ms of wall time
@@ -28,7 +37,9 @@ export interface FakeCallerOptions {
    * queue their frames on that clock and resolve once they are on the wire.
    */
   pacing?: 'on-demand' | 'continuous';
-  /** More `<Parameter>`s for `start.customParameters` (e.g. a resumed stream's, with `announce: false`). */
+  /** `drive()`: a frame every 20 ms of wall time ('realtime', the default) or as fast as the script allows ('max'). */
+  pace?: 'realtime' | 'max';
+  /** More `<Parameter>`s for `start.customParameters` (e.g. a resumed stream's, with `announce: false`, or a replayed fixture's). */
   parameters?: Record<string, string>;
   /**
    * Announce the call on /voice before `start`, as Twilio does, and carry the stream parameters it
@@ -38,36 +49,78 @@ export interface FakeCallerOptions {
   announce?: boolean | { headers: (params: Record<string, string>) => Record<string, string> };
 }
 
-const SILENT_FRAME = new Uint8Array(160).fill(0xff);
+export type CallerItem = { kind: 'frame'; audio: Uint8Array } | { kind: 'dtmf'; digit: string } | { kind: 'stop' };
+
+/** What a caller script does next: send something, wait (for playback or the server), or end the script. */
+export type CallerStep = { send: CallerItem } | 'wait' | 'done';
 
 type Outbound = { event: 'media'; media: { payload: string } } | { event: 'mark'; mark: { name: string } } | { event: 'clear' };
 
+type Queued = { kind: 'audio'; audio: Buffer; offset: number; utterance: number } | { kind: 'mark'; name: string };
+
+const FRAME_BYTES = 160;
+const FRAME_MS = 20;
+const SILENT_FRAME = new Uint8Array(FRAME_BYTES).fill(0xff);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export class FakeTwilioCaller {
   readonly ws: WebSocket;
-  readonly received: Array<Outbound & { at: number; streamSid: string }> = [];
+  /** Everything the server sent, with the wall time (`at`) and media clock (`atMs`) it arrived at. */
+  readonly received: Array<Outbound & { at: number; atMs: number; streamSid: string }> = [];
   readonly callSid: string;
   readonly streamSid: string;
+  /** The agent's utterances as seen on the wire (qa/ anchors caller events to them). */
+  readonly utterances = new UtteranceCounter();
+  /** Agent audio the caller has heard, in order, with when it finished playing (Date.now()) and where on the media clock. */
+  readonly played: Array<{ audio: Buffer; at: number; atMs: number }> = [];
+  /** Caller audio sent, on the media clock (for the conversation WAV). */
+  readonly callerAudio: Array<{ atMs: number; audio: Uint8Array }> = [];
+  receivedAudioBytes = 0;
+  playedAudioMs = 0;
+  closeCode: number | null = null;
   private readonly messages: TwilioInboundMessages;
+  /** The media clock: ms of caller audio sent. */
   private timestampMs = 0;
-  /** Outbound playback buffer: audio ms and marks waiting for it to play. */
-  private queue: Array<{ kind: 'audio'; ms: number; audio: Buffer } | { kind: 'mark'; name: string }> = [];
-  /** Agent audio the caller has heard, in order, with when it finished playing (Date.now()). */
-  readonly played: Array<{ audio: Buffer; at: number }> = [];
+  private queue: Queued[] = [];
+  private readonly playedPerUtterance = new Map<number, number>();
   private playTimer: NodeJS.Timeout | null = null;
   /** Continuous pacing: frames waiting for the wire clock, each with a callback once sent. */
   private outbox: Array<{ frame: Uint8Array; sent?: () => void }> = [];
   private wireTimer: NodeJS.Timeout | null = null;
   private wireStartedAt = 0;
   private wireFrames = 0;
-  receivedAudioBytes = 0;
-  playedAudioMs = 0;
+  private wakeServer: (() => void) | null = null;
 
   constructor(private readonly options: FakeCallerOptions) {
-    this.callSid = options.callSid ?? `CA${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
-    this.streamSid = options.streamSid ?? `MZ${Math.random().toString(16).slice(2).padEnd(32, '0')}`;
+    this.callSid = options.callSid ?? `CA${randomHex(32)}`;
+    this.streamSid = options.streamSid ?? `MZ${randomHex(32)}`;
     this.messages = new TwilioInboundMessages(this.callSid, this.streamSid);
     this.ws = new WebSocket(options.url, options.protocols ?? [], { headers: options.headers });
     this.ws.on('message', (data) => this.onMessage(JSON.parse(data.toString())));
+    this.ws.on('close', (code) => {
+      this.closeCode = code;
+      this.stopWire();
+      this.wakeServer?.();
+    });
+    this.ws.on('error', () => this.wakeServer?.());
+  }
+
+  /** The media clock: ms of caller audio sent so far. */
+  get clockMs(): number {
+    return this.timestampMs;
+  }
+
+  get isClosed(): boolean {
+    return this.closeCode !== null || this.ws.readyState === WebSocket.CLOSED;
+  }
+
+  /** ms of agent utterance `u` played so far. */
+  playedMs(u: number): number {
+    return this.playedPerUtterance.get(u) ?? 0;
+  }
+
+  get bufferedAudioMs(): number {
+    return this.queue.reduce((ms, q) => ms + (q.kind === 'audio' ? (q.audio.length - q.offset) / 8 : 0), 0);
   }
 
   opened(): Promise<void> {
@@ -81,7 +134,7 @@ export class FakeTwilioCaller {
 
   closed(): Promise<number> {
     return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve(1000);
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve(this.closeCode ?? 1000);
       this.ws.once('close', (code) => resolve(code));
     });
   }
@@ -94,40 +147,16 @@ export class FakeTwilioCaller {
       : {};
     await this.opened();
     this.send(this.messages.connected());
-    this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...params, ...this.options.parameters }));
+    // What /voice answered wins over `parameters` (a replayed fixture carries its recording's stale ticket).
+    this.send(this.messages.start({ callSid: call.callSid, from: call.from, to: call.to, ...this.options.parameters, ...params }));
     if (this.options.pacing === 'continuous') {
       this.wireStartedAt = Date.now();
       this.tickWire();
     }
   }
 
-  /** One frame per 20 ms of wall time; a late timer catches up (a few frames at once, as jitter would). */
-  private tickWire(): void {
-    this.wireTimer = null;
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    const due = Math.floor((Date.now() - this.wireStartedAt) / 20) + 1;
-    for (let n = 0; this.wireFrames < due && n < 5; n++) {
-      const next = this.outbox.shift();
-      this.sendFrame(next?.frame ?? SILENT_FRAME);
-      this.wireFrames++;
-      next?.sent?.();
-    }
-    this.wireFrames = Math.max(this.wireFrames, due - 5);
-    this.wireTimer = setTimeout(() => this.tickWire(), Math.max(1, this.wireStartedAt + this.wireFrames * 20 - Date.now()));
-  }
-
-  private stopWire(): void {
-    if (this.wireTimer) clearTimeout(this.wireTimer);
-    this.wireTimer = null;
-    for (const item of this.outbox.splice(0)) item.sent?.();
-  }
-
-  private sendFrame(frame: Uint8Array): void {
-    this.send(this.messages.media(frame, this.timestampMs));
-    this.timestampMs += 20;
-  }
-
   send(message: unknown): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
@@ -139,11 +168,7 @@ export class FakeTwilioCaller {
   /** Send μ-law audio as 20 ms frames (the last one padded with silence), real time unless `fast`. */
   async sendMulaw(audio: Uint8Array, fast = false): Promise<void> {
     const frames: Uint8Array[] = [];
-    for (let at = 0; at < audio.length; at += 160) {
-      const frame = new Uint8Array(160).fill(0xff);
-      frame.set(audio.subarray(at, at + 160));
-      frames.push(frame);
-    }
+    for (let at = 0; at < audio.length; at += FRAME_BYTES) frames.push(padFrame(audio.subarray(at, at + FRAME_BYTES)));
     if (this.options.pacing === 'continuous') {
       if (frames.length === 0 || !this.wireStartedAt) return;
       await new Promise<void>((resolve) => {
@@ -153,7 +178,7 @@ export class FakeTwilioCaller {
     }
     for (const frame of frames) {
       this.sendFrame(frame);
-      if (!fast) await new Promise((r) => setTimeout(r, 20));
+      if (!fast) await sleep(FRAME_MS);
     }
   }
 
@@ -175,11 +200,67 @@ export class FakeTwilioCaller {
     this.send(this.messages.stop());
   }
 
+  /** One caller-script item: a frame (on the media clock), a key or `stop`. */
+  sendItem(item: CallerItem): void {
+    if (this.isClosed) return;
+    if (item.kind === 'dtmf') this.dtmf(item.digit);
+    else if (item.kind === 'stop') this.stop();
+    else this.sendFrame(item.audio.length === FRAME_BYTES ? item.audio : padFrame(item.audio));
+  }
+
+  /**
+   * Runs a caller script until `next` says done or the socket closes. At pace 'realtime' each frame
+   * takes 20 ms of wall time (drift-corrected) and a waiting caller sends silence, as Twilio does;
+   * at 'max' frames go out back to back, and a waiting caller with no agent audio buffered waits
+   * for the server instead of sending silence.
+   */
+  async drive(next: () => CallerStep): Promise<void> {
+    const realtime = (this.options.pace ?? 'realtime') === 'realtime';
+    const startedAt = performance.now();
+    let sent = 0;
+    while (!this.isClosed) {
+      const step = next();
+      if (step === 'done') return;
+      if (step !== 'wait') {
+        this.sendItem(step.send);
+        if (step.send.kind !== 'frame') continue;
+      } else if (realtime || this.queue.length > 0) {
+        this.sendItem({ kind: 'frame', audio: SILENT_FRAME });
+      } else {
+        await this.serverActivity(200);
+        continue;
+      }
+      sent++;
+      if (realtime) {
+        await sleep(Math.max(0, startedAt + sent * FRAME_MS - performance.now()));
+      } else {
+        // Let the socket deliver marks and media, and respect backpressure.
+        await new Promise((r) => setImmediate(r));
+        while (this.ws.bufferedAmount > 256 * 1024 && !this.isClosed) await sleep(1);
+      }
+    }
+  }
+
+  /** Resolves on the next message from the server, the socket closing, or after `timeoutMs`. */
+  serverActivity(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeServer = null;
+        resolve();
+      }, timeoutMs);
+      this.wakeServer = () => {
+        clearTimeout(timer);
+        this.wakeServer = null;
+        resolve();
+      };
+    });
+  }
+
   async waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
     const started = Date.now();
     while (!predicate()) {
       if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
   }
 
@@ -187,56 +268,118 @@ export class FakeTwilioCaller {
     return this.received.filter((m) => m.event === event).length;
   }
 
+  close(): void {
+    this.stopWire();
+    if (this.playTimer) clearTimeout(this.playTimer);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+  }
+
+  private sendFrame(frame: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.send(this.messages.media(frame, this.timestampMs));
+    this.callerAudio.push({ atMs: this.timestampMs, audio: frame });
+    if (this.options.playback === 'media-clock') this.playFor(FRAME_MS);
+    this.timestampMs += FRAME_MS;
+  }
+
+  /** One frame per 20 ms of wall time; a late timer catches up (a few frames at once, as jitter would). */
+  private tickWire(): void {
+    this.wireTimer = null;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const due = Math.floor((Date.now() - this.wireStartedAt) / FRAME_MS) + 1;
+    for (let n = 0; this.wireFrames < due && n < 5; n++) {
+      const next = this.outbox.shift();
+      this.sendFrame(next?.frame ?? SILENT_FRAME);
+      this.wireFrames++;
+      next?.sent?.();
+    }
+    this.wireFrames = Math.max(this.wireFrames, due - 5);
+    this.wireTimer = setTimeout(() => this.tickWire(), Math.max(1, this.wireStartedAt + this.wireFrames * FRAME_MS - Date.now()));
+  }
+
+  private stopWire(): void {
+    if (this.wireTimer) clearTimeout(this.wireTimer);
+    this.wireTimer = null;
+    for (const item of this.outbox.splice(0)) item.sent?.();
+  }
+
   private onMessage(message: Outbound & { streamSid: string }): void {
-    this.received.push({ ...message, at: Date.now() });
+    this.received.push({ ...message, at: Date.now(), atMs: this.timestampMs });
     if (message.event === 'media') {
       const audio = Buffer.from(message.media.payload, 'base64');
-      const bytes = audio.length;
-      this.receivedAudioBytes += bytes;
-      this.queue.push({ kind: 'audio', ms: bytes / 8, audio });
+      this.receivedAudioBytes += audio.length;
+      this.utterances.outboundMedia();
+      this.queue.push({ kind: 'audio', audio, offset: 0, utterance: this.utterances.started });
     } else if (message.event === 'mark') {
+      this.utterances.outboundMark(message.mark.name);
       this.queue.push({ kind: 'mark', name: message.mark.name });
     } else if (message.event === 'clear') {
       // Twilio empties its buffer and sends back every pending mark.
       const marks = this.queue.flatMap((q) => (q.kind === 'mark' ? [q.name] : []));
       this.queue = [];
+      if (this.playTimer) clearTimeout(this.playTimer);
+      this.playTimer = null;
+      this.utterances.outboundClear();
       for (const name of marks) this.echo(name);
     }
-    this.play();
+    this.schedulePlayback();
+    this.wakeServer?.();
   }
 
-  private play(): void {
-    if (this.playTimer) return;
-    while (this.queue[0]?.kind === 'mark') this.echo((this.queue.shift() as { name: string }).name);
+  private schedulePlayback(): void {
+    const playback = this.options.playback ?? 'realtime';
+    if (playback === 'instant') return this.playFor(Infinity);
+    this.playFor(0); // marks at the head of the buffer have been reached
+    if (playback === 'media-clock' || this.playTimer) return;
     const head = this.queue[0];
-    if (!head) return;
-    if (this.options.playback === 'instant') {
-      this.queue.shift();
-      this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
-      if (head.kind === 'audio') this.played.push({ audio: head.audio, at: Date.now() });
-      return this.play();
-    }
+    if (head?.kind !== 'audio') return;
+    const ms = (head.audio.length - head.offset) / 8;
     this.playTimer = setTimeout(() => {
       this.playTimer = null;
-      if (this.queue[0] === head) {
+      this.playFor(ms);
+      this.schedulePlayback();
+    }, ms);
+  }
+
+  /** Plays up to `ms` of buffered audio, echoing each mark it reaches (0: only the marks at the head). */
+  private playFor(ms: number): void {
+    let budget = ms * 8;
+    let atMs = this.timestampMs;
+    for (;;) {
+      const head = this.queue[0];
+      if (!head) return;
+      if (head.kind === 'mark') {
         this.queue.shift();
-        this.playedAudioMs += head.kind === 'audio' ? head.ms : 0;
-        if (head.kind === 'audio') this.played.push({ audio: head.audio, at: Date.now() });
+        this.utterances.markPlayed(head.name);
+        this.echo(head.name);
+        continue;
       }
-      this.play();
-    }, head.kind === 'audio' ? head.ms : 0);
+      if (budget <= 0) return;
+      const take = Math.min(budget, head.audio.length - head.offset);
+      this.played.push({ audio: head.audio.subarray(head.offset, head.offset + take), at: Date.now(), atMs });
+      this.playedPerUtterance.set(head.utterance, this.playedMs(head.utterance) + take / 8);
+      this.playedAudioMs += take / 8;
+      head.offset += take;
+      budget -= take;
+      atMs += take / 8;
+      if (head.offset === head.audio.length) this.queue.shift();
+    }
   }
 
   private echo(name: string): void {
     if (this.options.playback === 'never-echo') return;
-    if (this.ws.readyState === WebSocket.OPEN) {
-      this.send(this.messages.mark(name));
-    }
+    this.send(this.messages.mark(name));
   }
+}
 
-  close(): void {
-    this.stopWire();
-    if (this.playTimer) clearTimeout(this.playTimer);
-    this.ws.close();
-  }
+function padFrame(audio: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(FRAME_BYTES).fill(0xff);
+  frame.set(audio.subarray(0, FRAME_BYTES));
+  return frame;
+}
+
+function randomHex(length: number): string {
+  let out = '';
+  while (out.length < length) out += Math.random().toString(16).slice(2);
+  return out.slice(0, length);
 }

@@ -5,11 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CallRecord } from '../call-record.js';
-import { makePrivateDir, writeFileAtomic } from '../call-records.js';
+import { CALL_SID, type CallRecord } from '../call-record.js';
 import type { CallRecordPort } from '../ports.js';
-
-const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
+import { makePrivateDir, writeFileAtomic } from '../private-files.js';
 
 export class CallRecordFiles implements CallRecordPort {
   private readonly dir: string;

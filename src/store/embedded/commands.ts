@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CallCommand, CallCommandKind, CallCommandPort } from '../ports.js';
+import type { CallCommand, CallCommandPort } from '../ports.js';
 import type { RuntimeDb } from './runtime-db.js';
+import { toCommand, type CommandRow } from '../rows.js';
 
 /** The IPC message a worker sends (and the primary relays to all workers) after issuing a command. */
 export const CALL_COMMAND_MESSAGE = 'voice:call-command';
@@ -22,24 +23,6 @@ export function isCallCommandMessage(message: unknown): message is CallCommandMe
 }
 
 const SWEEP_MS = 2000;
-
-interface CommandRow {
-  id: string;
-  call_sid: string;
-  worker_id: string;
-  kind: CallCommandKind;
-  target: string | null;
-  created_at: string;
-}
-
-const toCommand = (row: CommandRow): CallCommand => ({
-  id: row.id,
-  callSid: row.call_sid,
-  workerId: row.worker_id,
-  kind: row.kind,
-  ...(row.target ? { to: row.target } : {}),
-  createdAt: row.created_at,
-});
 
 export class EmbeddedCommands implements CallCommandPort {
   /** Wake-ups within this process (single-process mode, or a command for a call held here). */

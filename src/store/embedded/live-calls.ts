@@ -1,28 +1,7 @@
 /** The live-call registry of one machine's workers, in runtime.db. Leases use this machine's clock. */
 import type { ClaimResult, LiveCall, LiveCallRegistry, LiveCallState } from '../ports.js';
 import type { RuntimeDb } from './runtime-db.js';
-
-interface LiveRow {
-  call_sid: string;
-  stream_sid: string;
-  worker_id: string;
-  machine: string;
-  started_at: string;
-  state: LiveCallState;
-  lease_until: number;
-}
-
-const columns = 'call_sid, stream_sid, worker_id, machine, started_at, state, lease_until';
-
-const toLiveCall = (row: LiveRow): LiveCall => ({
-  callSid: row.call_sid,
-  streamSid: row.stream_sid,
-  workerId: row.worker_id,
-  machine: row.machine,
-  startedAt: row.started_at,
-  state: row.state,
-  leaseUntil: new Date(row.lease_until).toISOString(),
-});
+import { LIVE_CALL_COLUMNS as columns, toLiveCall, type LiveRow } from '../rows.js';
 
 export class EmbeddedLiveCalls implements LiveCallRegistry {
   constructor(

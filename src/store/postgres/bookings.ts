@@ -6,29 +6,8 @@
 import { randomInt } from 'node:crypto';
 import type { BookingChange, BookingPort, NewBooking, StoredBooking } from '../ports.js';
 import { constraintOf, query, transaction, type Pool } from './pool.js';
-
-interface BookingRow {
-  id: string;
-  name: string;
-  phone: string;
-  date: string;
-  time: string;
-  service: string | null;
-  status: 'booked' | 'cancelled';
-}
-
-const columns = 'id, name, phone, date, time, service, status';
+import { BOOKING_COLUMNS as columns, toBooking, type BookingRow } from '../rows.js';
 const LIVE_SLOT_INDEX = 'bookings_one_live_per_slot';
-
-const toBooking = (row: BookingRow): StoredBooking => ({
-  bookingId: row.id,
-  name: row.name,
-  phone: row.phone,
-  date: row.date,
-  time: row.time,
-  service: row.service,
-  status: row.status,
-});
 
 const slotTaken = (date: string, time: string): BookingChange => ({ ok: false, code: 'slot-taken', message: `${date} at ${time} is already booked` });
 const noSuchSlot = (date: string, time: string): BookingChange => ({ ok: false, code: 'no-such-slot', message: `${date} at ${time} is not an appointment slot` });

@@ -9,31 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { CallCommand, CallCommandKind, CallCommandPort } from '../ports.js';
+import type { CallCommand, CallCommandPort } from '../ports.js';
 import { query, type Pool } from './pool.js';
+import { COMMAND_COLUMNS as columns, toCommand, type CommandRow } from '../rows.js';
 
 const CHANNEL = 'voice_call_commands';
 const SWEEP_MS = 5000;
-
-interface CommandRow {
-  id: string;
-  call_sid: string;
-  worker_id: string;
-  kind: CallCommandKind;
-  target: string | null;
-  created_at: Date;
-}
-
-const columns = 'id, call_sid, worker_id, kind, target, created_at';
-
-const toCommand = (row: CommandRow): CallCommand => ({
-  id: row.id,
-  callSid: row.call_sid,
-  workerId: row.worker_id,
-  kind: row.kind,
-  ...(row.target ? { to: row.target } : {}),
-  createdAt: row.created_at.toISOString(),
-});
 
 export class PostgresCommands implements CallCommandPort {
   constructor(

@@ -4,28 +4,7 @@
  */
 import type { ClaimResult, LiveCall, LiveCallRegistry, LiveCallState } from '../ports.js';
 import { query, type Pool } from './pool.js';
-
-interface LiveRow {
-  call_sid: string;
-  stream_sid: string;
-  worker_id: string;
-  machine: string;
-  started_at: Date;
-  state: LiveCallState;
-  lease_until: Date;
-}
-
-const columns = 'call_sid, stream_sid, worker_id, machine, started_at, state, lease_until';
-
-const toLiveCall = (row: LiveRow): LiveCall => ({
-  callSid: row.call_sid,
-  streamSid: row.stream_sid,
-  workerId: row.worker_id,
-  machine: row.machine,
-  startedAt: row.started_at.toISOString(),
-  state: row.state,
-  leaseUntil: row.lease_until.toISOString(),
-});
+import { LIVE_CALL_COLUMNS as columns, toLiveCall, type LiveRow } from '../rows.js';
 
 export class PostgresLiveCalls implements LiveCallRegistry {
   constructor(private readonly pool: Pool) {}

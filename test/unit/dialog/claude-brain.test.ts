@@ -207,6 +207,16 @@ describe('claude brain: tools through the confirm gate', () => {
   });
 });
 
+describe('claude brain: staff hand-off', () => {
+  it('a hand-off request from staff reaches Claude as a note and runs transfer_to_person', async () => {
+    const { session } = setup();
+    fake.enqueue(toolUse('transfer_to_person', { reason: 'staff asked', topic: 'general' }));
+    const events = await run(session, { type: 'handoff-request' }, [GREETING]);
+    expect(lastUserBlocks(0)).toEqual([expect.objectContaining({ type: 'text', text: expect.stringMatching(/member of staff .* transfer_to_person/) })]);
+    expect(events.at(-1)).toEqual({ type: 'transfer', reason: 'caller-request' });
+  });
+});
+
 describe('claude brain: failures', () => {
   const fallbackBrain = () => new FlowBrain({ config, tools: gatedTools(config, new FakeClinicTools()), now: () => NOW });
   const history: ConversationTurn[] = [GREETING, { role: 'caller', text: 'what are your opening hours' }];

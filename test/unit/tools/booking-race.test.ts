@@ -74,7 +74,7 @@ describe('no double booking', () => {
 
   it('has exactly one winner per slot when worker threads race for the same slots', async () => {
     const compiled = compileForWorker(
-      ['src/store/database.ts', 'src/store/booking-store.ts'],
+      ['src/store/database.ts', 'src/store/booking-store.ts', 'src/store/rows.ts'],
       join(dir.path, 'worker-build'),
     );
     const racers = 4;
