@@ -141,7 +141,7 @@ export class CallManager {
     };
     const live = this.session(callSid);
     if (live) {
-      if (live.record.streamEvents.length < MAX_STREAM_EVENTS) live.record.streamEvents.push(entry);
+      live.noteStreamEvent(entry, MAX_STREAM_EVENTS);
       return;
     }
     // The stream may already be over (stream-stopped arrives after the socket closed): update the

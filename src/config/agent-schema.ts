@@ -26,8 +26,40 @@ export const turnSchema = z
     pauseMs: z.number().int().min(50).max(3000).default(200),
     /** Audio kept before the onset for the recogniser, ms. */
     preRollMs: ms(300),
+    /**
+     * Completeness-aware endpointing: at the caller's pause, the words recognised so far decide the
+     * wait. A whole answer for the dialog step ends the turn after `completeSilenceMs`, clearly
+     * unfinished words ("I would like to…", half a phone number, a trailing "and") wait
+     * `incompleteSilenceMs`, anything else waits `endSilenceMs`. Off: always `endSilenceMs`.
+     */
+    adaptiveEndpointing: z.boolean().default(true),
+    completeSilenceMs: z.number().int().min(50).max(3000).default(250),
+    incompleteSilenceMs: z.number().int().min(100).max(5000).default(1200),
+    /**
+     * Caller speech that stops the agent holds its reply instead of dropping it; if the speech was
+     * no words (a cough, noise, echo) or only a backchannel, the reply resumes from where the caller
+     * stopped hearing it. Off: every sustained sound is an interruption.
+     */
+    resumeFalseInterruptions: z.boolean().default(true),
+    /** Longest wait for the words of such speech before deciding (resume, or interrupt if still talking), ms. */
+    falseInterruptionWindowMs: z.number().int().min(200).max(10_000).default(2000),
+    /** A resumed reply restarts its sentence if the caller had heard at most this much of it, ms. */
+    resumeRestartSentenceMs: ms(1500),
+    /** Otherwise it backs up this much before where the caller stopped hearing it, ms. */
+    resumeBackupMs: ms(500),
+    /**
+     * Caller speech over a held reply that lasts longer than this is an interruption without
+     * waiting for its words: listener sounds ("okay", "uh huh", "mm hmm") are shorter (a drawn-out
+     * "mm hmm" in bench:turns' slowest voice lasts 1.1 s; 900 ms cut some of them off), ms.
+     */
+    maxBackchannelMs: z.number().int().min(300).max(5000).default(1500),
+    /** Listener sounds that never take the turn from the agent (lower case); default: okay, uh huh, right, yeah, mm hmm, … */
+    backchannels: z.array(z.string().min(1)).optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.completeSilenceMs <= t.endSilenceMs && t.endSilenceMs <= t.incompleteSilenceMs, {
+    message: 'turn: completeSilenceMs <= endSilenceMs <= incompleteSilenceMs',
+  });
 
 export const bargeInSchema = z
   .object({

@@ -8,7 +8,7 @@ import type { AgentConfig } from '../config/agent-schema.js';
 import { callCost, emptyUsage, type CallUsage } from '../observability/cost.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FallbackStage } from '../observability/fallback.js';
-import type { CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
+import type { AgentTurn, CallRecord, CallerTurn, TurnMetrics } from '../store/call-record.js';
 import type { BrainInput } from './brain.js';
 import type { CallSessionEvent } from './call-events.js';
 import type { TimedCallerTurn } from './turn-timing.js';
@@ -24,6 +24,8 @@ export interface LedgerOptions {
   metrics: Metrics;
   logger: Logger;
   onEvent?: ((event: CallSessionEvent) => void) | undefined;
+  /** Wall clock for the record's timestamps, ms since the epoch. */
+  wallNow?: () => number;
 }
 
 const CLOUD_PROVIDERS = ['deepgram', 'elevenlabs', 'claude', 'anthropic'];
@@ -35,16 +37,19 @@ export class CallLedger {
   readonly record: CallRecord;
   /** Stages currently running on a paid provider (false once they fell back). */
   private readonly paid: { stt: boolean; tts: boolean };
-  private readonly startedAtMs = Date.now();
+  private readonly startedAtMs: number;
+  private readonly wallNow: () => number;
 
   constructor(private readonly options: LedgerOptions) {
     const { engines } = options;
+    this.wallNow = options.wallNow ?? (() => Date.now());
+    this.startedAtMs = this.wallNow();
     this.record = {
       callSid: options.callSid,
       streamSid: options.streamSid,
       from: options.from,
       to: options.to,
-      startedAt: new Date().toISOString(),
+      startedAt: this.iso(),
       endedAt: null,
       endReason: null,
       engines,
@@ -73,6 +78,10 @@ export class CallLedger {
     if (this.paid.tts) this.record.usage.ttsCharacters += piece.length;
   }
 
+  streamEvent(entry: CallRecord['streamEvents'][number], max: number): void {
+    if (this.record.streamEvents.length < max) this.record.streamEvents.push(entry);
+  }
+
   protocolError(code: string): void {
     this.record.protocolErrors[code] = (this.record.protocolErrors[code] ?? 0) + 1;
   }
@@ -97,9 +106,52 @@ export class CallLedger {
     return text;
   }
 
+  /** An agent reply starts: its turn goes into the record now, filled in as it plays. */
+  agentTurn(text = ''): AgentTurn {
+    const turn: AgentTurn = { role: 'agent', text, startedAt: this.iso(), interrupted: false, heardText: '' };
+    this.record.turns.push(turn);
+    return turn;
+  }
+
+  /** The reply ended: played through (the caller heard all of it) or not (cleared, aborted). */
+  agentTurnEnded(turn: AgentTurn, text: string, played: boolean): void {
+    turn.text = text;
+    if (!played) return;
+    turn.heardText = text;
+    if (text) this.emit({ type: 'agent-turn', text });
+  }
+
+  /** The caller interrupted the reply; only `heardText` reached them. */
+  agentInterrupted(turn: AgentTurn | null, report: { text: string; heardText: string } | undefined): void {
+    this.record.bargeIns++;
+    this.options.metrics.bargeIns.inc();
+    if (!turn) return;
+    turn.interrupted = true;
+    turn.text = report?.text || turn.text;
+    turn.heardText = report?.heardText ?? '';
+    this.emit({ type: 'agent-interrupted', text: turn.text, heardText: turn.heardText });
+  }
+
+  toolCall(call: CallRecord['toolCalls'][number]): void {
+    this.record.toolCalls.push(call);
+    this.options.metrics.toolCalls.inc({ tool: call.name, ok: String(call.ok) });
+  }
+
+  /** Slot values the caller confirmed. */
+  slots(values: Record<string, string>): void {
+    Object.assign(this.record.slots, values);
+  }
+
+  /** A reply stopped by caller speech that was no words or a backchannel played on: not an interruption. */
+  replyResumed(turn: AgentTurn, cause: string): void {
+    turn.resumes = (turn.resumes ?? 0) + 1;
+    this.record.resumedReplies = (this.record.resumedReplies ?? 0) + 1;
+    this.options.logger.debug({ cause }, 'reply resumed');
+  }
+
   /** A stage switched to its backup: counted, logged and kept in the call record. */
   fallback(stage: FallbackStage, from: string, to: string, reason: string): void {
-    this.record.fallbacks.push({ stage, from, to, reason, at: new Date().toISOString() });
+    this.record.fallbacks.push({ stage, from, to, reason, at: this.iso() });
     if (stage === 'stt') this.paid.stt = false;
     this.options.metrics.fallbacks.inc({ stage, from, to });
     this.options.logger.warn({ stage, from, to, reason }, 'provider failed; continuing on the backup engine');
@@ -108,10 +160,10 @@ export class CallLedger {
   /** The call is over: close the record, price it, count it. */
   settle(reason: string, llmUsage: Partial<CallUsage> = {}): void {
     const record = this.record;
-    record.endedAt = new Date().toISOString();
+    record.endedAt = this.iso();
     record.endReason = reason;
     Object.assign(record.usage, llmUsage);
-    const minutes = (Date.now() - this.startedAtMs) / 60_000;
+    const minutes = (this.wallNow() - this.startedAtMs) / 60_000;
     const cost = callCost(record.usage, this.options.prices, minutes);
     record.cost = cost;
     const m = this.options.metrics;
@@ -123,6 +175,10 @@ export class CallLedger {
     m.callsActive.dec();
     m.callsEnded.inc({ reason });
     this.emit({ type: 'call-ended', reason });
+  }
+
+  private iso(): string {
+    return new Date(this.wallNow()).toISOString();
   }
 
   emit(event: CallSessionEvent): void {

@@ -1,24 +1,25 @@
 /**
- * One call: owns the per-call engines, timers and AbortControllers, feeds events into the pure turn
- * machine and executes its effects. Data flows one way:
+ * One call: feeds events into the pure turn machine and executes the effects it returns. The
+ * caller's side (audio intake, recogniser, pause judgement) is `CallerEar`; the agent's side
+ * (playout, the reply in flight, hold/resume/interrupt) is `AgentVoice`; the record is written only
+ * through `CallLedger`; all time comes from the injected `Scheduler`. Data flows one way:
  * socket → decode → VAD/STT → turn machine → brain → TTS → playout → socket.
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/agent-schema.js';
-import { Playout } from '../media/playout.js';
-import type { SegmenterEvent } from '../media/vad/speech-segmenter.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SttEvent, SttStream } from '../speech/stt.js';
-import type { AgentTurn, CallRecord } from '../store/call-record.js';
-import { AudioIntake } from './audio-intake.js';
+import type { CallRecord } from '../store/call-record.js';
+import { AgentVoice } from './agent-voice.js';
+import { CallerEar } from './caller-ear.js';
 import type { BrainEvent, BrainInput, BrainSession, ConversationTurn } from './brain.js';
 import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
 import { CallLedger } from './call-ledger.js';
 import { KeypadCollector } from './keypad.js';
-import { fillerForTurn, fixedText, runReply } from './reply-runner.js';
-import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
+import { fillerForTurn } from './reply-runner.js';
+import { initialTurnState, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 import { TurnTiming } from './turn-timing.js';
+import { realScheduler, TimerSet, type Scheduler } from '../util/scheduler.js';
 
 /** Pause after the last key that ends a digit entry, ms. */
 const KEYPAD_PAUSE_MS = 2500;
@@ -33,8 +34,8 @@ export interface CallSessionOptions {
   transport: CallTransport;
   logger: Logger;
   metrics: Metrics;
-  /** Monotonic clock, ms. */
-  now?: () => number;
+  /** Clocks and timers (default: the real ones); a test may drive the session on a simulated clock. */
+  scheduler?: Scheduler;
   onEnd?: (record: CallRecord) => void;
   /** Live observer (the browser phone's transcript view); must not throw, and never affects the call. */
   onEvent?: (event: CallSessionEvent) => void;
@@ -58,69 +59,61 @@ export class CallSession {
   private readonly ledger: CallLedger;
   private state: TurnState = initialTurnState;
   private readonly options: CallSessionOptions;
-  private readonly now: () => number;
+  private readonly scheduler: Scheduler;
+  private readonly timers: TimerSet<'inactivity' | 'resume-window' | 'exit-cap' | 'max-duration'>;
   private readonly callAbort = new AbortController();
-  private readonly playout: Playout;
-  private readonly stt: SttStream;
+  private readonly voice: AgentVoice;
   private readonly brain: BrainSession;
   private readonly history: ConversationTurn[] = [];
-  private readonly intake: AudioIntake;
-  private turnAbort: AbortController | null = null;
-  private currentAgentTurn: { record: AgentTurn; utteranceId: number | null } | null = null;
+  private readonly ear: CallerEar;
   private readonly timing: TurnTiming;
-  private speechOnsetAt: number | null = null;
-  private inactivityTimer: NodeJS.Timeout | null = null;
-  private exitCapTimer: NodeJS.Timeout | null = null;
-  private readonly maxDurationTimer: NodeJS.Timeout;
   private ended = false;
-  private readonly keypad = new KeypadCollector(
-    (digits) => this.dispatch({ type: 'dtmf', digits, agentAudioPending: this.playout.isPlaying }),
-    () => this.disarmInactivity(),
-    KEYPAD_PAUSE_MS,
-  );
+  private readonly keypad: KeypadCollector;
 
   constructor(options: CallSessionOptions) {
     this.options = options;
-    this.now = options.now ?? (() => performance.now());
+    const scheduler = (this.scheduler = options.scheduler ?? realScheduler);
+    this.timers = new TimerSet(scheduler);
     const { engines, agent, transport, metrics } = options;
+    this.keypad = new KeypadCollector(
+      (digits) => this.dispatch({ type: 'dtmf', digits, agentAudioPending: this.voice.isPlaying }),
+      () => this.timers.disarm('inactivity'),
+      KEYPAD_PAUSE_MS,
+      scheduler,
+    );
     this.ledger = new CallLedger({
-      callSid: options.callSid,
-      streamSid: options.streamSid,
-      from: options.from,
-      to: options.to,
+      ...options,
       engines: { stt: engines.stt.name, llm: engines.brain.name, tts: engines.tts.name, vad: engines.vad.name },
       prices: agent.prices,
+      wallNow: () => scheduler.wallNow(),
+    });
+    this.timing = new TurnTiming(
+      scheduler,
       metrics,
-      logger: options.logger,
-      onEvent: options.onEvent,
-    });
-    this.playout = new Playout({
-      sink: {
-        sendMedia: (audio) => {
-          metrics.framesOut.inc();
-          transport.sendMedia(audio);
-        },
-        sendMark: (name) => transport.sendMark(name),
-        sendClear: () => transport.sendClear(),
-      },
-      maxLeadMs: agent.playout.maxLeadMs,
-      chunkMs: agent.playout.chunkMs,
-      now: this.now,
-      onFirstAudio: () => this.timing.firstAudioSent(),
-    });
-    this.stt = engines.stt.open({
+      { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
+      (turnMetrics) => this.ledger.emitMetrics(turnMetrics),
+    );
+    this.ear = new CallerEar({
+      ...options,
+      ledger: this.ledger,
+      timing: this.timing,
+      scheduler,
       signal: this.callAbort.signal,
-      hints: {},
-      preRollMs: agent.turn.preRollMs,
-      onEvent: (event) => this.onSttEvent(event),
+      agentAudible: () => this.voice.isPlaying,
+      heldOnYesNoQuestion: () => this.state.suspended && this.voice.heldOnYesNoQuestion(),
+      awaitingTranscript: () => this.timing.hasPendingTurn && this.state.phase === 'thinking',
+      dispatch: (event) => this.dispatch(event),
     });
-    this.intake = new AudioIntake(engines.vad.createStream(), { ...agent.turn, minBargeInMs: agent.bargeIn.minSpeechMs }, {
-      onFrame: (mulaw) => {
-        this.stt.write(mulaw);
-        this.ledger.sttAudio(mulaw.length);
-      },
-      onEvent: (event) => this.onSegmenterEvent(event),
-      onError: (error) => this.options.logger.error({ err: error }, 'vad failed on a frame'),
+    this.voice = new AgentVoice({
+      agent,
+      transport,
+      tts: engines.tts,
+      ledger: this.ledger,
+      logger: options.logger,
+      metrics,
+      scheduler,
+      callSignal: this.callAbort.signal,
+      onFirstAudio: () => this.timing.firstAudioSent(),
     });
     engines.onFallback?.((event) => this.ledger.fallback(event.stage, event.from, event.to, event.reason));
     this.brain = engines.brain.createSession({
@@ -130,13 +123,7 @@ export class CallSession {
       ...(options.resume ? { resume: { brainState: options.resume.brainState, reason: 'transfer-failed' as const } } : {}),
     });
     if (options.resume) this.history.push(...options.resume.history);
-    this.timing = new TurnTiming(
-      this.now,
-      metrics,
-      { stt: engines.stt.name, brain: engines.brain.name, tts: engines.tts.name },
-      (turnMetrics) => this.ledger.emitMetrics(turnMetrics),
-    );
-    this.maxDurationTimer = setTimeout(() => this.dispatch({ type: 'max-duration' }), agent.timeouts.maxDurationMs);
+    this.timers.arm('max-duration', agent.timeouts.maxDurationMs, () => this.dispatch({ type: 'max-duration' }));
   }
 
   get record(): CallRecord {
@@ -160,24 +147,29 @@ export class CallSession {
   onAudio(mulaw: Uint8Array): void {
     if (this.ended) return;
     this.options.metrics.framesIn.inc();
-    this.intake.push(mulaw);
+    this.ear.push(mulaw);
   }
 
   onDtmf(key: string): void {
     if (this.ended) return;
     // A key press interrupts the agent at once, even when the entry is not complete yet.
-    if (this.playout.isPlaying) {
+    if (this.voice.isPlaying) {
       this.dispatch({ type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
     }
     this.keypad.press(key);
   }
 
   onMark(name: string): void {
-    this.playout.onMark(name);
+    this.voice.onMark(name);
   }
 
   noteProtocolError(code: string): void {
     this.ledger.protocolError(code);
+  }
+
+  /** Twilio reported on the stream (status callback); at most `max` are kept. */
+  noteStreamEvent(entry: CallRecord['streamEvents'][number], max: number): void {
+    this.ledger.streamEvent(entry, max);
   }
 
   /** Ops ended the call from outside (any worker): the goodbye plays, then the call ends with `reason`. */
@@ -193,41 +185,6 @@ export class CallSession {
   /** `stop`, socket close or shutdown. Idempotent. */
   end(reason: string): void {
     this.dispatch({ type: 'stop', reason });
-  }
-
-  private onSegmenterEvent(event: SegmenterEvent): void {
-    const agentAudioPending = this.playout.isPlaying;
-    switch (event.type) {
-      case 'speech-start':
-        this.speechOnsetAt = this.now() - event.leadMs;
-        this.timing.speechStarted(Math.max(0, this.intake.audioMs - event.leadMs));
-        this.dispatch({ type: 'speech-start', agentAudioPending });
-        break;
-      case 'barge-in-eligible':
-        this.dispatch({ type: 'barge-in-eligible', agentAudioPending, bargeInEnabled: this.options.agent.bargeIn.enabled });
-        break;
-      case 'speech-pause':
-        this.stt.speechPaused?.();
-        break;
-      case 'speech-end':
-        this.timing.speechEnded(event.trailingMs, this.intake.audioMs - event.trailingMs);
-        this.dispatch({ type: 'speech-end' });
-        break;
-    }
-  }
-
-  private onSttEvent(event: SttEvent): void {
-    if (this.ended) return;
-    if (event.type === 'transcript-final' && event.endOfTurn) {
-      this.timing.transcript();
-      this.dispatch({ type: 'transcript', text: event.text, confidence: event.confidence, ...(event.recognition ? { recognition: event.recognition } : {}) });
-    } else if (event.type === 'error') {
-      this.options.metrics.stageErrors.inc({ stage: 'stt', provider: this.options.engines.stt.name });
-      this.options.logger.warn({ err: event.error, fatal: event.fatal }, 'speech recognition error');
-      if (this.timing.hasPendingTurn && this.state.phase === 'thinking') {
-        this.dispatch({ type: 'transcript', text: '', confidence: 0 });
-      }
-    }
   }
 
   private dispatch(event: TurnEvent): void {
@@ -254,21 +211,35 @@ export class CallSession {
       case 'barge-in':
         this.bargeIn();
         break;
+      case 'suspend-reply':
+        this.observeClear();
+        this.voice.hold();
+        break;
+      case 'resume-reply':
+        this.voice.resume(effect.cause);
+        break;
+      case 'arm-resume-window':
+        this.timers.arm('resume-window', this.options.agent.turn.falseInterruptionWindowMs, () => this.dispatch({ type: 'resume-window' }));
+        break;
+      case 'disarm-resume-window':
+        this.timers.disarm('resume-window');
+        break;
+      case 'end-turn-after':
+        this.ear.endTurnAfter(effect.completeness);
+        break;
       case 'stt-speech-start':
-        this.stt.speechStarted();
+        this.ear.speechStarted();
         break;
       case 'stt-speech-end':
-        this.stt.speechEnded();
+        this.ear.speechEnded();
         break;
-      case 'arm-inactivity':
-        this.disarmInactivity();
-        this.inactivityTimer = setTimeout(
-          () => this.dispatch({ type: 'inactivity', maxReprompts: this.options.agent.timeouts.inactivityReprompts }),
-          this.options.agent.timeouts.inactivityMs,
-        );
+      case 'arm-inactivity': {
+        const { inactivityMs, inactivityReprompts } = this.options.agent.timeouts;
+        this.timers.arm('inactivity', inactivityMs, () => this.dispatch({ type: 'inactivity', maxReprompts: inactivityReprompts }));
         break;
+      }
       case 'disarm-inactivity':
-        this.disarmInactivity();
+        this.timers.disarm('inactivity');
         break;
       case 'say-goodbye':
         this.sayClosingLine(this.options.agent.prompts[effect.prompt]);
@@ -286,11 +257,6 @@ export class CallSession {
   }
 
   private startReply(input: BrainInput): void {
-    this.abortTurn();
-    const controller = new AbortController();
-    this.turnAbort = controller;
-    const signal = AbortSignal.any([controller.signal, this.callAbort.signal]);
-
     let hooks: { onFirstText(): void; onFirstAudioChunk(): void } | null = null;
     let turnEndedAtMs: number | undefined;
     if (input.type === 'speech' || input.type === 'dtmf' || input.type === 'no-match') {
@@ -303,72 +269,59 @@ export class CallSession {
     } else {
       this.timing.beginUnpromptedReply();
     }
-    const agentTurn: AgentTurn = { role: 'agent', text: '', startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
-    this.record.turns.push(agentTurn);
-    const current = { record: agentTurn, utteranceId: null as number | null };
-    this.currentAgentTurn = current;
-    const brainName = this.options.engines.brain.name;
-
-    const events = this.brain.turn(input, { signal, history: [...this.history], ...(turnEndedAtMs !== undefined ? { turnEndedAtMs } : {}) });
+    const history = [...this.history];
     const filler = fillerForTurn({
       turnEndedAtMs,
-      nowMs: this.now(),
+      nowMs: this.scheduler.now(),
       afterMs: this.options.agent.timeouts.fillerAfterMs,
       fillers: this.options.agent.offline.fillers,
       index: this.record.turns.length,
       tts: this.options.engines.fillerTts,
       onError: (error) => this.options.logger.warn({ err: error }, 'filler voice failed'),
     });
-    runReply({ playout: this.playout, tts: this.options.engines.tts }, events, signal, {
-      onUtterance: (id) => (current.utteranceId = id),
-      onFirstText: () => {
-        hooks?.onFirstText();
-        this.state = speakingPhase(this.state);
-      },
-      onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
-      onBrainEvent: (event) => this.onBrainEvent(event),
-      onSpeak: (piece) => this.ledger.spoken(piece),
-      onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
-    }, filler)
+    void this.voice
+      .reply((signal) => this.brain.turn(input, { signal, history, ...(turnEndedAtMs !== undefined ? { turnEndedAtMs } : {}) }), {
+        onFirstText: () => {
+          hooks?.onFirstText();
+          this.dispatch({ type: 'reply-text' });
+        },
+        onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
+        onBrainEvent: (event) => this.onBrainEvent(event),
+        onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
+      }, filler)
       .then((result) => {
-        agentTurn.text = result.text;
-        if (result.outcome === 'played') agentTurn.heardText = result.text;
-        if (this.turnAbort === controller) this.turnAbort = null;
-        if (result.outcome === 'played') {
+        if (this.ended) return;
+        if (result.outcome === 'failed') {
+          this.options.metrics.stageErrors.inc({ stage: 'brain', provider: this.options.engines.brain.name });
+          this.options.logger.error({ err: result.error }, 'agent reply failed');
+          this.dispatch({ type: 'brain-failed' });
+        } else if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
-          if (result.text) this.ledger.emit({ type: 'agent-turn', text: result.text });
           this.dispatch({ type: 'reply-done', outcome: 'played' });
         }
-      })
-      .catch((error: unknown) => {
-        if (this.ended || signal.aborted) return;
-        this.options.metrics.stageErrors.inc({ stage: 'brain', provider: brainName });
-        this.options.logger.error({ err: error }, 'agent reply failed');
-        this.dispatch({ type: 'brain-failed' });
       });
   }
 
   /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
   private capExitWait(utteranceId: number): void {
     if (!this.state.pendingExit) return;
-    const capMs = this.playout.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
-    this.exitCapTimer = setTimeout(() => {
+    const capMs = this.voice.unplayedMs(utteranceId) + this.options.agent.timeouts.hangupMarkTimeoutMs;
+    this.timers.arm('exit-cap', capMs, () => {
       this.options.logger.warn({ capMs }, 'final mark not echoed in time; ending the call anyway');
       this.dispatch({ type: 'reply-done', outcome: 'played' });
-    }, capMs);
+    });
   }
 
   private onBrainEvent(event: Exclude<BrainEvent, { type: 'text' }>): void {
     switch (event.type) {
       case 'tool-call':
-        this.record.toolCalls.push(event.call);
-        this.options.metrics.toolCalls.inc({ tool: event.call.name, ok: String(event.call.ok) });
+        this.ledger.toolCall(event.call);
         break;
       case 'slots':
-        Object.assign(this.record.slots, event.slots);
+        this.ledger.slots(event.slots);
         break;
       case 'listen':
-        this.stt.setHints(event.hints);
+        this.ear.listen(event.hints, event.intent);
         this.keypad.mode = event.keypad ?? 'single';
         break;
       case 'end-call':
@@ -380,45 +333,30 @@ export class CallSession {
     }
   }
 
+  /** Onset → clear at Twilio, for a caller who stopped the agent (held or interrupted). */
+  private observeClear(): void {
+    const onset = this.ear.speechOnsetAt;
+    if (onset !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, this.scheduler.now() - onset) / 1000);
+  }
+
   private bargeIn(): void {
-    const clearedAt = this.now();
-    const reports = this.playout.clear();
-    this.abortTurn();
-    this.record.bargeIns++;
-    this.options.metrics.bargeIns.inc();
-    if (this.speechOnsetAt !== null) this.options.metrics.bargeInLatency.observe(Math.max(0, clearedAt - this.speechOnsetAt) / 1000);
-    const current = this.currentAgentTurn;
-    const report = reports.find((r) => r.utteranceId === current?.utteranceId) ?? reports.at(-1);
-    if (current) {
-      current.record.interrupted = true;
-      current.record.text = report?.text || current.record.text;
-      current.record.heardText = report?.heardText ?? '';
-      if (current.record.heardText) this.history.push({ role: 'agent', text: current.record.heardText });
-      this.brain.interrupted?.(current.record.heardText);
-      this.ledger.emit({ type: 'agent-interrupted', text: current.record.text, heardText: current.record.heardText });
+    const { heardText, wasHeld, playedMs } = this.voice.interrupt();
+    // A held reply was cleared at Twilio when it was held: that was the interruption's latency.
+    if (!wasHeld) this.observeClear();
+    if (heardText !== null) {
+      if (heardText) this.history.push({ role: 'agent', text: heardText });
+      this.brain.interrupted?.(heardText);
     }
-    this.options.logger.info({ heardText: report?.heardText, playedMs: report?.playedMs }, 'barge-in: agent audio cleared');
+    this.options.logger.info({ heardText, playedMs }, 'barge-in: agent audio cleared');
   }
 
   private sayClosingLine(text: string): void {
-    this.abortTurn();
-    this.playout.clear();
-    const agentTurn: AgentTurn = { role: 'agent', text, startedAt: new Date().toISOString(), interrupted: false, heardText: '' };
-    this.record.turns.push(agentTurn);
-    const signal = this.callAbort.signal;
-    const cap = setTimeout(() => this.dispatch({ type: 'closing-done' }), this.options.agent.timeouts.hangupMarkTimeoutMs + 2000);
-    runReply({ playout: this.playout, tts: this.options.engines.tts }, fixedText(text), signal, {
-      onSpeak: (piece) => this.ledger.spoken(piece),
-    })
-      .then((result) => {
-        if (result.outcome === 'played') {
-          agentTurn.heardText = text;
-          this.ledger.emit({ type: 'agent-turn', text });
-        }
-      })
+    const cap = this.scheduler.after(this.options.agent.timeouts.hangupMarkTimeoutMs + 2000, () => this.dispatch({ type: 'closing-done' }));
+    this.voice
+      .closingLine(text)
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'closing line failed'))
       .finally(() => {
-        clearTimeout(cap);
+        cap.cancel();
         this.dispatch({ type: 'closing-done' });
       });
   }
@@ -439,30 +377,15 @@ export class CallSession {
     );
   }
 
-  private abortTurn(): void {
-    if (this.turnAbort) {
-      this.turnAbort.abort(new Error('turn aborted'));
-      this.turnAbort = null;
-    }
-  }
-
-  private disarmInactivity(): void {
-    if (this.inactivityTimer) clearTimeout(this.inactivityTimer);
-    this.inactivityTimer = null;
-  }
-
   private finalize(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.abortTurn();
+    this.voice.abort();
     this.callAbort.abort(new Error(`call ended: ${reason}`));
-    this.disarmInactivity();
-    clearTimeout(this.maxDurationTimer);
-    if (this.exitCapTimer) clearTimeout(this.exitCapTimer);
+    this.timers.disarmAll();
     this.keypad.close();
-    this.playout.close();
-    this.stt.close();
-    this.intake.close();
+    this.voice.close();
+    this.ear.close();
     this.options.engines.dispose?.();
     this.ledger.settle(reason, this.options.engines.llmUsage?.());
     this.options.onEnd?.(this.record);

@@ -3,6 +3,8 @@
  * menu answer costs no waiting; in `digits` mode keys gather until `#` or an inter-digit pause, and
  * `*` starts the entry over. Pure; the session owns the pause timer.
  */
+import { realScheduler, type Scheduler, type Timer } from '../util/scheduler.js';
+
 export type KeypadMode = 'single' | 'digits';
 
 export interface KeypadState {
@@ -30,7 +32,7 @@ export function keypadTimeout(state: KeypadState): KeypadResult {
 /** The stateful side: holds the keys and the pause timer, and reports complete entries. */
 export class KeypadCollector {
   private state: KeypadState = { keys: '' };
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   mode: KeypadMode = 'single';
 
   constructor(
@@ -38,6 +40,7 @@ export class KeypadCollector {
     /** Called while an entry is still open (the caller is mid-number: no reprompt now). */
     private readonly onPending: () => void,
     private readonly pauseMs: number,
+    private readonly scheduler: Scheduler = realScheduler,
   ) {}
 
   press(key: string): void {
@@ -45,7 +48,7 @@ export class KeypadCollector {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
   }
 
@@ -55,7 +58,7 @@ export class KeypadCollector {
     if (result.entry !== null) this.onEntry(result.entry);
     if (result.waitForMore) {
       this.onPending();
-      this.timer = setTimeout(() => this.apply(keypadTimeout(this.state)), this.pauseMs);
+      this.timer = this.scheduler.after(this.pauseMs, () => this.apply(keypadTimeout(this.state)));
     }
   }
 }

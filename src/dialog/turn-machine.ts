@@ -4,6 +4,8 @@
  * and executes the effects it returns. Nothing here touches a socket, a timer or a clock.
  */
 import type { BrainInput } from './brain.js';
+import type { Interjection } from './turn-taking/backchannel.js';
+import type { Completeness } from './turn-taking/completeness.js';
 import type { Recognition } from '../speech/stt.js';
 
 export type Phase = 'greeting' | 'listening' | 'caller-speaking' | 'thinking' | 'speaking' | 'ended';
@@ -16,17 +18,39 @@ export interface TurnState {
   pendingExit: { kind: 'hang-up' | 'transfer'; reason: string } | null;
   /** The agent's closing words are playing (this is the end reason); nothing but the hang-up follows. */
   closing: string | null;
+  /**
+   * Caller speech stopped the agent's audio, but the reply is held, not thrown away, until we know
+   * what was said: no words or a backchannel resumes it, real words make it an interruption.
+   */
+  suspended: boolean;
 }
+
+/** Why a held reply plays on. */
+export type ResumeCause = 'no-words' | 'backchannel' | 'timeout';
 
 export type TurnEvent =
   | { type: 'start' }
   | { type: 'speech-start'; agentAudioPending: boolean }
-  /** The caller's speech has lasted long enough to interrupt the agent. */
-  | { type: 'barge-in-eligible'; agentAudioPending: boolean; bargeInEnabled: boolean }
+  /**
+   * The caller's speech has lasted long enough to interrupt the agent. `resumable`: the reply may be
+   * held and resumed if the speech turns out to be no words or a backchannel (keys never are).
+   */
+  | { type: 'barge-in-eligible'; agentAudioPending: boolean; bargeInEnabled: boolean; resumable?: boolean }
+  /** The caller's speech over a held reply has lasted longer than a listener sound: a real interruption. */
+  | { type: 'speech-long' }
+  /**
+   * What is recognised of the caller's words at a pause in their speech (speculative or interim):
+   * how complete it is for the dialog step, and what it is as an interjection over the agent.
+   */
+  | { type: 'pause-words'; completeness: Completeness; interjection: Interjection }
   | { type: 'speech-end' }
-  | { type: 'transcript'; text: string; confidence: number; recognition?: Recognition }
+  | { type: 'transcript'; text: string; confidence: number; interjection?: Interjection; recognition?: Recognition }
+  /** The window for deciding about a held reply ran out. */
+  | { type: 'resume-window' }
   /** A complete keypad entry (a key, or digits ended by `#` or a pause). */
   | { type: 'dtmf'; digits: string; agentAudioPending: boolean }
+  /** The brain's first words of a reply: the agent is speaking now (unless the reply is held). */
+  | { type: 'reply-text' }
   /** The brain finished its turn and everything it said has played (or was cleared). */
   | { type: 'reply-done'; outcome: 'played' | 'cleared' }
   | { type: 'brain-exit'; kind: 'hang-up' | 'transfer'; reason: string }
@@ -45,6 +69,14 @@ export type TurnEffect =
   | { type: 'run-brain'; input: BrainInput }
   /** Clear Twilio's buffer, abort in-flight brain/TTS/tool work, record the reply as interrupted. */
   | { type: 'barge-in' }
+  /** Clear Twilio's buffer but keep the reply (its brain/TTS run on) to resume where the caller stopped hearing it. */
+  | { type: 'suspend-reply' }
+  /** Play the held reply on from where the caller stopped hearing it; record it as resumed. */
+  | { type: 'resume-reply'; cause: ResumeCause }
+  | { type: 'arm-resume-window' }
+  | { type: 'disarm-resume-window' }
+  /** End the caller's turn after this much silence, chosen from how complete their words are. */
+  | { type: 'end-turn-after'; completeness: Completeness }
   | { type: 'stt-speech-start' }
   | { type: 'stt-speech-end' }
   | { type: 'arm-inactivity' }
@@ -60,7 +92,10 @@ export const initialTurnState: TurnState = {
   inactivityCount: 0,
   pendingExit: null,
   closing: null,
+  suspended: false,
 };
+
+type EventOf<T extends TurnEvent['type']> = Extract<TurnEvent, { type: T }>;
 
 const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaking' || phase === 'thinking';
 
@@ -74,11 +109,33 @@ const exitAfterInterruption = (exit: TurnState['pendingExit']) => (exit?.kind ==
 
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
-
   switch (event.type) {
     case 'start':
       return [{ ...initialTurnState, phase: 'greeting' }, [{ type: 'run-brain', input: { type: 'call-start' } }]];
 
+    case 'speech-start':
+    case 'barge-in-eligible':
+    case 'speech-long':
+    case 'pause-words':
+    case 'resume-window':
+    case 'speech-end':
+      return callerSpeech(state, event);
+    case 'transcript':
+    case 'dtmf':
+      return callerInput(state, event);
+    case 'reply-text':
+    case 'brain-exit':
+    case 'brain-failed':
+    case 'reply-done':
+      return agentReply(state, event);
+    default:
+      return callControl(state, event);
+  }
+}
+
+/** The caller's voice: onset, sustained speech over the agent, pauses and their words, the end of it. */
+function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-in-eligible' | 'speech-long' | 'pause-words' | 'resume-window' | 'speech-end'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'speech-start':
       if (state.closing) return [state, []];
       // While the agent talks, speech only interrupts once it is sustained (barge-in-eligible).
@@ -91,6 +148,12 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     case 'barge-in-eligible':
       if (state.closing || !event.bargeInEnabled) return [state, []];
       if (agentTalking(state.phase) && event.agentAudioPending) {
+        if (event.resumable) {
+          return [
+            { ...state, phase: 'caller-speaking', suspended: true },
+            [{ type: 'suspend-reply' }, { type: 'disarm-inactivity' }, { type: 'arm-resume-window' }],
+          ];
+        }
         return [
           { ...state, phase: 'caller-speaking', pendingExit: exitAfterInterruption(state.pendingExit) },
           [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
@@ -98,12 +161,35 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       }
       return [state, []];
 
+    case 'speech-long':
+      if (!state.suspended || state.closing) return [state, []];
+      return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
+
+    case 'pause-words': {
+      if (state.closing || state.phase !== 'caller-speaking') return [state, []];
+      // Over a held reply, no words or a listener sound should hand the floor back at once.
+      const completeness = state.suspended && event.interjection !== 'barge-in' ? 'complete' : event.completeness;
+      return [state, [{ type: 'end-turn-after', completeness }]];
+    }
+
+    case 'resume-window':
+      if (!state.suspended || state.closing) return [state, []];
+      // Still talking after the window: it is a real interruption. Otherwise nothing usable came.
+      if (state.phase === 'caller-speaking') return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'barge-in' }]];
+      return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'resume-reply', cause: 'timeout' }]];
+
     case 'speech-end':
       if (state.phase !== 'caller-speaking') return [state, [{ type: 'stt-speech-end' }]];
       return [{ ...state, phase: 'thinking' }, [{ type: 'stt-speech-end' }]];
+  }
+}
 
+/** What the caller said or keyed: answered, or (over a held reply) resumed past. */
+function callerInput(state: TurnState, event: EventOf<'transcript' | 'dtmf'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'transcript': {
       if (state.closing) return [state, []];
+      if (state.suspended) return heldReplyTranscript(state, event);
       // A transcript of speech the agent talked over (not a barge-in) is dropped, not answered twice.
       if (state.phase !== 'thinking' && state.phase !== 'caller-speaking' && state.phase !== 'listening') {
         return [state, []];
@@ -121,10 +207,21 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     case 'dtmf': {
       if (state.closing) return [state, []];
       const effects: TurnEffect[] = [];
-      if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
+      if (state.suspended) effects.push({ type: 'barge-in' }, { type: 'disarm-resume-window' });
+      else if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
-      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit) }, effects];
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit), suspended: false }, effects];
     }
+  }
+}
+
+/** The agent's reply: speaking, played through, failed, or asking to end the call after it. */
+function agentReply(state: TurnState, event: EventOf<'reply-text' | 'brain-exit' | 'brain-failed' | 'reply-done'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
+    case 'reply-text':
+      // A held reply stays held while the caller's words are decided.
+      if (state.suspended || (state.phase !== 'thinking' && state.phase !== 'listening')) return [state, []];
+      return [{ ...state, phase: 'speaking' }, []];
 
     case 'brain-exit':
       return [{ ...state, pendingExit: { kind: event.kind, reason: event.reason } }, []];
@@ -134,7 +231,7 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
 
     case 'reply-done': {
       if (state.closing) return [state, []];
-      if (event.outcome === 'cleared') return [state, []]; // barge-in already moved us on
+      if (event.outcome === 'cleared' || state.suspended) return [state, []]; // barge-in already moved us on
       if (state.pendingExit) {
         const exit = state.pendingExit;
         const effect: TurnEffect =
@@ -144,7 +241,12 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
       if (state.phase === 'caller-speaking') return [state, []];
       return [{ ...state, phase: 'listening' }, [{ type: 'arm-inactivity' }]];
     }
+  }
+}
 
+/** Timers and the ends of a call. */
+function callControl(state: TurnState, event: EventOf<'inactivity' | 'max-duration' | 'remote-exit' | 'remote-handoff' | 'closing-done' | 'stop'>): [TurnState, TurnEffect[]] {
+  switch (event.type) {
     case 'inactivity': {
       if (state.phase !== 'listening' || state.closing) return [state, []];
       const count = state.inactivityCount + 1;
@@ -182,12 +284,28 @@ export function transition(state: TurnState, event: TurnEvent): [TurnState, Turn
     }
 
     case 'stop':
-      return [{ ...state, phase: 'ended' }, [{ type: 'disarm-inactivity' }, { type: 'finalize', reason: event.reason }]];
+      return [
+        { ...state, phase: 'ended', suspended: false },
+        [{ type: 'disarm-inactivity' }, { type: 'disarm-resume-window' }, { type: 'finalize', reason: event.reason }],
+      ];
   }
 }
 
-/** The phase to show while a brain reply is being spoken. */
-export function speakingPhase(state: TurnState): TurnState {
-  if (state.phase === 'thinking' || state.phase === 'listening') return { ...state, phase: 'speaking' };
-  return state;
+
+/** The caller's words over a held reply decide: play it on, or treat them as a new turn. */
+function heldReplyTranscript(state: TurnState, event: EventOf<'transcript'>): [TurnState, TurnEffect[]] {
+  const kind = event.interjection ?? (event.text.trim() === '' ? 'none' : 'barge-in');
+  if (kind !== 'barge-in') {
+    const cause: ResumeCause = kind === 'none' ? 'no-words' : 'backchannel';
+    return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'disarm-resume-window' }, { type: 'resume-reply', cause }]];
+  }
+  return [
+    { ...state, phase: 'thinking', inactivityCount: 0, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) },
+    [
+      { type: 'disarm-resume-window' },
+      { type: 'barge-in' },
+      { type: 'disarm-inactivity' },
+      { type: 'run-brain', input: { type: 'speech', text: event.text, confidence: event.confidence } },
+    ],
+  ];
 }

@@ -6,6 +6,7 @@
  */
 import type { Metrics } from '../observability/metrics.js';
 import type { TurnMetrics } from '../store/call-record.js';
+import { isoAt, type Scheduler } from '../util/scheduler.js';
 
 interface PendingTurn {
   /** The speech on the inbound media clock, ms (recordings mask and replay by it). */
@@ -32,17 +33,21 @@ export class TurnTiming {
   /** The reply whose first audio frame closes the TTFA measurement. */
   private awaitingFirstAudio: { metrics: TurnMetrics; lastWordAt: number } | null = null;
 
+  private readonly now: () => number;
+
   constructor(
-    private readonly now: () => number,
+    private readonly scheduler: Scheduler,
     private readonly metrics: Metrics,
     private readonly engines: { stt: string; brain: string; tts: string },
     /** Told whenever a turn's metrics gained a figure (live views). */
     private readonly onUpdate: (metrics: TurnMetrics) => void = () => undefined,
-  ) {}
+  ) {
+    this.now = () => scheduler.now();
+  }
 
   /** `audioMs`: where the speech starts on the inbound media clock. */
   speechStarted(audioMs: number): void {
-    this.speechStartIso = new Date().toISOString();
+    this.speechStartIso = isoAt(this.scheduler);
     this.speechStartAudioMs = audioMs;
   }
 
@@ -53,7 +58,7 @@ export class TurnTiming {
       audio: { startMs: Math.round(this.speechStartAudioMs), endMs: Math.round(audioEndMs) },
       startedAtIso: this.speechStartIso,
       lastWordAt: at - trailingMs,
-      lastWordAtIso: new Date(Date.now() - trailingMs).toISOString(),
+      lastWordAtIso: isoAt(this.scheduler, trailingMs),
       endOfTurnAt: at,
       transcriptAt: null,
     };
@@ -63,13 +68,13 @@ export class TurnTiming {
   transcript(): void {
     const at = this.now();
     if (this.pending) this.pending.transcriptAt = at;
-    else this.pending = { startedAtIso: this.speechStartIso, lastWordAt: at, lastWordAtIso: new Date().toISOString(), endOfTurnAt: at, transcriptAt: at };
+    else this.pending = { startedAtIso: this.speechStartIso, lastWordAt: at, lastWordAtIso: isoAt(this.scheduler), endOfTurnAt: at, transcriptAt: at };
   }
 
   /** A keypad entry: no endpointing or recognition, its TTFA runs from the key. */
   keyEntry(): void {
     const at = this.now();
-    const iso = new Date().toISOString();
+    const iso = isoAt(this.scheduler);
     this.pending = { startedAtIso: iso, lastWordAt: at, lastWordAtIso: iso, endOfTurnAt: at, transcriptAt: at };
   }
 
@@ -83,7 +88,7 @@ export class TurnTiming {
     this.pending = null;
     this.speechStartIso = null;
     const metrics: TurnMetrics = { ttfaMs: null, endpointMs: null, sttMs: null, llmFirstTokenMs: null, ttsFirstByteMs: null };
-    const nowIso = new Date().toISOString();
+    const nowIso = isoAt(this.scheduler);
     if (pending) {
       metrics.endpointMs = Math.round(pending.endOfTurnAt - pending.lastWordAt);
       this.metrics.observeStage('endpoint', 'vad', metrics.endpointMs);

@@ -8,6 +8,9 @@
  *   which audio (and so which words) the caller has heard.
  * - `clear()` empties Twilio's buffer and our queue. Marks are named `g<generation>:<seq>`; echoes of
  *   an older generation are what `clear` sends back and are never counted as played.
+ * - `suspend()` is a `clear` that keeps the utterance: its audio (and the rest still arriving from
+ *   the TTS) is held, and `resume()` re-sends it from where the caller stopped hearing it, backed
+ *   up a little (or to the start of the sentence) so it picks up naturally.
  */
 import { BYTES_PER_MS, FRAME_BYTES, MULAW_SILENCE } from './mulaw.js';
 import { markName } from './twilio-wire.js';
@@ -50,6 +53,10 @@ interface Utterance {
   segments: Segment[];
   /** Audio appended but not yet sent. */
   pending: Uint8Array[];
+  /** Every byte appended, in order (what a resume re-sends from). */
+  history: Uint8Array[];
+  /** Held by `suspend()`: nothing is sent until `resume()` or `clear()`. */
+  suspended: boolean;
   pendingBytes: number;
   appendedBytes: number;
   sentBytes: number;
@@ -93,6 +100,8 @@ export class Playout {
       id: this.nextUtteranceId++,
       segments: [],
       pending: [],
+      history: [],
+      suspended: false,
       pendingBytes: 0,
       appendedBytes: 0,
       sentBytes: 0,
@@ -113,9 +122,11 @@ export class Playout {
     const last = u.segments.at(-1);
     if (last && last.text === text) last.endByte += mulaw.length;
     else u.segments.push({ text, startByte: u.appendedBytes, endByte: u.appendedBytes + mulaw.length });
+    u.history.push(mulaw);
+    u.appendedBytes += mulaw.length;
+    if (u.suspended) return; // resume() re-sends from the history
     u.pending.push(mulaw);
     u.pendingBytes += mulaw.length;
-    u.appendedBytes += mulaw.length;
     this.pump();
   }
 
@@ -130,7 +141,7 @@ export class Playout {
 
   /** Audio is queued here or at Twilio and not yet confirmed played. */
   get isPlaying(): boolean {
-    return this.utterances.some((u) => u.outcome === null && (u.appendedBytes > u.playedBytes || !u.finished));
+    return this.utterances.some((u) => u.outcome === null && !u.suspended && (u.appendedBytes > u.playedBytes || !u.finished));
   }
 
   /** Twilio echoed a mark: played through, or discarded by a clear of an older generation. */
@@ -157,12 +168,64 @@ export class Playout {
     const active = this.utterances.filter((u) => u.outcome === null);
     if (active.length === 0) return [];
     const reports = active.map((u) => this.report(u, 'cleared'));
-    if (active.some((u) => u.sentBytes > 0)) this.options.sink.sendClear();
+    if (active.some((u) => u.sentBytes > 0 && !u.suspended)) this.options.sink.sendClear();
     this.generation++;
     this.marks.clear();
     this.unconfirmedBytes = 0;
     active.forEach((u, i) => this.settle(u, 'cleared', reports[i]));
     return reports;
+  }
+
+  /**
+   * Possible interruption: stop the audio at Twilio (`clear`) but keep the utterances to resume.
+   * Returns what the caller heard of the one playing; null when nothing is playing.
+   */
+  suspend(): HeardReport | null {
+    const active = this.utterances.filter((u) => u.outcome === null && !u.suspended);
+    if (active.length === 0) return null;
+    const playing = active[0]!;
+    const report = this.report(playing, 'playing');
+    if (active.some((u) => u.sentBytes > 0)) this.options.sink.sendClear();
+    this.generation++;
+    this.marks.clear();
+    this.unconfirmedBytes = 0;
+    for (const u of active) {
+      const heard = u === playing ? Math.round(report.playedMs * BYTES_PER_MS) : u.playedBytes;
+      const at = heard - (heard % FRAME_BYTES);
+      u.suspended = true;
+      u.pending = [];
+      u.pendingBytes = 0;
+      u.sentBytes = at;
+      u.playedBytes = at;
+      u.doneMarkSent = false;
+    }
+    return report;
+  }
+
+  /**
+   * Play held utterances on. Each restarts at the start of the sentence the caller was in when it
+   * was at most `restartSentenceMs` in, else `backupMs` before where they stopped hearing it.
+   * Returns the resume point of the first, ms into it (null when nothing was held).
+   */
+  resume(options: { backupMs: number; restartSentenceMs: number }): number | null {
+    let first: number | null = null;
+    for (const u of this.utterances) {
+      if (u.outcome !== null || !u.suspended) continue;
+      const from = resumePoint(u.segments, u.sentBytes, options.backupMs * BYTES_PER_MS, options.restartSentenceMs * BYTES_PER_MS);
+      u.suspended = false;
+      u.sentBytes = from;
+      u.playedBytes = from;
+      u.pending = sliceFrom(u.history, from);
+      u.pendingBytes = u.appendedBytes - from;
+      first ??= from / BYTES_PER_MS;
+    }
+    this.pump();
+    return first;
+  }
+
+  /** An utterance is held by `suspend()`. */
+  get isSuspended(): boolean {
+    return this.utterances.some((u) => u.outcome === null && u.suspended);
   }
 
   /** What the caller has heard of an utterance so far. */
@@ -190,6 +253,7 @@ export class Playout {
     const maxLeadBytes = this.options.maxLeadMs * BYTES_PER_MS;
     for (const u of this.utterances) {
       if (u.outcome !== null) continue;
+      if (u.suspended) return; // nothing after a held utterance may overtake it
       while (this.unconfirmedBytes < maxLeadBytes) {
         const chunk = this.takeChunk(u);
         if (!chunk) break;
@@ -283,6 +347,26 @@ export class Playout {
       outcome,
     };
   }
+}
+
+/** Where a resumed utterance starts, in whole frames of its audio. */
+function resumePoint(segments: readonly Segment[], heardBytes: number, backupBytes: number, restartBytes: number): number {
+  const current = segments.find((s) => heardBytes >= s.startByte && heardBytes < s.endByte) ?? segments.findLast((s) => s.endByte <= heardBytes);
+  let from = Math.max(0, heardBytes - backupBytes);
+  if (current && heardBytes - current.startByte <= restartBytes) from = current.startByte;
+  else if (current) from = Math.max(from, current.startByte);
+  return from - (from % FRAME_BYTES);
+}
+
+/** The audio of `chunks` from byte `from` on. */
+function sliceFrom(chunks: readonly Uint8Array[], from: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const c of chunks) {
+    if (at + c.length > from) out.push(at >= from ? c : c.subarray(from - at));
+    at += c.length;
+  }
+  return out;
 }
 
 function roundUpToFrame(bytes: number): number {

@@ -132,7 +132,9 @@ export class DeepgramTurn {
       this.deepgramEndpointed = true;
       const waiting = this.speechEndedAt !== null;
       if (this.segments.length > 0 && (waiting || !this.vadSpeaking)) this.closeTurn(end, false);
-      // While our VAD still hears the caller, the turn stays open: a pause is not the end.
+      // While our VAD still hears the caller, the turn stays open: a pause is not the end, but the
+      // finalised words are news (the session judges from them how long to wait).
+      else this.emitPartial();
     } else if (text) {
       this.emitPartial();
     }

@@ -62,6 +62,9 @@ export class FallbackStt implements SpeechToText {
         current.speechStarted();
       },
       speechPaused: () => current.speechPaused?.(),
+      get decodesAtPause() {
+        return current.decodesAtPause ?? false;
+      },
       speechEnded: () => {
         speaking = false;
         current.speechEnded();

@@ -169,6 +169,7 @@ export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshol
 }
 
 class PocketsphinxSttStream implements SttStream {
+  readonly decodesAtPause = true;
   private readonly preRoll: ByteRing;
   private utterance: Uint8Array[] | undefined;
   private utteranceBytes = 0;
@@ -211,11 +212,12 @@ class PocketsphinxSttStream implements SttStream {
     const result = this.recognizer.recognize(concat(this.utterance), jsgf, signal);
     result.catch(() => undefined); // surfaced (or dropped) when the turn ends
     this.early = { result, jsgf, controller };
-    // What the caller said up to the pause, for turn-taking that weighs whether they sounded done.
-    // Only while that pause is still the latest news: after the turn ended the final says it.
+    // What the caller said up to the pause, for turn-taking that weighs whether they sounded done
+    // (and understanding's passes, for the record). Only while that pause is still the latest news:
+    // after the turn ended the final says it.
     void result.then((heard) => {
       if (this.closed || controller.signal.aborted || this.early?.result !== result) return;
-      this.options.onEvent({ type: 'transcript-partial', text: heard.text, recognition: heard.recognition });
+      this.options.onEvent({ type: 'transcript-partial', text: heard.text.trim(), speculative: true, recognition: heard.recognition });
     }, () => undefined);
   }
 

@@ -8,10 +8,11 @@ export type SttEvent =
   /** The engine's own voice activity detector saw speech start (cloud engines only). */
   | { type: 'speech-start' }
   /**
-   * Text heard so far. The offline engine emits one when the decode it started at the caller's
-   * pause finishes (`recognition` then holds both passes), before the turn is over.
+   * Words heard so far in the caller's turn. `speculative`: recognised from the audio up to the
+   * caller's last pause (`speechPaused()`, the offline engine's early decode), so it only holds while
+   * the caller stays silent; `recognition` then holds both understanding passes of that decode.
    */
-  | { type: 'transcript-partial'; text: string; recognition?: Recognition }
+  | { type: 'transcript-partial'; text: string; speculative?: boolean; recognition?: Recognition }
   | {
       type: 'transcript-final';
       text: string;
@@ -69,6 +70,12 @@ export interface SttStream {
    * next `speechEnded()` (with only silence in between) then finishes the same utterance.
    */
   speechPaused?(): void;
+  /**
+   * The engine answers `speechPaused()` with a speculative `transcript-partial` of the words so far
+   * (offline decoders): until it arrives, a pause must not be taken for the end of the turn.
+   * Streaming recognisers report words as they come and leave this unset.
+   */
+  readonly decodesAtPause?: boolean;
   /** The session's VAD decided the caller's turn is over. */
   speechEnded(): void;
   setHints(hints: SttHints): void;

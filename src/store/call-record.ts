@@ -21,6 +21,8 @@ export interface AgentTurn {
   startedAt: string;
   interrupted: boolean;
   heardText: string;
+  /** Times caller speech stopped this reply but was no words or a backchannel, so it played on. */
+  resumes?: number;
 }
 
 /** One offline recognition pass as recorded (the store's own copy of speech/stt.ts `SttHypothesis`). */
@@ -74,6 +76,8 @@ export interface CallRecord {
   toolCalls: ToolCallEntry[];
   slots: Record<string, string>;
   bargeIns: number;
+  /** Replies that played on after a false interruption or a backchannel (not counted in bargeIns). */
+  resumedReplies?: number;
   /** Stream status callbacks and errors reported by Twilio for this call. */
   streamEvents: Array<{ event: string; error?: string; at: string }>;
   /** Malformed frames dropped on this call, by error code. */

@@ -19,7 +19,7 @@ import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
 import { FakeDeepgram, type FakeDeepgramOptions } from '../../testkit/fakes/deepgram-fake.js';
 import { AnthropicFake, type FakeReply } from '../../testkit/fakes/anthropic-fake.js';
 import { FakeElevenLabs } from '../../testkit/fakes/elevenlabs-fake.js';
-import { callerMulaw } from '../../testkit/helpers/caller-audio.js';
+import { callerMulaw, withoutTrailingSilence } from '../../testkit/helpers/caller-audio.js';
 import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 import { until } from '../../testkit/helpers/process.js';
@@ -30,7 +30,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean | 'hanging'; anthropic?: FakeReply[]; playback?: 'realtime' | 'instant' } = {}) {
+async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean | 'hanging'; anthropic?: FakeReply[]; playback?: 'realtime' | 'instant'; pacing?: 'on-demand' | 'continuous' } = {}) {
   const deepgram = await FakeDeepgram.start({
     apiKey: 'dg-key',
     transcript: { utterances: [{ text: 'I would like to book an appointment.' }, { text: 'Tuesday.' }] },
@@ -67,7 +67,7 @@ async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenl
   cleanup.push(() => engines.close());
   const server: TestServer = await startTestServer({ env, dataDir, agentConfig: agent, engines: (call) => engines.forCall(call) });
   cleanup.push(() => server.close());
-  const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: options.playback ?? 'instant' });
+  const caller = new FakeTwilioCaller({ url: server.wsUrl, playback: options.playback ?? 'instant', pacing: options.pacing ?? 'on-demand' });
   cleanup.push(() => caller.close());
   return { deepgram, elevenlabs, anthropic, server, caller, engines };
 }
@@ -172,6 +172,41 @@ describe('cloud providers through their real SDKs', () => {
     await until(() => session.phase === 'listening' && session.record.turns.length >= 3, 'degraded reply', 30_000);
     expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
     expect(session.record.fallbacks.some((f) => f.stage === 'llm')).toBe(true);
+  });
+});
+
+/**
+ * The end of the caller's turn on the Deepgram path, whether the caller's line keeps sending
+ * silence frames (Twilio does, for the whole call) or goes quiet after the words: an interim that
+ * sounds unfinished ("I would like to") makes the turn wait, and the finalised words that follow
+ * end it soon after, without any more audio needed.
+ */
+describe('the Deepgram path ends the caller turn with continuous silence and with a quiet wire', () => {
+  const unfinishedThenWhole = {
+    transcript: { utterances: [{ text: 'I would like to book an appointment.', interims: ['I', 'I would', 'I would like', 'I would like to'] }] },
+  };
+  it.each(['continuous', 'on-demand'] as const)('%s pacing: the whole request is answered, not its first half', { timeout: 60_000 }, async (pacing) => {
+    const { server, caller } = await setup({ deepgram: unfinishedThenWhole, pacing });
+    await caller.start();
+    await until(() => caller.count('media') > 0, 'greeting audio');
+    const session = server.app.context.calls.session(caller.callSid)!;
+    await until(() => session.phase === 'listening', 'greeting played');
+    // On-demand: the line goes quiet right after the last word (the clip's trailing silence cut),
+    // so neither Deepgram nor our VAD hears any silence: only time can end the turn.
+    const words = callerMulaw('I would like to book an appointment', 'rms');
+    await caller.sendMulaw(pacing === 'continuous' ? words : withoutTrailingSilence(words));
+    const spokeAt = Date.now();
+    if (pacing === 'continuous') void caller.silence(3000);
+    await until(() => session.phase === 'listening' && session.record.turns.length >= 3, 'reply', 20_000);
+    const callerTurns = session.record.turns.filter((t): t is CallerTurn => t.role === 'caller');
+    expect(callerTurns.map((t) => t.text)).toEqual(['I would like to book an appointment.']);
+    expect((session.record.turns.at(-1) as AgentTurn).text).toMatch(/what day/i);
+    // With silence on the line Deepgram finalises the words and the turn ends on them, well before
+    // the unfinished phrase's long wait; on a quiet wire that wait passes in time and Finalize ends it.
+    expect(callerTurns[0]!.metrics.endpointMs).toBeLessThan(pacing === 'continuous' ? 1000 : 2500);
+    expect(Date.now() - spokeAt).toBeLessThan(15_000);
+    caller.stop();
+    await until(() => session.isEnded, 'end');
   });
 });
 

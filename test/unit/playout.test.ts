@@ -166,3 +166,95 @@ describe('heardText', () => {
     expect(heardText(segments, played)).toBe(text);
   });
 });
+
+describe('Playout suspend and resume (false interruptions, backchannels)', () => {
+  /** Three 1 s sentences; marks echoed for the first `playedMs` (100 ms chunks). */
+  function playing(playedMs: number) {
+    echoed.clear();
+    const t = setup(300, 100);
+    const id = t.playout.begin();
+    t.playout.append(id, audio(1000), 'First sentence here.');
+    t.playout.append(id, audio(1000), 'Second sentence here.');
+    t.playout.append(id, audio(1000), 'Third sentence here.');
+    const done = t.playout.finish(id);
+    for (let played = 0; played < playedMs; played += 100) {
+      const mark = t.sink.marks().find((m) => !echoed.has(m))!;
+      echoed.add(mark);
+      t.advance(100);
+      t.playout.onMark(mark);
+    }
+    return { ...t, id, done };
+  }
+  const echoed = new Set<string>();
+
+  it('suspend clears Twilio, reports what was heard and holds the rest', () => {
+    const { sink, playout } = playing(1500);
+    const report = playout.suspend();
+    expect(sink.sent.at(-1)).toEqual({ kind: 'clear' });
+    expect(report?.playedMs).toBe(1500);
+    expect(report?.heardText).toBe('First sentence here. Second');
+    expect(playout.isPlaying).toBe(false);
+    expect(playout.isSuspended).toBe(true);
+    const before = sink.sent.length;
+    playout.append(1, audio(200), 'Third sentence here.');
+    expect(sink.sent.length).toBe(before); // held: nothing goes out
+  });
+
+  it('resumes at the start of the sentence the caller was in when it had only just begun', async () => {
+    const { sink, playout, id, done } = playing(1500);
+    playout.suspend();
+    const sentBefore = sink.mediaBytes().reduce((a, b) => a + b, 0);
+    expect(playout.resume({ backupMs: 300, restartSentenceMs: 800 })).toBe(1000);
+    expect(playout.isPlaying).toBe(true);
+    const resent = sink.mediaBytes().reduce((a, b) => a + b, 0) - sentBefore;
+    expect(resent).toBe(300 * 8); // lead bound again, from 1000 ms on
+    // Play the rest out: the utterance ends as played, with every word heard.
+    for (;;) {
+      const mark = sink.marks().find((m) => !echoed.has(m) && m.startsWith('g1:'));
+      if (!mark) break;
+      echoed.add(mark);
+      playout.onMark(mark);
+    }
+    expect(await done).toBe('played');
+    expect(playout.heard(id)?.heardText).toBe('First sentence here. Second sentence here. Third sentence here.');
+  });
+
+  it('backs up a little when the caller was well into a sentence', () => {
+    const { playout } = playing(1900);
+    playout.suspend();
+    expect(playout.resume({ backupMs: 300, restartSentenceMs: 800 })).toBe(1600);
+  });
+
+  it('never backs up into the previous sentence', () => {
+    const { playout } = playing(2100);
+    playout.suspend();
+    expect(playout.resume({ backupMs: 500, restartSentenceMs: 0 })).toBe(2000);
+  });
+
+  it('a real interruption after a suspend clears the held utterance without a second clear', async () => {
+    const { sink, playout, done } = playing(500);
+    playout.suspend();
+    const clears = sink.sent.filter((m) => m.kind === 'clear').length;
+    const [report] = playout.clear();
+    expect(report?.heardText).toBe('First');
+    expect(sink.sent.filter((m) => m.kind === 'clear').length).toBe(clears);
+    expect(await done).toBe('cleared');
+  });
+
+  it('audio arriving while held is played after the resume', () => {
+    const t = setup(10_000, 100);
+    const id = t.playout.begin();
+    t.playout.append(id, audio(500), 'One.');
+    t.playout.suspend();
+    t.playout.append(id, audio(500), 'Two.');
+    t.playout.resume({ backupMs: 0, restartSentenceMs: 0 });
+    const afterClear = t.sink.sent.slice(t.sink.sent.findIndex((m) => m.kind === 'clear') + 1);
+    expect(afterClear.filter((m) => m.kind === 'media').reduce((a, m) => a + (m.kind === 'media' ? m.bytes : 0), 0)).toBe(8000);
+  });
+
+  it('nothing to suspend or resume when idle', () => {
+    const { playout } = setup();
+    expect(playout.suspend()).toBeNull();
+    expect(playout.resume({ backupMs: 300, restartSentenceMs: 800 })).toBeNull();
+  });
+});

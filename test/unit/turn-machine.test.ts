@@ -34,7 +34,7 @@ describe('turn machine transitions', () => {
     ['ops hand-off with a transfer already pending changes nothing', state('speaking', { pendingExit: { kind: 'transfer', reason: 'caller-request' } }), { type: 'remote-handoff' }, 'speaking', []],
     ['closing line done hangs up', state('listening', { closing: 'inactivity' }), { type: 'closing-done' }, 'ended', ['hang-up', 'finalize']],
     ['brain failure apologises and ends', state('thinking'), { type: 'brain-failed' }, 'thinking', ['disarm-inactivity', 'say-goodbye']],
-    ['stop finalizes', state('speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'finalize']],
+    ['stop finalizes', state('speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'disarm-resume-window', 'finalize']],
     ['nothing happens after the end', state('ended'), { type: 'start' }, 'ended', []],
   ])('%s', (_name, from, event, phase, effects) => {
     const [next, out] = transition(from, event);
@@ -73,5 +73,71 @@ describe('turn machine transitions', () => {
     const closing = state('speaking', { closing: 'max-duration' });
     expect(transition(closing, { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true })[1]).toEqual([]);
     expect(transition(closing, { type: 'dtmf', digits: '1', agentAudioPending: true })[1]).toEqual([]);
+  });
+});
+
+describe('held replies: false interruptions and backchannels resume', () => {
+  const held = (phase: Phase, extra: Partial<TurnState> = {}) => state(phase, { suspended: true, ...extra });
+  it.each<[string, TurnState, TurnEvent, Phase, string[], boolean]>([
+    ['sustained speech holds a resumable reply', state('speaking'), { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true, resumable: true }, 'caller-speaking', ['suspend-reply', 'disarm-inactivity', 'arm-resume-window'], true],
+    ['no words resume the reply', held('thinking'), { type: 'transcript', text: '', confidence: 0, interjection: 'none' }, 'speaking', ['disarm-resume-window', 'resume-reply'], false],
+    ['a backchannel resumes the reply', held('thinking'), { type: 'transcript', text: 'uh huh', confidence: 1, interjection: 'backchannel' }, 'speaking', ['disarm-resume-window', 'resume-reply'], false],
+    ['real words interrupt and are answered', held('thinking'), { type: 'transcript', text: 'wait', confidence: 1, interjection: 'barge-in' }, 'thinking', ['disarm-resume-window', 'barge-in', 'disarm-inactivity', 'run-brain'], false],
+    ['a transcript without a verdict: empty is no words', held('thinking'), { type: 'transcript', text: ' ', confidence: 0 }, 'speaking', ['disarm-resume-window', 'resume-reply'], false],
+    ['window ends while the caller still talks: interruption', held('caller-speaking'), { type: 'resume-window' }, 'caller-speaking', ['barge-in'], false],
+    ['window ends with nothing recognised: resume', held('thinking'), { type: 'resume-window' }, 'speaking', ['resume-reply'], false],
+    ['window after the decision changes nothing', state('speaking'), { type: 'resume-window' }, 'speaking', [], false],
+    ['a key over a held reply interrupts it', held('caller-speaking'), { type: 'dtmf', digits: '1', agentAudioPending: false }, 'thinking', ['barge-in', 'disarm-resume-window', 'disarm-inactivity', 'run-brain'], false],
+    ['a held reply does not report played', held('thinking'), { type: 'reply-done', outcome: 'played' }, 'thinking', [], true],
+    ['speech again over a held reply is the caller speaking', held('thinking'), { type: 'speech-start', agentAudioPending: false }, 'caller-speaking', ['disarm-inactivity', 'stt-speech-start'], true],
+    ['speech longer than a listener sound over a held reply interrupts it', held('caller-speaking'), { type: 'speech-long' }, 'caller-speaking', ['disarm-resume-window', 'barge-in'], false],
+    ['long speech when nothing is held changes nothing', state('caller-speaking'), { type: 'speech-long' }, 'caller-speaking', [], false],
+    ['stop disarms the window', held('caller-speaking'), { type: 'stop', reason: 'caller-hangup' }, 'ended', ['disarm-inactivity', 'disarm-resume-window', 'finalize'], false],
+  ])('%s', (_name, from, event, phase, effects, suspended) => {
+    const [next, out] = transition(from, event);
+    expect(next.phase).toBe(phase);
+    expect(types(out)).toEqual(effects);
+    expect(next.suspended).toBe(suspended);
+  });
+
+  it('records why it resumed', () => {
+    expect(transition(held('thinking'), { type: 'transcript', text: '', confidence: 0, interjection: 'none' })[1]).toContainEqual({ type: 'resume-reply', cause: 'no-words' });
+    expect(transition(held('thinking'), { type: 'transcript', text: 'okay', confidence: 1, interjection: 'backchannel' })[1]).toContainEqual({ type: 'resume-reply', cause: 'backchannel' });
+    expect(transition(held('thinking'), { type: 'resume-window' })[1]).toContainEqual({ type: 'resume-reply', cause: 'timeout' });
+  });
+
+  it('the real interruption answers the caller words', () => {
+    const [, effects] = transition(held('thinking'), { type: 'transcript', text: 'what about friday', confidence: 0.9, interjection: 'barge-in' });
+    expect(effects).toContainEqual({ type: 'run-brain', input: { type: 'speech', text: 'what about friday', confidence: 0.9 } });
+  });
+
+  it('keeps a pending hang-up through a resume, drops it on a real interruption', () => {
+    const exit = { kind: 'hang-up' as const, reason: 'caller-goodbye' };
+    expect(transition(held('thinking', { pendingExit: exit }), { type: 'transcript', text: 'okay', confidence: 1, interjection: 'backchannel' })[0].pendingExit).toEqual(exit);
+    expect(transition(held('thinking', { pendingExit: exit }), { type: 'transcript', text: 'wait', confidence: 1, interjection: 'barge-in' })[0].pendingExit).toBeNull();
+  });
+
+  it('the reply text starting does not make a held reply speak', () => {
+    expect(transition(held('thinking'), { type: 'reply-text' })).toEqual([held('thinking'), []]);
+    expect(transition(state('thinking'), { type: 'reply-text' })).toEqual([state('speaking'), []]);
+    expect(transition(state('listening'), { type: 'reply-text' })).toEqual([state('speaking'), []]);
+    expect(transition(state('caller-speaking'), { type: 'reply-text' })).toEqual([state('caller-speaking'), []]);
+  });
+});
+
+describe('endpointing from the words at a pause', () => {
+  it.each<[string, TurnState, 'complete' | 'incomplete' | 'unknown', 'none' | 'backchannel' | 'barge-in', string | null]>([
+    ['a whole answer ends the turn soon', state('caller-speaking'), 'complete', 'barge-in', 'complete'],
+    ['half a sentence is waited for', state('caller-speaking'), 'incomplete', 'barge-in', 'incomplete'],
+    ['unsure: the normal wait', state('caller-speaking'), 'unknown', 'barge-in', 'unknown'],
+    ['a backchannel over a held reply ends fast', state('caller-speaking', { suspended: true }), 'unknown', 'backchannel', 'complete'],
+    ['no words over a held reply end fast', state('caller-speaking', { suspended: true }), 'unknown', 'none', 'complete'],
+    ['real words over a held reply: as usual', state('caller-speaking', { suspended: true }), 'incomplete', 'barge-in', 'incomplete'],
+    ['late words after the turn ended are ignored', state('thinking'), 'complete', 'barge-in', null],
+    ['ignored while closing', state('caller-speaking', { closing: 'inactivity' }), 'complete', 'barge-in', null],
+  ])('%s', (_name, from, completeness, interjection, wait) => {
+    const [next, effects] = transition(from, { type: 'pause-words', completeness, interjection });
+    expect(next).toEqual(from);
+    expect(effects).toEqual(wait ? [{ type: 'end-turn-after', completeness: wait }] : []);
   });
 });

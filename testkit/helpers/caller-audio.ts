@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decimate16kTo8k, parseWav, pcm16ToMulaw, wavPcm16 } from '../../src/speech/audio-convert.js';
+import { decodeMulaw } from '../../src/media/mulaw.js';
 
 /** PCM16 8 kHz speech for `text` from flite `voice`, with `padMs` of silence on both sides. */
 export function callerPcm(text: string, voice = 'slt', padMs = 300): Int16Array {
@@ -54,4 +55,49 @@ export function whiteNoise(samples: number, dbfs: number, seed = 1): Int16Array 
   const out = new Int16Array(samples);
   for (let i = 0; i < samples; i++) out[i] = Math.round((rand() * 2 - 1) * amplitude);
   return out;
+}
+
+/**
+ * A cough-like burst with no words: a short voiced "huh" (120 Hz pulses through two formant
+ * resonators) with a breathy noise onset and a fast decay, `ms` long, at 8 kHz PCM16.
+ */
+export function coughPcm(ms = 350, seed = 3): Int16Array {
+  const n = Math.round(ms * 8);
+  const noise = whiteNoise(n, -12, seed);
+  const out = new Int16Array(n);
+  const res = [resonator(650, 120), resonator(1100, 150), resonator(2400, 250)];
+  for (let i = 0; i < n; i++) {
+    const t = i / 8000;
+    const env = Math.min(1, t / 0.01) * Math.exp(-t / (ms / 1000 / 3));
+    const pulse = i % Math.round(8000 / 120) === 0 ? 9000 : 0;
+    const src = pulse + noise[i]! * 0.6;
+    let y = 0;
+    for (const r of res) y += r(src);
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(y * env * 0.5)));
+  }
+  return out;
+}
+
+/** Two-pole resonator at `hz` with `bandwidth` Hz, 8 kHz. */
+function resonator(hz: number, bandwidth: number): (x: number) => number {
+  const r = Math.exp((-Math.PI * bandwidth) / 8000);
+  const a1 = 2 * r * Math.cos((2 * Math.PI * hz) / 8000);
+  const a2 = -r * r;
+  const gain = 1 - r;
+  let y1 = 0;
+  let y2 = 0;
+  return (x) => {
+    const y = gain * x + a1 * y1 + a2 * y2;
+    y2 = y1;
+    y1 = y;
+    return y;
+  };
+}
+
+/** μ-law audio cut 10 ms after its last loud sample: the words, and no silence after them. */
+export function withoutTrailingSilence(mulaw: Uint8Array): Uint8Array {
+  const pcm = decodeMulaw(mulaw);
+  let last = pcm.length - 1;
+  while (last > 0 && Math.abs(pcm[last]!) < 2000) last--;
+  return mulaw.subarray(0, Math.min(mulaw.length, last + 80));
 }

@@ -4,9 +4,13 @@
  * - `speech-start` after `onsetMs` of speech (hysteresis: above `threshold`).
  * - `barge-in-eligible` once the speech has lasted `minBargeInMs`: a cough or a click of echo is
  *   shorter than that and must not cut the agent off.
+ * - `speech-long` once the speech has lasted `longSpeechMs` (if set): longer than a listener sound
+ *   ("okay", "uh huh") lasts, so over the agent it is an interruption whatever its words.
  * - `speech-pause` once per silence run when it reaches `pauseMs` (< `endSilenceMs`): the turn may be
  *   ending, so a recogniser can start decoding early and have the transcript ready at `speech-end`.
- * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn).
+ * - `speech-end` after `endSilenceMs` below `threshold - hysteresis` (the end of the caller's turn),
+ *   or after the silence chosen for this pause by `endTurnAfter` (from how complete the caller's
+ *   words are); speech resuming drops that choice.
  */
 import type { VadWindow } from './vad.js';
 
@@ -15,6 +19,8 @@ export interface SegmenterConfig {
   hysteresis: number;
   onsetMs: number;
   minBargeInMs: number;
+  /** Speech after which `speech-long` is signalled; omitted: never. */
+  longSpeechMs?: number;
   endSilenceMs: number;
   /** Silence after which `speech-pause` is signalled; omitted: never. */
   pauseMs?: number;
@@ -29,11 +35,14 @@ export interface SegmenterState {
   bargeInSignalled: boolean;
   /** Consecutive silence ms while speaking. */
   silenceMs: number;
+  /** Silence that ends this pause, chosen by `endTurnAfter`; null: `endSilenceMs`. */
+  endAfterMs: number | null;
 }
 
 export type SegmenterEvent =
   | { type: 'speech-start'; /** speech already heard before the event, ms */ leadMs: number }
   | { type: 'barge-in-eligible' }
+  | { type: 'speech-long' }
   | { type: 'speech-pause' }
   | { type: 'speech-end'; /** trailing silence already elapsed, ms */ trailingMs: number };
 
@@ -43,7 +52,18 @@ export const initialSegmenterState: SegmenterState = {
   speechMs: 0,
   bargeInSignalled: false,
   silenceMs: 0,
+  endAfterMs: null,
 };
+
+/**
+ * End the current pause after `silenceMs` of silence (now, if that much has already passed).
+ * No effect unless the caller is speaking or pausing.
+ */
+export function endTurnAfter(state: SegmenterState, silenceMs: number): [SegmenterState, SegmenterEvent[]] {
+  if (!state.speaking) return [state, []];
+  if (state.silenceMs > 0 && state.silenceMs >= silenceMs) return [initialSegmenterState, [{ type: 'speech-end', trailingMs: state.silenceMs }]];
+  return [{ ...state, endAfterMs: silenceMs }, []];
+}
 
 export function segment(
   state: SegmenterState,
@@ -62,6 +82,7 @@ export function segment(
         speechMs: pending,
         bargeInSignalled: pending >= config.minBargeInMs,
         silenceMs: 0,
+        endAfterMs: null,
       };
       if (next.bargeInSignalled) events.push({ type: 'barge-in-eligible' });
       return [next, events];
@@ -76,7 +97,7 @@ export function segment(
     if (pauseMs !== undefined && pauseMs < config.endSilenceMs && state.silenceMs < pauseMs && silenceMs >= pauseMs) {
       events.push({ type: 'speech-pause' });
     }
-    if (silenceMs >= config.endSilenceMs) {
+    if (silenceMs >= (state.endAfterMs ?? config.endSilenceMs)) {
       events.push({ type: 'speech-end', trailingMs: silenceMs });
       return [initialSegmenterState, events];
     }
@@ -88,5 +109,7 @@ export function segment(
     bargeInSignalled = true;
     events.push({ type: 'barge-in-eligible' });
   }
-  return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0 }, events];
+  const long = config.longSpeechMs;
+  if (long !== undefined && state.speechMs < long && speechMs >= long) events.push({ type: 'speech-long' });
+  return [{ ...state, speechMs, bargeInSignalled, silenceMs: 0, endAfterMs: null }, events];
 }

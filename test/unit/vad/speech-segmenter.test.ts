@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  endTurnAfter,
   initialSegmenterState,
   segment,
   type SegmenterConfig,
@@ -117,3 +118,59 @@ describe('speech-pause (early decode signal)', () => {
   });
 });
 
+
+describe('endTurnAfter: the pause length chosen from the caller words', () => {
+  const speakThenQuiet = (quiet: number) => {
+    let state = initialSegmenterState;
+    for (const p of [...rep(S, 6), ...rep(Q, quiet)]) [state] = segment(state, { probability: p, durationMs: 32 }, config);
+    return state;
+  };
+
+  it.each([
+    { name: 'already silent long enough: ends now', quiet: 8, after: 200, ends: true },
+    { name: 'not yet: ends later', quiet: 2, after: 200, ends: false },
+    { name: 'mid-speech: never at once', quiet: 0, after: 0, ends: false },
+  ])('$name', ({ quiet, after, ends }) => {
+    const [next, events] = endTurnAfter(speakThenQuiet(quiet), after);
+    expect(events.map((e) => e.type)).toEqual(ends ? ['speech-end'] : []);
+    expect(next.speaking).toBe(!ends);
+  });
+
+  it('a shorter wait ends the turn at that silence; a longer one waits past endSilenceMs', () => {
+    let [state] = endTurnAfter(speakThenQuiet(2), 128);
+    let events: SegmenterEvent[] = [];
+    [state, events] = segment(state, { probability: Q, durationMs: 32 }, config);
+    expect(events).toEqual([]);
+    [state, events] = segment(state, { probability: Q, durationMs: 32 }, config);
+    expect(events).toEqual([{ type: 'speech-end', trailingMs: 128 }]);
+
+    [state] = endTurnAfter(speakThenQuiet(2), 640);
+    for (let i = 0; i < 17; i++) {
+      [state, events] = segment(state, { probability: Q, durationMs: 32 }, config);
+      expect(events).toEqual([]);
+    }
+    [state, events] = segment(state, { probability: Q, durationMs: 32 }, config);
+    expect(events).toEqual([{ type: 'speech-end', trailingMs: 640 }]);
+  });
+
+  it('speech resuming drops the chosen wait', () => {
+    let [state] = endTurnAfter(speakThenQuiet(2), 640);
+    [state] = segment(state, { probability: S, durationMs: 32 }, config);
+    expect(state.endAfterMs).toBeNull();
+  });
+
+  it('does nothing between turns', () => {
+    expect(endTurnAfter(initialSegmenterState, 100)).toEqual([initialSegmenterState, []]);
+  });
+});
+
+describe('speech longer than a listener sound', () => {
+  it('is signalled once per utterance when longSpeechMs is set', () => {
+    const cfg = { ...config, longSpeechMs: 320 };
+    const { events } = runWindows([S, S, S, S, S, S, S, S, S, S, S, S, Q, Q, Q, Q, Q, Q, Q, Q, Q, Q, Q, S, S, S], cfg);
+    expect(events.filter((e) => e.endsWith('speech-long'))).toEqual(['9:speech-long']);
+  });
+  it('is never signalled without longSpeechMs', () => {
+    expect(runWindows(Array(40).fill(S)).events.some((e) => e.endsWith('speech-long'))).toBe(false);
+  });
+});
