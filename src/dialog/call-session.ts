@@ -296,12 +296,19 @@ export class CallSession {
       },
       onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
-      onSpeak: (piece) => this.ledger.spoken(piece),
+      onSpeak: (piece) => {
+        // The record says what was handed to the voice as it goes, not only when the reply ends.
+        agentTurn.text = agentTurn.text ? `${agentTurn.text} ${piece}` : piece;
+        this.ledger.spoken(piece);
+      },
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     })
       .then((result) => {
         agentTurn.text = result.text;
         if (result.outcome === 'played') agentTurn.heardText = result.text;
+        // Nothing reached the voice (abandoned before its first words, or a turn with no text): the
+        // caller heard nothing, so the record keeps no agent turn for it.
+        if (!result.text) this.dropAgentTurn(agentTurn);
         if (this.turnAbort === controller) this.turnAbort = null;
         if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
@@ -310,11 +317,17 @@ export class CallSession {
         }
       })
       .catch((error: unknown) => {
+        if (!agentTurn.text && !agentTurn.heardText) this.dropAgentTurn(agentTurn);
         if (this.ended || signal.aborted) return;
         this.options.metrics.stageErrors.inc({ stage: 'brain', provider: brainName });
         this.options.logger.error({ err: error }, 'agent reply failed');
         this.dispatch({ type: 'brain-failed' });
       });
+  }
+
+  private dropAgentTurn(turn: AgentTurn): void {
+    const index = this.record.turns.indexOf(turn);
+    if (index >= 0 && !turn.text && !turn.heardText) this.record.turns.splice(index, 1);
   }
 
   /** Hang up after the goodbye has played, but never wait forever for a mark that may not come. */
