@@ -7,7 +7,8 @@ export type YesNo = 'yes' | 'no';
 export const NO_PHRASES = ['no', 'nope', 'nah', 'not', 'wrong', 'incorrect', 'negative', 'that is wrong'] as const;
 export const YES_PHRASES = [
   'yes', 'yeah', 'yep', 'yup', 'yes please', 'correct', 'that is right', 'that is correct', 'right', 'sure',
-  'okay', 'ok', 'absolutely', 'affirmative', 'uh huh', 'sounds good', 'perfect', 'exactly',
+  'okay', 'ok', 'absolutely', 'affirmative', 'uh huh', 'sounds good', 'sounds great', 'perfect', 'exactly', 'fine',
+  'that works', 'go ahead', 'definitely', 'of course',
 ] as const;
 
 export function parseYesNo(text: string): YesNo | null {

@@ -1,9 +1,11 @@
 /**
  * A small deterministic intent scorer over free text: the config's examples and keywords plus the
- * built-in cues (synonyms.ts), each phrase found in the caller's words adding its weight. Plurals
- * match singulars ("saturdays" ~ "saturday"). The ranking with its margin tells the flow whether to
- * act, ask ("Did you want to …?") or reprompt.
+ * built-in cues (synonyms.ts), each phrase found in the caller's words adding its weight. Words are
+ * compared by their Porter stem, so "cancelling", "cancelled" and "cancel" are one cue and a config
+ * keyword covers its inflections. The ranking with its margin tells the flow whether to act, ask
+ * ("Did you want to …?") or reprompt.
  */
+import { stemmer } from 'stemmer';
 import type { IntentConfig } from '../../config/dialog-schema.js';
 import { words } from '../slots/normalize.js';
 import { builtInCues, type Cue } from './synonyms.js';
@@ -20,7 +22,12 @@ const EXAMPLE_BONUS = 5;
 /** Bonus when an example occurs inside a longer utterance. */
 const EXAMPLE_INSIDE_BONUS = 2;
 
-const stem = (w: string) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);
+/**
+ * Nouns for the appointment itself keep their own form: "cancel my booking" must not also count as
+ * the verb "book" (Porter maps both to "book").
+ */
+const KEEP = new Map([['booking', 'booking'], ['bookings', 'booking']]);
+const stem = (w: string) => KEEP.get(w) ?? stemmer(w);
 
 function phraseAt(tokens: readonly string[], phrase: readonly string[]): boolean {
   outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
@@ -35,13 +42,17 @@ export class IntentScorer {
 
   constructor(intents: readonly IntentConfig[]) {
     this.table = intents.map((intent) => {
+      // Keyed by stemmed phrase: "move" and "moved" are one cue and count once.
       const cues = new Map<string, number>();
-      const add = ([phrase, weight]: Cue) => cues.set(phrase, Math.max(cues.get(phrase) ?? 0, weight));
+      const add = ([phrase, weight]: Cue) => {
+        const key = phrase.split(' ').map(stem).join(' ');
+        cues.set(key, Math.max(cues.get(key) ?? 0, weight));
+      };
       builtInCues(intent).forEach(add);
       intent.keywords.forEach((k) => add([k, KEYWORD_WEIGHT]));
       return {
         intent,
-        cues: [...cues].map(([phrase, weight]) => [phrase.split(' ').map(stem), weight] as const),
+        cues: [...cues].map(([phrase, weight]) => [phrase.split(' '), weight] as const),
         examples: intent.examples.map((e) => e.split(' ').map(stem)),
       };
     });
