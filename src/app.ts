@@ -45,7 +45,7 @@ export interface AppDeps {
   mediaStartTimeoutMs?: number;
   /** Media socket pace limit (default: Twilio's pace with wide room); null only for the in-process replay tool. */
   mediaMessageRate?: MessageRateLimit | null;
-  /** Transfer attempts, resume snapshots, callback requests; default: the SQLite store in DATA_DIR. */
+  /** Transfer attempts, resume snapshots, callback requests; default: the shared store's (`store.transfers`). */
   transferStore?: TransferStore;
 }
 
@@ -67,7 +67,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
     bodyLimit: 256 * 1024,
   }) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
-  const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir });
+  const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir, ...(deps.now ? { now: deps.now } : {}) });
   const records = new CallRecordStore(config.dataDir, redact, store.callRecords, (error) => log.warn({ err: error }, 'could not write a call record snapshot'));
   const calls = new CallManager(config.maxConcurrentCalls, records, log, config.maxSocketsPerAddress);
   const ticketKey = streamTicketKey(config);
@@ -98,7 +98,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   // The browser phone: its token admits a /media upgrade (instead of a Twilio signature) and its
   // event socket observes that call's session.
   const phone = new BrowserPhone();
-  Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, records, metrics, logger: log, onClose: (hook) => fastify.addHook('onClose', hook), issueTicket: (call) => tickets.issue(call) }));
+  Object.assign(context, await createTransferContext({ config, agent: deps.agent, deps, store: store.transfers, records, metrics, logger: log, issueTicket: (call) => tickets.issue(call) }));
 
   await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
   await fastify.register(async (scope) => voiceRoutes(scope, context));

@@ -39,12 +39,13 @@ import type { SpeechToText } from './speech/stt.js';
 import { checkSystemPackages, defaultCheckEnv, type SystemCheckResult } from './speech/system-check.js';
 import type { TextToSpeech } from './speech/tts.js';
 import { openDatabase } from './store/database.js';
-import type { BookingPort } from './store/ports.js';
+import type { StateStore } from './store/ports.js';
 import { createClinicTools } from './tools/clinic-tools.js';
 import { systemClock, type Clock } from './tools/clinic-time.js';
 import { ToolRunner } from './tools/registry.js';
 import type { Tool } from './tools/tool.js';
-import { SqliteTransferStore } from './store/transfer-store-sqlite.js';
+import { SqliteTransferStore } from './store/embedded/transfers.js';
+import { EmbeddedBookings } from './store/embedded/bookings.js';
 import { resolveTransferMode } from './transfer/mode.js';
 import { withResumeLine } from './transfer/resume-brain.js';
 import { transferMetrics } from './transfer/transfer-metrics.js';
@@ -71,8 +72,12 @@ export interface EngineOptions {
   metrics?: Metrics;
   /** Wall clock, epoch ms: "today" for the schedule and the dialog. Replays pin it to the recording's date. */
   now?: () => number;
-  /** The shared booking store (PostgreSQL or embedded); unset: this process opens DATA_DIR's SQLite. */
-  bookings?: BookingPort;
+  /**
+   * The shared state the tools book in and store callbacks and transfer attempts in (the app's
+   * store: PostgreSQL or embedded, one connection for both). Unset (tests, tools): this process
+   * opens DATA_DIR's SQLite itself and closes it with the engines.
+   */
+  store?: Pick<StateStore, 'bookings' | 'transfers'>;
 }
 
 export async function createEngines(options: EngineOptions): Promise<EngineSet> {
@@ -85,13 +90,12 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
   const recognition = { openLm: understanding.openVocabulary ? writeDomainLm(agent) : undefined, fitThreshold: understanding.fitThreshold };
   const offline = await buildOfflineEngines(plan, prompts, logger, recognition, resolveWorkerCount(config.workers));
   const cloud = buildCloudEngines(config, plan, prompts, logger);
-  // Transfer state lives in the embedded database even with DATABASE_URL (no PostgreSQL adapter yet).
-  const db = openDatabase({ dataDir: config.dataDir });
-  const transferStore = new SqliteTransferStore(db, () => clock.now());
+  const db = options.store ? undefined : openDatabase({ dataDir: config.dataDir });
+  const store = options.store ?? { bookings: new EmbeddedBookings(db!, () => clock.now()), transfers: new SqliteTransferStore(db!, () => clock.now()) };
   const transferMode = resolveTransferMode(agent, config);
   if (transferMode.downgraded) logger.warn(transferMode.downgraded);
   const tools = createClinicTools({
-    ...(options.bookings ? { bookings: options.bookings } : { db }),
+    bookings: store.bookings,
     calendar: agent.business.schedule,
     clock,
     transfer: {
@@ -100,7 +104,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
       apiBaseUrl: config.twilio.apiUrl,
       transferNumber: config.twilio.transferNumber,
       routing: { config: agent.transfer, schedule: agent.business.schedule, mode: transferMode.mode, now: () => clock.now() },
-      store: transferStore,
+      store: store.transfers,
     },
     onCallbackStored: () => options.metrics && transferMetrics(options.metrics.registry).outcomes.inc({ outcome: 'callback-taken' }),
   });
@@ -110,7 +114,7 @@ export async function createEngines(options: EngineOptions): Promise<EngineSet> 
     forCall: factory.forCall,
     async close() {
       offline.close();
-      db.close();
+      db?.close();
     },
   };
 }
@@ -276,6 +280,7 @@ export function callEnginesFactory(options: CallEnginesFactoryOptions): Pick<Eng
         vad: offline.vad,
         stt: cloud.stt && offline.stt ? new FallbackStt(cloud.stt, offline.stt, report) : stt,
         tts,
+        ...(offline.tts ? { fillerTts: offline.tts } : {}),
         brain,
         dispose: () => {
           calls.delete(call.callSid);

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   let engines;
   try {
     store = await openStateStore(config, { logger, migrate: cluster.isPrimary });
-    engines = await createEngines({ config, agent, logger, metrics, bookings: store.bookings });
+    engines = await createEngines({ config, agent, logger, metrics, store });
   } catch (error) {
     logger.fatal({ err: error }, (error as Error).message);
     process.exit(1);

@@ -47,6 +47,11 @@ export const timeoutsSchema = z
     maxDurationMs: ms(15 * 60_000),
     /** Longest wait for the goodbye's final mark before hanging up anyway, ms. */
     hangupMarkTimeoutMs: ms(5000),
+    /**
+     * Time from the caller's last word after which the offline voice says a filler if the reply
+     * has not started (a slow or failing provider), ms; 0: never.
+     */
+    fillerAfterMs: ms(1000),
   })
   .strict();
 

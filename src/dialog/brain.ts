@@ -50,6 +50,12 @@ export interface BrainTurnOptions {
   signal: AbortSignal;
   /** The conversation so far, as heard. */
   history: readonly ConversationTurn[];
+  /**
+   * When the caller's turn ended (their last word), on the monotonic clock (`performance.now()`
+   * unless the brain was given another): the caller has been waiting since then, so a brain's
+   * retry budget counts from it. Unset for turns nobody is waiting on (greeting, reprompts).
+   */
+  turnEndedAtMs?: number;
 }
 
 export interface BrainSession {

@@ -9,6 +9,11 @@ import type { Brain } from './brain.js';
 export interface CallEngines {
   stt: SpeechToText;
   tts: TextToSpeech;
+  /**
+   * The offline voice, for a filler while a reply is late (the cloud stages may be the reason, so
+   * not through `tts`). Unset: no fillers.
+   */
+  fillerTts?: TextToSpeech;
   vad: Vad;
   brain: Brain;
   /** Releases per-call engine resources (e.g. a provider socket) when the call ends. */

@@ -16,7 +16,7 @@ import type { CallEngines, CallTransport } from './call-engines.js';
 import type { CallSessionEvent } from './call-events.js';
 import { CallLedger } from './call-ledger.js';
 import { KeypadCollector } from './keypad.js';
-import { fixedText, runReply } from './reply-runner.js';
+import { fillerForTurn, fixedText, runReply } from './reply-runner.js';
 import { initialTurnState, speakingPhase, transition, type TurnEffect, type TurnEvent, type TurnState } from './turn-machine.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -272,10 +272,12 @@ export class CallSession {
     const signal = AbortSignal.any([controller.signal, this.callAbort.signal]);
 
     let hooks: { onFirstText(): void; onFirstAudioChunk(): void } | null = null;
+    let turnEndedAtMs: number | undefined;
     if (input.type === 'speech' || input.type === 'dtmf' || input.type === 'no-match') {
       if (input.type === 'dtmf') this.timing.keyEntry();
       const reply = this.timing.beginReply();
       hooks = reply;
+      turnEndedAtMs = reply.lastWordAt ?? undefined;
       const text = this.ledger.callerTurn(input, reply.turn);
       if (text) this.history.push({ role: 'caller', text });
     } else {
@@ -287,7 +289,16 @@ export class CallSession {
     this.currentAgentTurn = current;
     const brainName = this.options.engines.brain.name;
 
-    const events = this.brain.turn(input, { signal, history: [...this.history] });
+    const events = this.brain.turn(input, { signal, history: [...this.history], ...(turnEndedAtMs !== undefined ? { turnEndedAtMs } : {}) });
+    const filler = fillerForTurn({
+      turnEndedAtMs,
+      nowMs: this.now(),
+      afterMs: this.options.agent.timeouts.fillerAfterMs,
+      fillers: this.options.agent.offline.fillers,
+      index: this.record.turns.length,
+      tts: this.options.engines.fillerTts,
+      onError: (error) => this.options.logger.warn({ err: error }, 'filler voice failed'),
+    });
     runReply({ playout: this.playout, tts: this.options.engines.tts }, events, signal, {
       onUtterance: (id) => (current.utteranceId = id),
       onFirstText: () => {
@@ -302,7 +313,7 @@ export class CallSession {
         this.ledger.spoken(piece);
       },
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
-    })
+    }, filler)
       .then((result) => {
         agentTurn.text = result.text;
         if (result.outcome === 'played') agentTurn.heardText = result.text;

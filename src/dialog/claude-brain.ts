@@ -6,9 +6,9 @@
  *                                   fallback: flowBrain, onUsage, onFallback });
  *
  * Owns its retry budget (the SDK's retries are off): 429/529/5xx, dropped connections and stalls
- * before the first word are retried with backoff while the turn budget lasts; after that (or on a
- * non-retryable error) the turn is handed to the fallback brain, or the apology is said. The caller
- * never gets silence. Tools run only through the call's gated invoker (tool-invoker.ts): the
+ * before the first word are retried with backoff while the turn budget lasts, counted from the end
+ * of the caller's turn (claude/retry-budget.ts); after that (or on a non-retryable error) the turn
+ * is handed to the fallback brain, or the apology is said. The caller never gets silence. Tools run only through the call's gated invoker (tool-invoker.ts): the
  * confirm gate, the runner's timeout and the call-log record live there, not here.
  */
 import Anthropic from '@anthropic-ai/sdk';
@@ -18,8 +18,10 @@ import type { FallbackEvent } from '../observability/fallback.js';
 import type { Brain, BrainEvent, BrainInput, BrainSession, BrainTurnOptions, CallContext } from './brain.js';
 import { ClaudeTurnFailedError, classifyFailure } from './claude/errors.js';
 import { buildMessages, buildSystem, buildTools, type JournalEntry, type JournalItem } from './claude/request.js';
+import { attemptTimeoutMs, retryDeadline, retryDelayMs, type RequestStart, type RetryPolicy } from './claude/retry-budget.js';
 import { streamAttempt, type AttemptResult, type ClaudeUsage } from './claude/stream-attempt.js';
 import { runToolRound } from './claude/tool-round.js';
+import { sleepUnlessAborted } from '../util/abort.js';
 import { todayIn } from './slots/dates.js';
 import { callerIdDigits } from './slots/digits.js';
 import { parseYesNo } from './slots/yes-no.js';
@@ -45,7 +47,11 @@ export interface ClaudeBrainOptions {
   firstTokenTimeoutMs?: number;
   /** Longest silence between stream events once content flows, ms. */
   idleTimeoutMs?: number;
-  /** Time within which a model request may be retried, ms (3–5 s keeps a caller waiting at most that long). */
+  /**
+   * Time within which a model request may be retried, ms: counted from the end of the caller's
+   * turn until the brain has said something, from the request's start after that. The default
+   * (2.5 s) leaves the fallback brain and the voice ~0.5 s to answer within 3 s of the turn's end.
+   */
   turnBudgetMs?: number;
   /** Say a filler when tools are not back after this long, ms. */
   fillerAfterMs?: number;
@@ -58,8 +64,10 @@ export interface ClaudeBrainOptions {
   openingQuestion?: string;
   /** Wall clock ("today" in the system prompt). */
   now?: () => Date;
-  /** Monotonic clock, ms (budgets, tool timings). */
+  /** Monotonic clock, ms (budgets, tool timings); the clock of `BrainTurnOptions.turnEndedAtMs`. */
   monotonicMs?: () => number;
+  /** Waits out a retry backoff; false when the signal aborted first. Injected with `monotonicMs` to drive time in tests. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
   logger?: ClaudeLogger;
   /** Per model request; includes prompt-cache reads and writes. */
   onUsage?: (callSid: string, usage: ClaudeUsage & { model: string }) => void;
@@ -90,7 +98,7 @@ export class ClaudeBrain implements Brain {
 const DEFAULTS = {
   firstTokenTimeoutMs: 2500,
   idleTimeoutMs: 2000,
-  turnBudgetMs: 4000,
+  turnBudgetMs: 2500,
   fillerAfterMs: 300,
   backoffBaseMs: 250,
   backoffMaxMs: 1000,
@@ -105,6 +113,7 @@ class ClaudeSession implements BrainSession {
   private readonly opts: typeof DEFAULTS & ClaudeBrainOptions;
   private readonly now: () => Date;
   private readonly mono: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<boolean>;
   /** Tool exchanges and system notes, placed between the heard turns (see claude/request.ts). */
   private readonly journal: JournalEntry[] = [];
   /** How caller entries of the history are written for Claude (keypad entries), by index. */
@@ -126,6 +135,7 @@ class ClaudeSession implements BrainSession {
     this.opts = { ...DEFAULTS, ...definedOnly(options) } as typeof DEFAULTS & ClaudeBrainOptions;
     this.now = options.now ?? (() => new Date());
     this.mono = options.monotonicMs ?? (() => performance.now());
+    this.sleep = options.sleep ?? sleepUnlessAborted;
     this.fallbackSession = options.fallback?.createSession(context) ?? null;
     this.tools = buildTools(options.config);
     const today = todayIn(options.config.business.schedule.timezone, this.now());
@@ -173,7 +183,7 @@ class ClaudeSession implements BrainSession {
   }
 
   /** Request → stream text → run tools → request again, until Claude ends its turn. */
-  private async *converse(entry: JournalEntry, { signal, history }: BrainTurnOptions, spacer: Spacer): AsyncGenerator<BrainEvent, 'done' | 'exit' | 'aborted'> {
+  private async *converse(entry: JournalEntry, { signal, history, turnEndedAtMs }: BrainTurnOptions, spacer: Spacer): AsyncGenerator<BrainEvent, 'done' | 'exit' | 'aborted'> {
     const config = this.opts.config;
     // This turn's items as Claude wrote them (with the text before a tool call); the journal keeps
     // them without that text, because the heard version of it comes back through the history.
@@ -190,7 +200,8 @@ class ClaudeSession implements BrainSession {
         tools: this.tools,
         messages: buildMessages(history, journal, this.render),
       };
-      const result: AttemptResult | null = yield* relay(this.request(params, signal), speak);
+      const start = { startedAtMs: this.mono(), turnEndedAtMs, spoke: spacer.spoke };
+      const result: AttemptResult | null = yield* relay(this.request(params, signal, start), speak);
       if (!result) return 'aborted';
       this.opts.onUsage?.(this.context.callSid, { model: config.llm.model, ...result.usage });
       if (result.stopReason !== 'tool_use' || result.toolUses.length === 0) return 'done';
@@ -236,12 +247,18 @@ class ClaudeSession implements BrainSession {
    * One model request with retries inside the budget. Yields text; returns the message, or null
    * when the caller's signal aborted. Throws ClaudeTurnFailedError when it gives up.
    */
-  private async *request(params: MessageCreateParamsBase, signal: AbortSignal): AsyncGenerator<string, AttemptResult | null> {
-    const started = this.mono();
+  private async *request(params: MessageCreateParamsBase, signal: AbortSignal, start: RequestStart): AsyncGenerator<string, AttemptResult | null> {
+    const policy: RetryPolicy = {
+      budgetMs: this.opts.turnBudgetMs,
+      firstTokenTimeoutMs: this.opts.firstTokenTimeoutMs,
+      backoffBaseMs: this.opts.backoffBaseMs,
+      backoffMaxMs: this.opts.backoffMaxMs,
+      minAttemptMs: MIN_ATTEMPT_MS,
+    };
+    const deadline = retryDeadline(policy, start);
     for (let attempt = 1; ; attempt++) {
-      // A retry gets only what is left of the budget to show its first token (the SDK wants whole ms).
-      const remaining = this.opts.turnBudgetMs - (this.mono() - started);
-      const firstTokenMs = Math.round(Math.max(MIN_ATTEMPT_MS, Math.min(this.opts.firstTokenTimeoutMs, remaining)));
+      // A retry gets only what is left of the budget to show its first token.
+      const firstTokenMs = attemptTimeoutMs(policy, deadline, this.mono());
       let spoke = false;
       const stream = streamAttempt(this.client, params, {
         signal,
@@ -259,15 +276,12 @@ class ClaudeSession implements BrainSession {
       } catch (error) {
         const failure = classifyFailure(error, signal);
         if (failure.kind === 'aborted') return null;
-        this.opts.logger?.warn({ callSid: this.context.callSid, attempt, reason: failure.kind === 'retryable' ? failure.reason : failure.reason, err: error }, 'claude request failed');
+        this.opts.logger?.warn({ callSid: this.context.callSid, attempt, reason: failure.reason, err: error }, 'claude request failed');
         // Once words were spoken a retry would say them twice: only the fallback can continue.
         if (failure.kind === 'final' || spoke) throw new ClaudeTurnFailedError(failure.reason, attempt, { cause: error });
-        const backoff = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempt - 1));
-        const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
-        if (this.mono() - started + delay + MIN_ATTEMPT_MS > this.opts.turnBudgetMs) {
-          throw new ClaudeTurnFailedError(`${failure.reason} (budget spent)`, attempt, { cause: error });
-        }
-        if (!(await sleep(delay, signal))) return null;
+        const delay = retryDelayMs(policy, deadline, this.mono(), attempt, failure.retryAfterMs);
+        if (delay === null) throw new ClaudeTurnFailedError(`${failure.reason} (budget spent)`, attempt, { cause: error });
+        if (!(await this.sleep(delay, signal))) return null;
       } finally {
         // Reached on break-out too (barge-in): closes the HTTP stream.
         await stream.return(undefined as never).catch(() => undefined);
@@ -356,21 +370,6 @@ async function* relay<T, R, U>(inner: AsyncGenerator<T, R>, map: (value: T) => U
   } finally {
     await inner.return(undefined as never).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,10 +1,15 @@
 /**
  * Runs one agent reply: brain events → sentence pieces → TTS → playout, all under one AbortSignal.
  * Reports stage timings and what the brain did; the session decides what it means.
+ *
+ * A reply to a caller who is waiting can carry a filler (issue 10): if the brain has said nothing
+ * when it is due, the offline voice says it (that voice works when the cloud ones are failing), and
+ * the brain's audio queues behind it, so the two never overlap. A filler sentence the brain says
+ * itself before its first real words is then dropped, so the caller never hears two in a row.
  */
 import type { Playout, UtteranceOutcome } from '../media/playout.js';
 import type { TextToSpeech } from '../speech/tts.js';
-import { raceAbort } from '../util/abort.js';
+import { raceAbort, sleepUnlessAborted } from '../util/abort.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { BrainEvent } from './brain.js';
 import { SentenceChunker } from './sentence-chunker.js';
@@ -35,6 +40,21 @@ export interface ReplyRunnerDeps {
   tts: TextToSpeech;
 }
 
+export interface ReplyFiller {
+  /** The sentence to say. */
+  text: string;
+  /** Every configured filler sentence: the brain's own one, after ours, is not said. */
+  fillers: readonly string[];
+  /** The offline voice. */
+  tts: TextToSpeech;
+  /** Due this long after the reply starts, ms. */
+  afterMs: number;
+  /** The timer (tests drive it): resolves true when due, false once the signal aborted. */
+  wait?: (ms: number, signal: AbortSignal) => Promise<boolean>;
+  /** The filler's voice failed: the reply goes on without it. */
+  onError?: (error: unknown) => void;
+}
+
 /**
  * Plays `events` (a brain turn, or fixed text) as one utterance. Resolves when the audio was played
  * through, cleared, or the signal aborted. Rejects only on a brain or TTS failure.
@@ -44,6 +64,7 @@ export async function runReply(
   events: AsyncIterable<BrainEvent>,
   signal: AbortSignal,
   hooks: ReplyHooks = {},
+  filler?: ReplyFiller,
 ): Promise<ReplyResult> {
   const { playout, tts } = deps;
   const utteranceId = playout.begin();
@@ -53,26 +74,41 @@ export async function runReply(
   const spoken: string[] = [];
   let sawText = false;
   let sawAudio = false;
+  const append = (chunk: { audio: Uint8Array; text: string }) => {
+    if (!sawAudio) {
+      sawAudio = true;
+      hooks.onFirstAudioChunk?.();
+    }
+    playout.append(utteranceId, chunk.audio, chunk.text);
+  };
+  const fill = filler ? scheduleFiller(filler, signal, () => !sawText, append) : null;
 
   const synth = (async () => {
     for await (const chunk of tts.stream({ text: pieces, signal })) {
+      // Behind the filler's audio, never interleaved with it.
+      if (fill) await fill.played;
       if (signal.aborted) return;
-      if (!sawAudio) {
-        sawAudio = true;
-        hooks.onFirstAudioChunk?.();
-      }
-      playout.append(utteranceId, chunk.audio, chunk.text);
+      append(chunk);
     }
   })();
   // If synthesis fails we must stop feeding it, but the brain loop below learns of it through `synth`.
   synth.catch(() => pieces.end());
 
+  let realWords = false;
   const say = (list: string[]) => {
     for (const piece of list) {
+      // The caller just heard our filler: the brain's own filler would be the same words again.
+      if (!realWords && fill?.said && filler!.fillers.includes(piece.trim())) continue;
+      realWords = true;
       spoken.push(piece);
       hooks.onSpeak?.(piece);
       pieces.push(piece);
     }
+  };
+  const finished = async () => {
+    fill?.cancel();
+    await fill?.played;
+    return fill?.said ? [filler!.text, ...spoken].join(' ') : spoken.join(' ');
   };
 
   try {
@@ -82,6 +118,7 @@ export async function runReply(
         if (!event.text) continue;
         if (!sawText) {
           sawText = true;
+          fill?.cancel();
           hooks.onFirstText?.();
         }
         say(chunker.push(event.text));
@@ -93,11 +130,13 @@ export async function runReply(
   } catch (error) {
     pieces.end();
     await synth.catch(() => undefined);
+    const text = await finished();
     playout.finish(utteranceId);
-    if (signal.aborted) return { utteranceId, text: spoken.join(' '), outcome: 'aborted' };
+    if (signal.aborted) return { utteranceId, text, outcome: 'aborted' };
     throw error;
   }
   pieces.end();
+  const text = await finished();
   try {
     await synth;
   } catch (error) {
@@ -108,13 +147,84 @@ export async function runReply(
   }
   if (signal.aborted) {
     void playout.finish(utteranceId);
-    return { utteranceId, text: spoken.join(' '), outcome: 'aborted' };
+    return { utteranceId, text, outcome: 'aborted' };
   }
-  const finished = playout.finish(utteranceId);
+  const played = playout.finish(utteranceId);
   hooks.onAudioComplete?.(utteranceId);
-  const raced = await raceAbort(finished, signal);
+  const raced = await raceAbort(played, signal);
   const outcome = raced.aborted ? 'aborted' : raced.value;
-  return { utteranceId, text: spoken.join(' '), outcome };
+  return { utteranceId, text, outcome };
+}
+
+interface ScheduledFiller {
+  /** The filler started (its text is part of the reply). */
+  readonly said: boolean;
+  /** Settles once the filler's audio is with the playout (at once when it never started). */
+  readonly played: Promise<void>;
+  /** No filler after all (the brain spoke, or the reply ended); one already started plays on. */
+  cancel(): void;
+}
+
+/**
+ * A filler that brings something to the caller's ear `afterMs` after their last word (`turnEndedAtMs`,
+ * on the `nowMs` clock), or undefined when there is no voice, no filler text, or fillers are off.
+ * A reply that starts late still gives the brain a moment (`MIN_FILLER_DELAY_MS`): a brain with its
+ * answer at hand speaks that instead.
+ */
+export function fillerForTurn(options: {
+  turnEndedAtMs: number | undefined;
+  nowMs: number;
+  afterMs: number;
+  fillers: readonly string[];
+  /** Rotates the sentence across turns. */
+  index: number;
+  tts: TextToSpeech | undefined;
+  onError?: (error: unknown) => void;
+}): ReplyFiller | undefined {
+  const { turnEndedAtMs, fillers, tts } = options;
+  if (turnEndedAtMs === undefined || !tts || fillers.length === 0 || options.afterMs <= 0) return undefined;
+  return {
+    text: fillers[options.index % fillers.length]!,
+    fillers,
+    tts,
+    afterMs: Math.max(MIN_FILLER_DELAY_MS, turnEndedAtMs + options.afterMs - options.nowMs),
+    ...(options.onError ? { onError: options.onError } : {}),
+  };
+}
+
+const MIN_FILLER_DELAY_MS = 100;
+
+/** Arms the filler timer; when it fires and `stillSilent()`, the filler's audio goes to `append`. */
+function scheduleFiller(
+  filler: ReplyFiller,
+  signal: AbortSignal,
+  stillSilent: () => boolean,
+  append: (chunk: { audio: Uint8Array; text: string }) => void,
+): ScheduledFiller {
+  const timer = new AbortController();
+  const wait = filler.wait ?? sleepUnlessAborted;
+  const state = { said: false, played: Promise.resolve(), cancel: () => timer.abort() };
+  let release: () => void = () => undefined;
+  // Pending while the timer runs, so audio the brain gets in the meantime waits for the decision.
+  state.played = new Promise<void>((resolve) => (release = resolve));
+  void wait(filler.afterMs, AbortSignal.any([signal, timer.signal])).then(async (due) => {
+    if (!due || signal.aborted || timer.signal.aborted || !stillSilent()) return release();
+    state.said = true;
+    try {
+      for await (const chunk of filler.tts.stream({ text: once(filler.text), signal })) {
+        if (signal.aborted) break;
+        append(chunk);
+      }
+    } catch (error) {
+      if (!signal.aborted) filler.onError?.(error);
+    }
+    release();
+  });
+  return state;
+}
+
+async function* once(text: string): AsyncIterable<string> {
+  yield text;
 }
 
 

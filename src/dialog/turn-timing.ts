@@ -78,7 +78,7 @@ export class TurnTiming {
   }
 
   /** A reply to the caller's turn starts: close endpoint/STT timings and start the reply timers. */
-  beginReply(): { turn: TimedCallerTurn; onFirstText(): void; onFirstAudioChunk(): void } {
+  beginReply(): { turn: TimedCallerTurn; lastWordAt: number | null; onFirstText(): void; onFirstAudioChunk(): void } {
     const pending = this.pending;
     this.pending = null;
     this.speechStartIso = null;
@@ -103,6 +103,8 @@ export class TurnTiming {
         endedAt: pending?.lastWordAtIso ?? nowIso,
         ...(pending?.audio ? { audio: pending.audio } : {}),
       },
+      /** When the caller stopped speaking (or pressed the key), on this clock: they wait from here. */
+      lastWordAt: pending?.lastWordAt ?? null,
       onFirstText: () => {
         firstTextAt = this.now();
         if (pending?.transcriptAt != null) {

@@ -96,6 +96,38 @@ const migrations: readonly string[] = [
   );
   CREATE INDEX callback_requests_by_status ON callback_requests (status, date, time);
   `,
+  // 3: the server-side hold timeout (deadline_at) and the 'cancelled' outcome (the caller talked
+  // over the hold line). SQLite cannot alter a CHECK constraint: the table is rebuilt.
+  `
+  CREATE TABLE transfer_attempts_v3 (
+    id TEXT PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('warm', 'cold')),
+    topic TEXT NOT NULL,
+    target_label TEXT NOT NULL,
+    target_number TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ringing', 'answered', 'returning', 'resumed', 'ended')),
+    outcome TEXT CHECK (outcome IN ('answered', 'no-answer', 'busy', 'declined', 'timeout', 'failed', 'caller-hung-up', 'cancelled')),
+    person_call_sid TEXT,
+    whisper TEXT,
+    created_at TEXT NOT NULL,
+    hold_started_at TEXT,
+    answered_at TEXT,
+    ended_at TEXT,
+    time_to_human_ms INTEGER,
+    deadline_at TEXT
+  );
+  INSERT INTO transfer_attempts_v3
+    SELECT id, call_sid, from_number, to_number, mode, topic, target_label, target_number, status, outcome,
+           person_call_sid, whisper, created_at, hold_started_at, answered_at, ended_at, time_to_human_ms, NULL
+    FROM transfer_attempts ORDER BY rowid;
+  DROP TABLE transfer_attempts;
+  ALTER TABLE transfer_attempts_v3 RENAME TO transfer_attempts;
+  CREATE INDEX transfer_attempts_by_call ON transfer_attempts (call_sid, created_at);
+  CREATE INDEX transfer_attempts_by_deadline ON transfer_attempts (status, deadline_at) WHERE deadline_at IS NOT NULL;
+  `,
 ];
 
 export const schemaVersion = migrations.length;

@@ -15,6 +15,7 @@
  *     a numbered migration in migrations/ (PostgreSQL) and in embedded/schema.ts (SQLite).
  */
 import type { CallRecord } from './call-record.js';
+import type { TransferStore } from './transfer-store.js';
 
 /** One booking, as stored. Same shape the calendar tools return. */
 export interface StoredBooking {
@@ -162,6 +163,8 @@ export interface StateStore {
   readonly liveCalls: LiveCallRegistry;
   readonly commands: CallCommandPort;
   readonly documents: DocumentPort;
+  /** Warm-transfer attempts, resume snapshots and callback requests (./transfer-store.ts). */
+  readonly transfers: TransferStore;
   /** Health for /readyz and logs: resolves false when the database does not answer. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
 /**
  * The store port for hand-offs: transfer attempts, the conversation snapshot a call resumes from,
  * and callback requests. Everything a Twilio callback needs lives here, never in one process's
- * memory, so any worker can answer any callback. Adapters: SQLite (transfer-store-sqlite.ts); a
- * PostgreSQL adapter implements the same methods over the same three tables.
+ * memory, so any worker can answer any callback. Adapters, over the same three tables:
+ * embedded/transfers.ts (SQLite, one machine) and postgres/transfers.ts (any number of machines).
  */
 import type { CallRecord } from './call-record.js';
 
@@ -12,7 +12,13 @@ import type { CallRecord } from './call-record.js';
  * being brought back; resumed: the agent has them again; ended: over without a resume.
  */
 export type AttemptStatus = 'pending' | 'ringing' | 'answered' | 'returning' | 'resumed' | 'ended';
-export type AttemptOutcome = 'answered' | 'no-answer' | 'busy' | 'declined' | 'timeout' | 'failed' | 'caller-hung-up';
+/**
+ * `timeout`: the person let the whisper's gather time out, or Twilio reported nothing by the
+ * attempt's deadline; `cancelled`: the caller talked over the hold line and went on with the agent.
+ */
+export type AttemptOutcome = 'answered' | 'no-answer' | 'busy' | 'declined' | 'timeout' | 'failed' | 'caller-hung-up' | 'cancelled';
+
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['answered', 'no-answer', 'busy', 'declined', 'timeout', 'failed', 'caller-hung-up', 'cancelled'];
 
 export interface TransferAttempt {
   id: string;
@@ -36,10 +42,15 @@ export interface TransferAttempt {
   endedAt: string | null;
   /** Hold start → the person pressed 1. */
   timeToHumanMs: number | null;
+  /**
+   * While the caller is on hold: when any worker may give up on Twilio's callbacks and bring the
+   * caller back (the server-side timeout; it survives the worker that put the caller on hold).
+   */
+  deadlineAt: string | null;
 }
 
 export type NewAttempt = Pick<TransferAttempt, 'id' | 'callSid' | 'from' | 'to' | 'mode' | 'topic' | 'targetLabel' | 'targetNumber'>;
-export type AttemptPatch = Partial<Pick<TransferAttempt, 'outcome' | 'personCallSid' | 'whisper' | 'holdStartedAt' | 'answeredAt' | 'endedAt' | 'timeToHumanMs'>>;
+export type AttemptPatch = Partial<Pick<TransferAttempt, 'outcome' | 'personCallSid' | 'whisper' | 'holdStartedAt' | 'answeredAt' | 'endedAt' | 'timeToHumanMs' | 'deadlineAt'>>;
 
 /** What a call resumes from after a failed transfer: the conversation as heard, the brain's state, the record so far. */
 export interface ConversationSnapshot {
@@ -75,6 +86,8 @@ export interface TransferStore {
    * Returns the updated attempt, or null when another writer got there first.
    */
   transition(id: string, from: readonly AttemptStatus[], status: AttemptStatus, patch?: AttemptPatch): Promise<TransferAttempt | null>;
+  /** Attempts in one of `statuses` whose deadline is before `at` (callbacks that never came), oldest first. */
+  overdue(statuses: readonly AttemptStatus[], at: Date, limit?: number): Promise<TransferAttempt[]>;
   saveSnapshot(callSid: string, snapshot: ConversationSnapshot): Promise<void>;
   snapshot(callSid: string): Promise<ConversationSnapshot | null>;
   addCallback(request: NewCallback): Promise<CallbackRequest>;

@@ -16,7 +16,7 @@ import type { Clock } from './clinic-time.js';
 import type { Tool } from './tool.js';
 import { createTransferTool, type TransferOptions } from './transfer.js';
 import { createCallbackTool, type CallbackToolOptions } from './callback.js';
-import { SqliteTransferStore } from '../store/transfer-store-sqlite.js';
+import { SqliteTransferStore } from '../store/embedded/transfers.js';
 import type { TransferStore } from '../store/transfer-store.js';
 
 export interface ClinicToolsOptions {

@@ -4,9 +4,7 @@ import type { AgentConfig } from '../config/agent-schema.js';
 import type { ServerConfig } from '../config/env.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CallRecordStore } from '../store/call-records.js';
-import { openDatabase } from '../store/database.js';
 import type { TransferStore } from '../store/transfer-store.js';
-import { SqliteTransferStore } from '../store/transfer-store-sqlite.js';
 import { resolveTransferMode } from './mode.js';
 import { Summarizer } from './summary.js';
 import { transferMetrics } from './transfer-metrics.js';
@@ -16,25 +14,18 @@ export interface TransferContextOptions {
   config: ServerConfig;
   agent: AgentConfig;
   deps: { transferStore?: TransferStore; now?: () => number };
+  /** The app's shared store's transfer tables (used unless deps.transferStore overrides them). */
+  store: TransferStore;
   records: CallRecordStore;
   metrics: Metrics;
   logger: Logger;
-  onClose: (hook: () => Promise<void>) => void;
   /** The stream-ticket issuer /voice uses: a resumed stream needs a ticket too. */
   issueTicket: (call: { callSid: string; from: string; to: string }) => string;
 }
 
 export async function createTransferContext(options: TransferContextOptions): Promise<{ transferStore: TransferStore; transfer?: WarmTransfer }> {
   const { config, agent } = options;
-  let store = options.deps.transferStore;
-  if (!store) {
-    // Its own connection to DATA_DIR/agent.db (WAL): the engines write callbacks through theirs.
-    const db = openDatabase({ dataDir: config.dataDir });
-    options.onClose(async () => {
-      db.close();
-    });
-    store = new SqliteTransferStore(db, options.deps.now);
-  }
+  const store = options.deps.transferStore ?? options.store;
   const { accountSid, authToken, apiUrl } = config.twilio;
   if (resolveTransferMode(agent, config).mode !== 'warm' || !accountSid || !authToken || !config.publicUrl) return { transferStore: store };
   const transfer = new WarmTransfer({

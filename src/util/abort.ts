@@ -29,3 +29,19 @@ export function abortError(what: string): Error {
   error.name = 'AbortError';
   return error;
 }
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts (the timer is cleared either way). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -5,108 +5,39 @@
  * agent, which resumes the conversation and books a callback. Every callback the fake sends is
  * signed and goes through the real routes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/app.js';
-import { agentConfigSchema, type AgentConfig } from '../../src/config/agent-schema.js';
-import { loadServerConfig } from '../../src/config/env.js';
-import { FlowBrain } from '../../src/dialog/flow-brain.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
-import { SqliteTransferStore } from '../../src/store/transfer-store-sqlite.js';
-import { createClinicTools } from '../../src/tools/clinic-tools.js';
-import { systemClock } from '../../src/tools/clinic-time.js';
-import { ToolRunner } from '../../src/tools/registry.js';
-import { GatedToolInvoker } from '../../src/dialog/tool-invoker.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { transferMetrics } from '../../src/transfer/transfer-metrics.js';
-import { ScriptedStt, scriptedEngines } from '../../testkit/fakes/scripted-engines.js';
+import type { App } from '../../src/app.js';
+import type { TransferStore } from '../../src/store/transfer-store.js';
+import { ScriptedStt } from '../../testkit/fakes/scripted-engines.js';
 import { TwilioRestFake } from '../../testkit/fakes/twilio-rest-fake.js';
-import { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
+import type { FakeTwilioCaller } from '../../testkit/twilio/fake-twilio-caller.js';
 import { until } from '../../testkit/helpers/process.js';
-
-const ACCOUNT = `AC${'1'.repeat(32)}`;
-const TOKEN = 'test-auth-token';
-const FROM = '+15551234567';
-const TO = '+15559870000';
+import { ACCOUNT, FROM, TO, TOKEN, freePort, startTransferApp, transferCaller, type TransferApp } from '../../testkit/helpers/transfer-app.js';
 
 interface Harness {
   app: App;
   fake: TwilioRestFake;
-  store: SqliteTransferStore;
+  store: TransferStore;
   stt: ScriptedStt;
   publicUrl: string;
-  dataDir: string;
-  db: Database;
+  server: TransferApp;
 }
 
 let h: Harness;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function start(transcripts: string[], agentOverrides: Record<string, unknown> = {}): Promise<Harness> {
   const fake = new TwilioRestFake();
   fake.addAccount(ACCOUNT, TOKEN);
   const apiUrl = await fake.start();
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'warm-transfer-'));
-  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'silent', PUBLIC_URL: publicUrl, TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_API_URL: apiUrl, ADMIN_TOKEN: 'ops-token' };
-  const config = loadServerConfig(env);
-  const agent: AgentConfig = agentConfigSchema.parse({
-    turn: { endSilenceMs: 300, onsetMs: 60 },
-    bargeIn: { minSpeechMs: 100 },
-    transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }] },
-    ...agentOverrides,
-  });
-  const metrics = new Metrics();
-  const db = openDatabase({ dataDir });
-  const store = new SqliteTransferStore(db);
-  const tools = createClinicTools({
-    db,
-    calendar: agent.business.schedule,
-    clock: systemClock,
-    transfer: { accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: apiUrl, routing: { config: agent.transfer, schedule: agent.business.schedule, mode: 'warm' }, store },
-    onCallbackStored: () => transferMetrics(metrics.registry).outcomes.inc({ outcome: 'callback-taken' }),
-  });
   const stt = new ScriptedStt(transcripts);
-  const app = await buildApp(config, {
-    agent,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    transferStore: store,
-    engines: (call) => scriptedEngines({ stt, brain: new FlowBrain({ config: agent, tools: (ctx) => new GatedToolInvoker({ config: agent, runner: new ToolRunner({ tools, call: { callSid: ctx.callSid, from: ctx.from } }) }) }) }),
-  });
-  await app.fastify.listen({ host: '127.0.0.1', port });
-  return { app, fake, store, stt, publicUrl, dataDir, db };
+  const server = await startTransferApp({ apiUrl, port: await freePort(), stt, agentOverrides });
+  return { app: server.app, fake, store: server.transfers, stt, publicUrl: server.publicUrl, server };
 }
 
 /** A caller's media stream: announced on /voice (signed) like Twilio does, or a resumed stream with the parameters Twilio was given. */
 function caller(callSid: string, parameters?: Record<string, string>): FakeTwilioCaller {
-  const url = `${h.publicUrl.replace('http', 'ws')}/media`;
-  const announce = parameters
-    ? false
-    : { headers: (params: Record<string, string>) => ({ 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, `${h.publicUrl}/voice`, params) }) };
-  return new FakeTwilioCaller({
-    announce,
-    url,
-    headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, url, {}) },
-    callSid,
-    from: FROM,
-    to: TO,
-    playback: 'instant',
-    ...(parameters ? { parameters } : {}),
-  });
+  return transferCaller({ publicUrl: h.publicUrl, callSid, ...(parameters ? { parameters } : {}) });
 }
 
 /** The agent's turns so far on the live session of `callSid`. */
@@ -141,11 +72,8 @@ beforeEach(() => {
 
 afterEach(async () => {
   if (!h) return;
-  await h.app.drain(1000);
-  await h.app.fastify.close();
+  await h.server.close();
   await h.fake.stop();
-  h.db.close();
-  rmSync(h.dataDir, { recursive: true, force: true });
 });
 
 describe('warm transfer', () => {

@@ -7,6 +7,7 @@ import { EmbeddedCommands } from './commands.js';
 import { EmbeddedDocuments } from './documents.js';
 import { EmbeddedLiveCalls } from './live-calls.js';
 import { openRuntimeDb } from './runtime-db.js';
+import { SqliteTransferStore } from './transfers.js';
 
 export interface OpenEmbeddedOptions {
   dataDir: string;
@@ -23,6 +24,7 @@ export function openEmbeddedStore(options: OpenEmbeddedOptions): StateStore {
     liveCalls: new EmbeddedLiveCalls(runtime),
     commands: new EmbeddedCommands(runtime),
     documents: new EmbeddedDocuments(runtime),
+    transfers: new SqliteTransferStore(db, options.now),
     async ping() {
       return db.open && runtime.open;
     },

@@ -10,6 +10,7 @@ import { PostgresDocuments } from './documents.js';
 import { PostgresLiveCalls } from './live-calls.js';
 import { migrateUp } from './migrate.js';
 import { createPool, type PostgresOptions } from './pool.js';
+import { PostgresTransferStore } from './transfers.js';
 
 export interface OpenPostgresOptions extends PostgresOptions {
   /** Where call records wait while the database is down. */
@@ -32,6 +33,7 @@ export async function openPostgresStore(options: OpenPostgresOptions): Promise<S
     liveCalls: new PostgresLiveCalls(pool),
     commands: new PostgresCommands(pool, options.url, options.logger),
     documents: new PostgresDocuments(pool),
+    transfers: new PostgresTransferStore(pool, options.now),
     async ping() {
       try {
         await pool.query('SELECT 1');

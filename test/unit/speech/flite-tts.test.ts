@@ -101,7 +101,9 @@ describe('FliteTts', () => {
   it('stops promptly on abort, killing flite and ignoring a stalled text source', async () => {
     const tts = new FliteTts();
     const controller = new AbortController();
-    const long = 'This is a very long sentence that keeps going. '.repeat(200);
+    // Distinct sentences, so flite keeps running (a repeated one would come from the LRU after the
+    // first render and the process could be gone before the poll below sees it).
+    const long = Array.from({ length: 200 }, (_, i) => `This is sentence number ${i + 1}, and it keeps going.`).join(' ');
     async function* stalled(): AsyncIterable<string> {
       yield long;
       await new Promise(() => {}); // never produces the next sentence

@@ -9,7 +9,7 @@ import { agentConfigSchema } from '../../../src/config/agent-schema.js';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { FlowBrain } from '../../../src/dialog/flow-brain.js';
 import { openDatabase, type Database } from '../../../src/store/database.js';
-import { SqliteTransferStore } from '../../../src/store/transfer-store-sqlite.js';
+import { SqliteTransferStore } from '../../../src/store/embedded/transfers.js';
 import { createClinicTools } from '../../../src/tools/clinic-tools.js';
 import { ToolRunner } from '../../../src/tools/registry.js';
 import { GatedToolInvoker } from '../../../src/dialog/tool-invoker.js';

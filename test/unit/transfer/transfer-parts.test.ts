@@ -1,16 +1,13 @@
-/** Routing (topics × hours), the store's compare-and-set, and the whisper summary (state and Claude). */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+/** Routing (topics × hours) and the whisper summary (state and Claude). The store: test/integration/transfer-store.test.ts. */
+import { describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../../src/config/agent-schema.js';
 import { transferSchema } from '../../../src/config/transfer-schema.js';
-import { openDatabase, type Database } from '../../../src/store/database.js';
 import type { CallRecord } from '../../../src/store/call-record.js';
-import { SqliteTransferStore } from '../../../src/store/transfer-store-sqlite.js';
 import type { ConversationSnapshot } from '../../../src/store/transfer-store.js';
 import { calendarConfigSchema } from '../../../src/config/calendar-config.js';
 import { chooseTarget, withinHours } from '../../../src/transfer/routing.js';
 import { stateSummary, Summarizer } from '../../../src/transfer/summary.js';
 import { AnthropicFake } from '../../../testkit/fakes/anthropic-fake.js';
-import { makeTempDir, type TempDir } from '../tools/support/fixtures.js';
 
 const schedule = calendarConfigSchema.parse({}); // Mon–Thu 9–17, Fri 9–15, New York
 const at = (iso: string) => Date.parse(iso);
@@ -49,48 +46,6 @@ describe('routing', () => {
     expect(chooseTarget(config, schedule, 'general', SATURDAY_10)).toEqual({ ok: false, reason: 'outside-hours' });
     // TRANSFER_NUMBER stands in when the config lists nobody.
     expect(chooseTarget(transferSchema.parse({}), schedule, 'book', MONDAY_10, '+15559990000')).toMatchObject({ ok: true, target: { number: '+15559990000' } });
-  });
-});
-
-describe('SqliteTransferStore', () => {
-  let dir: TempDir;
-  let db: Database;
-  beforeEach(() => {
-    dir = makeTempDir('transfer-store-');
-    db = openDatabase({ dataDir: dir.path });
-  });
-  afterEach(() => {
-    db.close();
-    dir.remove();
-  });
-
-  it('moves an attempt only from the states named: of two racing callbacks exactly one acts', async () => {
-    const store = new SqliteTransferStore(db);
-    // Two handles on one file, as two workers would have.
-    const otherDb = openDatabase({ dataDir: dir.path });
-    const other = new SqliteTransferStore(otherDb);
-    const a = await store.createAttempt({ id: 'a1', callSid: 'CA1', from: '+1555', to: '', mode: 'warm', topic: 'general', targetLabel: 'desk', targetNumber: '+15550001000' });
-    expect(a.status).toBe('pending');
-    await store.transition('a1', ['pending'], 'ringing');
-    const [hungUp, noAnswer] = await Promise.all([
-      store.transition('a1', ['ringing'], 'ended', { outcome: 'caller-hung-up' }),
-      other.transition('a1', ['ringing'], 'returning', { outcome: 'no-answer' }),
-    ]);
-    expect([hungUp, noAnswer].filter(Boolean)).toHaveLength(1);
-    expect((await other.attempt('a1'))!.outcome).toBe('caller-hung-up');
-    otherDb.close();
-  });
-
-  it('keeps the snapshot a call resumes from and the callback requests ops work through', async () => {
-    const store = new SqliteTransferStore(db);
-    const snapshot = { history: [{ role: 'caller' as const, text: 'a person please' }], brainState: { step: 'menu' }, record: { callSid: 'CA1' } as CallRecord };
-    await store.saveSnapshot('CA1', snapshot);
-    expect(await store.snapshot('CA1')).toEqual(snapshot);
-    const cb = await store.addCallback({ callSid: 'CA1', phone: '5551234567', date: '2025-03-18', time: '10:00', topic: 'callback', note: '' });
-    expect(await store.callbacks({ status: 'open' })).toEqual([cb]);
-    expect(await store.setCallbackStatus(cb.id, 'done')).toBe(true);
-    expect(await store.callbacks({ status: 'open' })).toEqual([]);
-    expect(await store.setCallbackStatus('nope', 'done')).toBe(false);
   });
 });
 
