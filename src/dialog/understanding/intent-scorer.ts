@@ -29,8 +29,15 @@ const EXAMPLE_INSIDE_BONUS = 2;
 const KEEP = new Map([['booking', 'booking'], ['bookings', 'booking']]);
 const stem = (w: string) => KEEP.get(w) ?? stemmer(w);
 
-function phraseAt(tokens: readonly string[], phrase: readonly string[]): boolean {
-  outer: for (let i = 0; i + phrase.length <= tokens.length; i++) {
+/**
+ * A leave-taking closes what the caller says ("thanks, bye"): a goodbye cue counts only when it ends
+ * within this many words of the end. Early in a longer request it is more likely a misheard
+ * greeting ("hi, I was hoping to …" decoded as "bye i was hoping to …").
+ */
+const CLOSING_WINDOW = 3;
+
+function phraseAt(tokens: readonly string[], phrase: readonly string[], from = 0): boolean {
+  outer: for (let i = from; i + phrase.length <= tokens.length; i++) {
     for (let j = 0; j < phrase.length; j++) if (tokens[i + j] !== phrase[j]) continue outer;
     return true;
   }
@@ -66,7 +73,11 @@ export class IntentScorer {
     const out: IntentScore[] = [];
     for (const { intent, cues, examples } of this.table) {
       let score = 0;
-      for (const [phrase, weight] of cues) if (phraseAt(tokens, phrase)) score += weight;
+      const closing = intent.action === 'goodbye';
+      for (const [phrase, weight] of cues) {
+        const from = closing ? Math.max(0, tokens.length - CLOSING_WINDOW - phrase.length + 1) : 0;
+        if (phraseAt(tokens, phrase, from)) score += weight;
+      }
       for (const example of examples) {
         if (example.join(' ') === joined) score += EXAMPLE_BONUS;
         else if (example.length > 1 && phraseAt(tokens, example)) score += EXAMPLE_INSIDE_BONUS;

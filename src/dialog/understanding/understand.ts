@@ -57,9 +57,10 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
     const b = parseYesNo(other);
     if (a && b && a !== b) return { kind: 'none' };
     // A yes that commits something (the booking or cancellation read back, the action asked about)
-    // needs more than the grammar's say-so, since a grammar of yes-words turns any noise into one:
-    // both passes heard a yes, or the grammar was believed and fit the audio clearly better.
-    if (IRREVERSIBLE_ANSWER_STEPS.has(input.step) && a === 'yes' && b !== 'yes' && (openChosen || (rec?.fit ?? 0) > -1)) return { kind: 'none' };
+    // needs both passes to hear it: a grammar of yes-words turns anything into one, even audio it
+    // fits well ("no, do not cancel it" came back as "oh okay yup please"). A miss costs one
+    // "please say yes or no"; a wrong yes costs the caller's appointment.
+    if (IRREVERSIBLE_ANSWER_STEPS.has(input.step) && a === 'yes' && b !== 'yes') return { kind: 'none' };
   }
 
   const best = scorer.best(believed);

@@ -38,6 +38,11 @@ describe('intent scorer', () => {
     expect(scorer.best(text)?.intent.id).toBe(intent);
   });
 
+  it('hears a goodbye only where a closing goes: at the end', () => {
+    expect(scorer.best('okay thanks then bye')?.intent.id).toBe('goodbye');
+    expect(scorer.best('bye i was hoping to see the doctor this week')?.intent.id).toBe('book');
+  });
+
   it('counts a cue and its inflection once', () => {
     expect(scorer.best('move my')?.score).toBe(2);
   });
@@ -79,13 +84,14 @@ describe('understand: act, ask or reprompt', () => {
   it('asks about a clear request in the open pass rather than take the forced answer', () => {
     expect(run('date', 'book', rec('august the tenth', 'i want to talk to a person', 'open'), dateAnswers)).toMatchObject({ kind: 'clarify', intent: { id: 'person' } });
   });
-  it('commits on a yes only when both passes heard one or the grammar fit clearly better', () => {
+  it('commits on a yes only when both passes heard one', () => {
     const r = (grammar: string, open: string, fit: number): Recognition => ({ ...rec(grammar, open, 'grammar'), fit });
-    const yes = (t: string) => /yes|yep|yup|good/.test(t);
+    const yes = (t: string) => /yes|yep|yup|good|okay/.test(t);
     expect(run('confirm', 'book', r('oh all good yup all good', 'two o clock can week', 1.5), yes)).toEqual({ kind: 'none' });
+    expect(run('confirm', 'cancel', r('oh okay yup please', 'two o clock can delete', -1.8), yes)).toEqual({ kind: 'none' });
     expect(run('confirm', 'book', r('yes that is right', 'yeah that is right', 3), yes)).toMatchObject({ kind: 'answer' });
-    expect(run('confirm', 'book', r('um yep', 'again', -1.1), yes)).toMatchObject({ kind: 'answer' });
-    expect(run('confirm', 'book', r('oh yes please', 'two o clock can week', -0.6), yes)).toEqual({ kind: 'none' });
+    // Not at a question that commits nothing.
+    expect(run('phoneChoice', 'book', r('um yep', 'again', 2), yes)).toMatchObject({ kind: 'answer' });
   });
   it('hangs up on a goodbye at "anything else?" that the grammar heard, unless the open pass asks for more', () => {
     expect(run('anythingElse', null, rec('goodbye', 'move my', 'grammar'))).toMatchObject({ kind: 'act', intent: { id: 'goodbye' } });
