@@ -40,8 +40,6 @@ const NO = [
   'no', 'nope', 'nah', 'no thanks', 'no thank you', 'that is wrong', 'that is not right', 'that is not correct', 'not correct',
   'not quite', 'wrong', 'incorrect', 'no no', 'no it is not', 'do not',
 ];
-/** "the number I am calling from is fine": keeping the caller ID without a bare yes. */
-const CALLER_ID = '[use] (this | that | the | my) (number | one) [i am calling from | i am calling on | you have | you see] [(is | would be) (fine | good | okay | right | correct) | works | please]';
 const LEAD = ['i want to', 'i would like to', 'i need to', 'can i', 'i would like', 'i want', 'i need', 'could i', 'please', 'i want to know', 'what are your', 'what is your'];
 const TAIL = ['an appointment', 'my appointment', 'please', 'appointment', 'a visit'];
 const CORRECTION_LEAD = ['make it', 'it should be', 'change it to', 'i said', 'actually', 'change the time to', 'change the day to', 'it is'];
@@ -51,7 +49,7 @@ const CORRECTION_LEAD = ['make it', 'it should be', 'change it to', 'i said', 'a
  * Generic hesitations and carrier phrases of spoken English, not any one caller's wording.
  */
 /** One hesitation at most, and never a yes/no word ("okay" before a date must not become a yes). */
-const HESITATION = ['um', 'uh', 'er', 'oh', 'well', 'so', 'hmm'];
+const HESITATION = ['um', 'uh', 'er', 'oh', 'well', 'so'];
 const SLOT_LEAD = [
   'it is', 'it would be', 'that would be', 'that is', 'how about', 'what about', 'maybe', 'perhaps', 'probably', 'i guess',
   'i think', 'i would say', 'let us say', 'let us do', 'let us go with', 'can we do', 'could we do', 'can you do', 'do you have',
@@ -132,7 +130,8 @@ function stepExpansion(spec: ListenSpec): string {
     case 'name':
       return '[<hesitation>] [sure] <name_answer> [please | thanks | thank you]';
     case 'phoneChoice':
-      return `[<hesitation>] (<yes> [${CALLER_ID}] | <no> [<phone> | [use] [a] (different | another) (one | number)] | <phone>)`;
+      // No hesitation prefix at yes/no questions: the breath before a short "yes" became "uh".
+      return '<yes> | <no> [<phone>] | <phone>';
     case 'phone':
       return '<phone>';
     case 'clarify':
@@ -142,7 +141,7 @@ function stepExpansion(spec: ListenSpec): string {
     case 'confirm':
       // A correction needs its "no" or its lead ("make it ..."): a bare slot value at a yes/no
       // question is rare, and allowing it lets "correct" come back as "karen".
-      return spec.task === 'cancel' ? '[<hesitation>] (<yes> | <no>)' : `[<hesitation>] (<yes> | <no> [${alt(CORRECTION_LEAD)}] [${bookingCorrections}] | ${alt(CORRECTION_LEAD)} (${bookingCorrections}))`;
+      return spec.task === 'cancel' ? '<yes> | <no>' : `<yes> | <no> [${alt(CORRECTION_LEAD)}] [${bookingCorrections}] | ${alt(CORRECTION_LEAD)} (${bookingCorrections})`;
     case 'fixWhich':
       return `[${alt(['the', 'change the', 'the wrong one is the', 'it is the'])}] (day | date | time | name | phone number | number) | [${alt(CORRECTION_LEAD)}] (${bookingCorrections})`;
   }
