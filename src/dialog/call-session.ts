@@ -307,11 +307,7 @@ export class CallSession {
       },
       onFirstAudioChunk: () => hooks?.onFirstAudioChunk(),
       onBrainEvent: (event) => this.onBrainEvent(event),
-      onSpeak: (piece) => {
-        // The record says what was handed to the voice as it goes, not only when the reply ends.
-        agentTurn.text = agentTurn.text ? `${agentTurn.text} ${piece}` : piece;
-        this.ledger.spoken(piece);
-      },
+      onSpeak: (piece) => this.ledger.spoken(piece),
       onAudioComplete: (utteranceId) => this.capExitWait(utteranceId),
     }, filler)
       .then((result) => {
