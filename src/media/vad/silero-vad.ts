@@ -38,27 +38,9 @@ export interface SileroVadOptions {
    * Default 256.
    */
   maxBatch?: number;
-  /**
-   * Windows quieter than this (RMS, dBFS) while the stream is already in silence skip the model and
-   * repeat the last probability: most of a call is the caller listening on a quiet line, and the
-   * model is the costliest step of the media path (~0.2 ms a window on the main thread). Only below
-   * `QUIET_GATE_MAX_PROBABILITY`, so the end of speech (the model's own hangover) is never cut
-   * short; speech on a phone line sits 20–40 dB above this. Default −55; null runs every window.
-   */
-  quietGateDbfs?: number | null;
 }
 
 const DEFAULT_MAX_BATCH = 256;
-const DEFAULT_QUIET_GATE_DBFS = -55;
-/** The gate only holds while the last probability is this low (well under any speech threshold). */
-export const QUIET_GATE_MAX_PROBABILITY = 0.1;
-/** A quiet stretch this long (~320 ms) makes the next modelled window start from a fresh state. */
-const STATE_RESET_AFTER_QUIET_WINDOWS = 10;
-/**
- * The last quiet windows are replayed into the model before the first loud one, so it judges an
- * onset with the same recent past as if it had run all along (~4 extra windows per onset).
- */
-const WARM_UP_WINDOWS = 4;
 
 interface PendingWindow {
   /** CONTEXT + WINDOW samples in [-1, 1). */
@@ -156,8 +138,6 @@ export class WindowBatcher {
 
 export class SileroVad implements Vad {
   readonly name = 'silero-v5';
-  /** Windows answered by the quiet gate without the model, over all streams. */
-  readonly stats = { quietWindows: 0 };
   private loaded: Promise<Loaded> | undefined;
 
   constructor(private readonly options: SileroVadOptions = {}) {}
@@ -191,10 +171,7 @@ export class SileroVad implements Vad {
   }
 
   createStream(): VadStream {
-    const gate = this.options.quietGateDbfs === undefined ? DEFAULT_QUIET_GATE_DBFS : this.options.quietGateDbfs;
-    // Compared as mean square of samples in [-1, 1): no sqrt or log per window.
-    const quietMeanSquare = gate === null ? null : 10 ** (gate / 10);
-    return new SileroStream(() => this.load(), quietMeanSquare, this.stats);
+    return new SileroStream(() => this.load());
   }
 }
 
@@ -205,31 +182,12 @@ class SileroStream implements VadStream {
   private readonly input = new Float32Array(CONTEXT + WINDOW);
   private filled = 0;
   private closed = false;
-  private lastProbability = 0;
-  /** Consecutive windows the quiet gate answered. */
-  private gatedRun = 0;
-  /** Copies of the last WARM_UP_WINDOWS gated inputs (a ring; `gatedRun` says how many are valid). */
-  private readonly recentQuiet = Array.from({ length: WARM_UP_WINDOWS }, () => new Float32Array(CONTEXT + WINDOW));
 
-  constructor(
-    private readonly load: () => Promise<Loaded>,
-    /** Mean square below which a window in silence skips the model; null: never. */
-    private readonly quietMeanSquare: number | null,
-    private readonly stats: { quietWindows: number },
-  ) {}
-
-  /** True when the window just filled is quiet and the stream is already in silence. */
-  private quiet(): boolean {
-    if (this.quietMeanSquare === null || this.lastProbability >= QUIET_GATE_MAX_PROBABILITY) return false;
-    let sum = 0;
-    for (let i = CONTEXT; i < CONTEXT + WINDOW; i++) sum += this.input[i]! * this.input[i]!;
-    return sum / WINDOW < this.quietMeanSquare;
-  }
+  constructor(private readonly load: () => Promise<Loaded>) {}
 
   async process(pcm: Int16Array): Promise<VadWindow[]> {
     if (this.closed) return [];
     const { batcher } = await this.load();
-    if (this.closed) return [];
     const windows: VadWindow[] = [];
     let offset = 0;
     while (offset < pcm.length) {
@@ -238,41 +196,15 @@ class SileroStream implements VadStream {
       this.filled += take;
       offset += take;
       if (this.filled < WINDOW) break;
-      let probability = this.lastProbability;
-      if (this.quiet()) {
-        this.stats.quietWindows++;
-        this.recentQuiet[this.gatedRun % WARM_UP_WINDOWS]!.set(this.input);
-        this.gatedRun++;
-      } else {
-        if (this.gatedRun > 0 && !(await this.warmUp(batcher))) return windows;
-        // The batcher copies the input when the batch is built, and writes the new state in place.
-        probability = await batcher.run(this.input, this.state);
-        if (this.closed) return windows;
-        this.lastProbability = probability;
-      }
+      // The batcher copies the input when the batch is built, and writes the new state in place.
+      const probability = await batcher.run(this.input, this.state);
+      if (this.closed) return windows;
       windows.push({ probability, durationMs: SILERO_WINDOW_MS });
       // The last CONTEXT samples of this window become the next window's context.
       this.input.copyWithin(0, WINDOW, WINDOW + CONTEXT);
       this.filled = 0;
     }
     return windows;
-  }
-
-  /**
-   * Before the first loud window after a quiet stretch: a long stretch restarts the model from a
-   * fresh state, as at the start of a call (the state the last modelled window left may be the tail
-   * of speech), then the last quiet windows are replayed so the onset is judged in context.
-   * False when the stream closed meanwhile.
-   */
-  private async warmUp(batcher: WindowBatcher): Promise<boolean> {
-    if (this.gatedRun >= STATE_RESET_AFTER_QUIET_WINDOWS) this.state.fill(0);
-    const replay = Math.min(this.gatedRun, WARM_UP_WINDOWS);
-    for (let k = this.gatedRun - replay; k < this.gatedRun; k++) {
-      await batcher.run(this.recentQuiet[k % WARM_UP_WINDOWS]!, this.state);
-      if (this.closed) return false;
-    }
-    this.gatedRun = 0;
-    return true;
   }
 
   close(): void {
