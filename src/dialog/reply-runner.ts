@@ -8,7 +8,7 @@
  * itself before its first real words is then dropped, so the caller never hears two in a row.
  */
 import type { Playout, UtteranceOutcome } from '../media/playout.js';
-import type { TextToSpeech } from '../speech/tts.js';
+import type { TextToSpeech, TtsChunk } from '../speech/tts.js';
 import { raceAbort, sleepUnlessAborted } from '../util/abort.js';
 import { AsyncQueue } from '../util/async-queue.js';
 import type { BrainEvent } from './brain.js';
@@ -69,9 +69,6 @@ export async function runReply(
   const { playout, tts } = deps;
   const utteranceId = playout.begin();
   hooks.onUtterance?.(utteranceId);
-  const pieces = new AsyncQueue<string>();
-  const chunker = new SentenceChunker();
-  const spoken: string[] = [];
   let sawText = false;
   let sawAudio = false;
   const append = (chunk: { audio: Uint8Array; text: string }) => {
@@ -82,51 +79,24 @@ export async function runReply(
     playout.append(utteranceId, chunk.audio, chunk.text);
   };
   const fill = filler ? scheduleFiller(filler, signal, () => !sawText, append) : null;
-
-  const synth = (async () => {
-    for await (const chunk of tts.stream({ text: pieces, signal })) {
-      // Behind the filler's audio, never interleaved with it.
-      if (fill) await fill.played;
-      if (signal.aborted) return;
-      append(chunk);
-    }
-  })();
+  const pieces = new AsyncQueue<string>();
+  const words = new ReplyWords(pieces, hooks, filler, fill);
+  const synth = synthesize(tts, pieces, signal, fill, append);
   // If synthesis fails we must stop feeding it, but the brain loop below learns of it through `synth`.
   synth.catch(() => pieces.end());
-
-  let realWords = false;
-  const say = (list: string[]) => {
-    for (const piece of list) {
-      // The caller just heard our filler: the brain's own filler would be the same words again.
-      if (!realWords && fill?.said && filler!.fillers.includes(piece.trim())) continue;
-      realWords = true;
-      spoken.push(piece);
-      hooks.onSpeak?.(piece);
-      pieces.push(piece);
-    }
-  };
   const finished = async () => {
     fill?.cancel();
     await fill?.played;
-    return fill?.said ? [filler!.text, ...spoken].join(' ') : spoken.join(' ');
+    return words.text();
+  };
+  const onFirstText = () => {
+    sawText = true;
+    fill?.cancel();
+    hooks.onFirstText?.();
   };
 
   try {
-    for await (const event of events) {
-      if (signal.aborted) break;
-      if (event.type === 'text') {
-        if (!event.text) continue;
-        if (!sawText) {
-          sawText = true;
-          fill?.cancel();
-          hooks.onFirstText?.();
-        }
-        say(chunker.push(event.text));
-      } else {
-        hooks.onBrainEvent?.(event);
-      }
-    }
-    if (!signal.aborted) say(chunker.flush());
+    await feedBrain(events, signal, hooks, words, onFirstText);
   } catch (error) {
     pieces.end();
     await synth.catch(() => undefined);
@@ -152,8 +122,72 @@ export async function runReply(
   const played = playout.finish(utteranceId);
   hooks.onAudioComplete?.(utteranceId);
   const raced = await raceAbort(played, signal);
-  const outcome = raced.aborted ? 'aborted' : raced.value;
-  return { utteranceId, text, outcome };
+  return { utteranceId, text, outcome: raced.aborted ? 'aborted' : raced.value };
+}
+
+/** Brain events into words (text) and hooks (the rest), until the turn ends or the signal aborts. */
+async function feedBrain(events: AsyncIterable<BrainEvent>, signal: AbortSignal, hooks: ReplyHooks, words: ReplyWords, onFirstText: () => void): Promise<void> {
+  let sawText = false;
+  for await (const event of events) {
+    if (signal.aborted) return;
+    if (event.type !== 'text') {
+      hooks.onBrainEvent?.(event);
+      continue;
+    }
+    if (!event.text) continue;
+    if (!sawText) {
+      sawText = true;
+      onFirstText();
+    }
+    words.push(event.text);
+  }
+  if (!signal.aborted) words.flush();
+}
+
+/** The reply's voice: its audio goes to `append`, behind the filler's audio, never interleaved with it. */
+async function synthesize(tts: TextToSpeech, pieces: AsyncQueue<string>, signal: AbortSignal, fill: ScheduledFiller | null, append: (chunk: TtsChunk) => void): Promise<void> {
+  for await (const chunk of tts.stream({ text: pieces, signal })) {
+    if (fill) await fill.played;
+    if (signal.aborted) return;
+    append(chunk);
+  }
+}
+
+/** The reply's words: cut into pieces for the voice, and what the reply said (with our filler first). */
+class ReplyWords {
+  private readonly chunker = new SentenceChunker();
+  private readonly spoken: string[] = [];
+  private realWords = false;
+
+  constructor(
+    private readonly pieces: AsyncQueue<string>,
+    private readonly hooks: ReplyHooks,
+    private readonly filler: ReplyFiller | undefined,
+    private readonly fill: ScheduledFiller | null,
+  ) {}
+
+  push(text: string): void {
+    this.say(this.chunker.push(text));
+  }
+
+  flush(): void {
+    this.say(this.chunker.flush());
+  }
+
+  text(): string {
+    return this.fill?.said ? [this.filler!.text, ...this.spoken].join(' ') : this.spoken.join(' ');
+  }
+
+  private say(list: string[]): void {
+    for (const piece of list) {
+      // The caller just heard our filler: the brain's own filler would be the same words again.
+      if (!this.realWords && this.fill?.said && this.filler!.fillers.includes(piece.trim())) continue;
+      this.realWords = true;
+      this.spoken.push(piece);
+      this.hooks.onSpeak?.(piece);
+      this.pieces.push(piece);
+    }
+  }
 }
 
 interface ScheduledFiller {

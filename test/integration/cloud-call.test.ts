@@ -30,14 +30,17 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean; anthropic?: FakeReply[]; playback?: 'realtime' | 'instant' } = {}) {
+async function setup(options: { deepgram?: Partial<FakeDeepgramOptions>; elevenlabsDown?: boolean | 'hanging'; anthropic?: FakeReply[]; playback?: 'realtime' | 'instant' } = {}) {
   const deepgram = await FakeDeepgram.start({
     apiKey: 'dg-key',
     transcript: { utterances: [{ text: 'I would like to book an appointment.' }, { text: 'Tuesday.' }] },
     ...options.deepgram,
   });
   const elevenlabs = await FakeElevenLabs.start({ apiKey: 'xi-key', msPerWord: 40 });
-  if (options.elevenlabsDown) {
+  if (options.elevenlabsDown === 'hanging') {
+    elevenlabs.faults.stallSocket = true;
+    elevenlabs.faults.stallHttp = true;
+  } else if (options.elevenlabsDown) {
     elevenlabs.faults.refuseUpgrade = true;
     elevenlabs.faults.httpStatus = 500;
   }
@@ -173,8 +176,11 @@ describe('cloud providers through their real SDKs', () => {
 });
 
 describe('provider outage: Claude answering 529 and ElevenLabs failing (issue 10)', () => {
-  it('the caller hears an offline filler within 1.5 s of their last word and the flow engine\'s answer within 3 s', { timeout: 60_000 }, async () => {
-    const { server, caller, anthropic } = await setup({ anthropic: [], elevenlabsDown: true, playback: 'realtime' });
+  it.each([
+    ['refusing', true],
+    ['hanging', 'hanging'],
+  ] as const)('ElevenLabs %s: the caller hears an offline filler within 1.5 s of their last word and the flow engine\'s answer within 3 s', { timeout: 60_000 }, async (_how, elevenlabsDown) => {
+    const { server, caller, anthropic } = await setup({ anthropic: [], elevenlabsDown, playback: 'realtime' });
     anthropic!.fallbackReply = { fault: { type: 'http', status: 529 } };
     await caller.start();
     await until(() => caller.count('media') > 0, 'greeting audio');
