@@ -24,6 +24,8 @@ export interface ClusterServerOptions {
   agent?: Record<string, Record<string, unknown>>;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Extra node flags for the server process (e.g. `--cpu-prof --cpu-prof-dir=…` to profile it). */
+  nodeArgs?: string[];
 }
 
 export interface ClusterServer {
@@ -72,7 +74,7 @@ export async function startClusterServer(options: ClusterServerOptions): Promise
     MAX_SOCKETS_PER_ADDRESS: '5000',
     ...options.env,
   };
-  const proc: ChildProcess = spawn(process.execPath, [SERVER_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   const keep = (line: string) => {
     tail.push(line);

@@ -197,7 +197,7 @@ class ClaudeSession implements BrainSession {
         model: config.llm.model,
         max_tokens: config.llm.maxTokens,
         system: this.system,
-        tools: this.tools,
+        tools: [...this.tools], // the list is shared between calls (frozen); the SDK wants its own array
         messages: buildMessages(history, journal, this.render),
       };
       const start = { startedAtMs: this.mono(), turnEndedAtMs, spoke: spacer.spoke };

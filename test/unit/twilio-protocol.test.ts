@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   advanceMediaClock,
+  checkSchema,
   clearMessage,
   decodePayload,
   markMessage,
@@ -98,7 +99,62 @@ describe('parseInbound: bad input is a typed error', () => {
   });
 });
 
+describe('parseInbound: the media fast path answers as the schema does', () => {
+  const m = media.media;
+  // Each case: a media message, accepted or not; parseInbound (fast path) and the zod schema alone
+  // must agree on the verdict, the message (unknown keys dropped, counters as numbers) and the code.
+  const cases: Array<[string, unknown]> = [
+    ['Twilio shape', media],
+    ['numbers as numbers', { ...media, sequenceNumber: 4, media: { ...m, chunk: 2, timestamp: 5 } }],
+    ['no optional fields', { event: 'media', streamSid: 'MZ1', media: { timestamp: '0', payload: '' } }],
+    ['unknown keys dropped', { ...media, extra: 1, media: { ...m, extra: { a: 1 } } }],
+    ['padded base64', { ...media, media: { ...m, payload: 'AA==' } }],
+    ['negative, fractional, exponent', { ...media, sequenceNumber: '-1', media: { ...m, chunk: '1.5', timestamp: '1e3' } }],
+    ['hex timestamp', { ...media, media: { ...m, timestamp: '0x10' } }],
+    ['blank timestamp', { ...media, media: { ...m, timestamp: '  ' } }],
+    ['empty sequenceNumber', { ...media, sequenceNumber: '' }],
+    ['Infinity string', { ...media, media: { ...m, timestamp: 'Infinity' } }],
+    ['null timestamp', { ...media, media: { ...m, timestamp: null } }],
+    ['boolean chunk', { ...media, media: { ...m, chunk: true } }],
+    ['null chunk', { ...media, media: { ...m, chunk: null } }],
+    ['null sequenceNumber', { ...media, sequenceNumber: null }],
+    ['numeric track', { ...media, media: { ...m, track: 1 } }],
+    ['null track', { ...media, media: { ...m, track: null } }],
+    ['missing streamSid', { event: 'media', media: m }],
+    ['empty streamSid', { ...media, streamSid: '' }],
+    ['numeric streamSid', { ...media, streamSid: 7 }],
+    ['media is an array', { ...media, media: [m] }],
+    ['media is null', { ...media, media: null }],
+    ['payload a number', { ...media, media: { ...m, payload: 12 } }],
+    ['payload with a newline', { ...media, media: { ...m, payload: 'AAAA\nAAAA' } }],
+    ['payload with data after padding', { ...media, media: { ...m, payload: 'AA==AA' } }],
+    ['url-safe base64', { ...media, media: { ...m, payload: 'ab-_' } }],
+  ];
+  it.each(cases)('%s', (_name, message) => {
+    const fast = parseInbound(JSON.stringify(message));
+    const reference = checkSchema(JSON.parse(JSON.stringify(message)), 'media');
+    expect(fast.ok).toBe(reference.ok);
+    if (fast.ok && reference.ok) expect(fast.message).toStrictEqual(reference.message);
+    if (!fast.ok && !reference.ok) {
+      expect(fast.error.code).toBe(reference.error.code);
+      expect(fast.error.message).toBe(reference.error.message);
+    }
+  });
+});
+
 describe('outbound messages', () => {
+  it('writes media as JSON.stringify would, whatever the streamSid holds', () => {
+    const audio = Uint8Array.from({ length: 160 }, (_, i) => (i * 37) & 0xff);
+    for (const sid of ['MZ1', 'MZ"quoted"\\', 'MZ\u2028\n', '']) {
+      const payload = Buffer.from(audio).toString('base64');
+      expect(mediaMessage(sid, audio)).toBe(JSON.stringify({ event: 'media', streamSid: sid, media: { payload } }));
+    }
+    // A view into a larger buffer: only its bytes.
+    const backing = new Uint8Array(8).fill(1);
+    const view = backing.subarray(2, 5);
+    expect(JSON.parse(mediaMessage('MZ1', view)).media.payload).toBe(Buffer.from([1, 1, 1]).toString('base64'));
+  });
+
   it('serialises media, mark and clear with the streamSid', () => {
     const audio = Uint8Array.of(0xff, 0x7f, 0x00);
     const m = JSON.parse(mediaMessage('MZ1', audio));

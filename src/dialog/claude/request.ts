@@ -39,8 +39,25 @@ function inputSchema(schema: z.ZodType): Tool.InputSchema {
   return { ...rest, type: 'object' } as Tool.InputSchema;
 }
 
-export function buildTools(config: AgentConfig): Tool[] {
-  const tools: Tool[] = config.tools.enabled.map((name) => ({
+/**
+ * The tool list depends only on which tools are enabled, and converting the zod schemas costs a
+ * millisecond or two of main-thread time: built once per set of enabled tools, not per call.
+ * Shared between calls, hence read-only.
+ */
+const toolLists = new Map<string, readonly Tool[]>();
+
+export function buildTools(config: AgentConfig): readonly Tool[] {
+  const key = config.tools.enabled.join(',');
+  let tools = toolLists.get(key);
+  if (!tools) {
+    tools = Object.freeze(toolList(config.tools.enabled));
+    toolLists.set(key, tools);
+  }
+  return tools;
+}
+
+function toolList(enabled: readonly ClinicToolName[]): Tool[] {
+  const tools: Tool[] = enabled.map((name) => ({
     name,
     description: TOOL_DESCRIPTIONS[name],
     input_schema: inputSchema(clinicToolInputs[name]),
