@@ -19,6 +19,14 @@ export interface TwilioControlOptions {
 /** A Twilio call (the REST API knows it); browser-phone and test calls have other ids. */
 const TWILIO_CALL_SID = /^CA[0-9a-f]{32}$/i;
 
+/**
+ * Twilio answered 404 for the call: it is not one of Twilio's (a browser-phone call, whose id has
+ * the same CA… shape, on a server that also has Twilio credentials). The store path still reaches it.
+ */
+function unknownToTwilio(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 404;
+}
+
 export type ControlOutcome = { accepted: true; via: 'local' | 'twilio' | 'store' } | { accepted: false; reason: 'not-live' | 'no-transfer-number' };
 
 export class CallControl {
@@ -36,8 +44,13 @@ export class CallControl {
     const holder = await this.options.workerCalls.store.liveCalls.get(callSid);
     if (!holder) return { accepted: false, reason: 'not-live' };
     if (this.options.twilio && TWILIO_CALL_SID.test(callSid)) {
-      await this.client().calls(callSid).update({ status: 'completed' });
-      return { accepted: true, via: 'twilio' };
+      try {
+        await this.client().calls(callSid).update({ status: 'completed' });
+        return { accepted: true, via: 'twilio' };
+      } catch (error) {
+        if (!unknownToTwilio(error)) throw error;
+        this.options.logger.info({ callSid }, 'Twilio does not know the call (browser phone?): hang-up goes through the store');
+      }
     }
     await this.options.workerCalls.store.commands.issue({ callSid, workerId: holder.workerId, kind: 'hangup' });
     return { accepted: true, via: 'store' };
@@ -52,8 +65,14 @@ export class CallControl {
       if (!target) return { accepted: false, reason: 'no-transfer-number' };
       const response = new twilio.twiml.VoiceResponse();
       response.dial(target);
-      await this.client().calls(callSid).update({ twiml: response.toString() });
-      return { accepted: true, via: 'twilio' };
+      try {
+        await this.client().calls(callSid).update({ twiml: response.toString() });
+        return { accepted: true, via: 'twilio' };
+      } catch (error) {
+        if (!unknownToTwilio(error)) throw error;
+        // Not a Twilio call: the agent on its worker does what it does without credentials.
+        this.options.logger.info({ callSid }, 'Twilio does not know the call (browser phone?): transfer goes to the agent');
+      }
     }
     if (this.options.local.transfer(callSid, to)) return { accepted: true, via: 'local' };
     const holder = await this.options.workerCalls.store.liveCalls.get(callSid);
