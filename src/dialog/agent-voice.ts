@@ -115,6 +115,9 @@ export class AgentVoice {
       if (this.turnAbort === controller) this.turnAbort = null;
       return { outcome: played ? 'played' : 'stopped', text: result.text };
     } catch (error) {
+      // What reached the voice before the failure stays in the record; nothing at all leaves no turn.
+      this.deps.ledger.agentTurnEnded(agentTurn, spoken.join(' '), false);
+      if (this.turnAbort === controller) this.turnAbort = null;
       if (signal.aborted) return { outcome: 'stopped', text: '' };
       return { outcome: 'failed', error };
     }

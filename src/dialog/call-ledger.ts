@@ -113,9 +113,18 @@ export class CallLedger {
     return turn;
   }
 
-  /** The reply ended: played through (the caller heard all of it) or not (cleared, aborted). */
+  /**
+   * The reply ended: played through (the caller heard all of it) or not (cleared, aborted, failed).
+   * A reply that never reached the voice (abandoned before its first words, or a turn with no text)
+   * leaves no agent turn: the caller heard nothing, and an empty turn would read as if they had.
+   */
   agentTurnEnded(turn: AgentTurn, text: string, played: boolean): void {
     turn.text = text;
+    if (!text && !turn.heardText) {
+      const index = this.record.turns.indexOf(turn);
+      if (index >= 0) this.record.turns.splice(index, 1);
+      return;
+    }
     if (!played) return;
     turn.heardText = text;
     if (text) this.emit({ type: 'agent-turn', text });

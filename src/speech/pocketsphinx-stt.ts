@@ -13,6 +13,7 @@
 import type { Recognition, SpeechToText, SttHints, SttHypothesis, SttOpenOptions, SttStream } from './stt.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
+import { lineSnrDb } from './line-level.js';
 import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
 
 const SAMPLE_RATE = 8000;
@@ -119,7 +120,9 @@ export class Recognizer {
   ) {}
 
   async recognize(mulaw: Uint8Array, jsgf: string, signal?: AbortSignal): Promise<Heard> {
-    const pcm = toDecoderPcm(mulaw);
+    const pcm8k = mulawToPcm16(mulaw);
+    // The model wants 16 kHz: linear ×2 upsampling of the 8 kHz phone audio is enough.
+    const pcm = pcm16ToLeBytes(upsample2xLinear(pcm8k));
     // Grammar first in the queue: it is the cheap pass, and alone it is enough for most answers.
     const grammar = this.pool.decode(pcm, jsgf, signal);
     const open = this.openLm ? this.pool.decode(pcm, { lm: this.openLm }, signal) : undefined;
@@ -132,7 +135,7 @@ export class Recognizer {
       if (signal?.aborted) throw error;
       o = undefined; // the open pass is an extra: without it the grammar result stands
     }
-    return choose(g, o, this.fitThreshold);
+    return choose(g, o, this.fitThreshold, lineSnrDb(pcm8k));
   }
 }
 
@@ -149,9 +152,10 @@ const hypothesis = (r: DecodeResult): SttHypothesis => ({
  * difference of their acoustic scores per frame says how hard the grammar had to bend the audio
  * to fit: out-of-grammar speech forced onto grammar words scores clearly worse than the open pass.
  */
-export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshold: number): Heard {
+export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshold: number, snrDb: number | null = null): Heard {
   const grammar = hypothesis(g);
-  if (!o) return { text: grammar.text, confidence: grammar.confidence, recognition: { grammar, chosen: 'grammar', fit: 0 } };
+  const snr = snrDb === null ? {} : { snrDb };
+  if (!o) return { text: grammar.text, confidence: grammar.confidence, recognition: { grammar, chosen: 'grammar', fit: 0, ...snr } };
   const open = hypothesis(o);
   const frames = Math.max(1, o.frames || g.frames);
   const fit = grammar.text && open.text ? (open.acousticScore - grammar.acousticScore) / frames : open.text ? Number.POSITIVE_INFINITY : 0;
@@ -160,12 +164,28 @@ export function choose(g: DecodeResult, o: DecodeResult | undefined, fitThreshol
   // for "I would like to come in and see someone").
   const count = (t: string) => t.split(' ').filter(Boolean).length;
   const fragment = count(open.text) >= 2 * count(grammar.text) + 2;
-  const chosen = open.text && (!grammar.text || fit > fitThreshold || fragment) ? 'open' : 'grammar';
-  const recognition: Recognition = { grammar, open, chosen, fit: Number.isFinite(fit) ? Math.round(fit * 10) / 10 : 999 };
+  const threshold = noiseAdjustedThreshold(fitThreshold, snrDb);
+  const chosen = open.text && (!grammar.text || fit > threshold || fragment) ? 'open' : 'grammar';
+  const recognition: Recognition = { grammar, open, chosen, fit: Number.isFinite(fit) ? Math.round(fit * 10) / 10 : 999, ...snr };
   // Confidence of the chosen text: the grammar's own, scaled down as the open pass fits better.
   const confidence =
     chosen === 'grammar' ? grammar.confidence * Math.min(1, Math.max(0.1, 1 - Math.max(0, fit) / (2 * fitThreshold))) : Math.min(0.9, open.confidence);
   return { text: chosen === 'grammar' ? grammar.text : open.text, confidence, recognition };
+}
+
+/** Below this speech-to-noise ratio the line counts as noisy (a clean phone line is 35–45 dB). */
+const CLEAN_SNR_DB = 30;
+/** Extra fit the open pass needs per dB of SNR below clean. */
+const FIT_PER_NOISE_DB = 0.35;
+
+/**
+ * On a noisy line the open pass explains the noise with short words ("goodbye" over hiss came back
+ * as "move my") where the grammar can only use silence, so its acoustic lead says less: require
+ * more of it, in proportion to how far the line is below a clean one.
+ */
+export function noiseAdjustedThreshold(fitThreshold: number, snrDb: number | null): number {
+  if (snrDb === null) return fitThreshold;
+  return fitThreshold + FIT_PER_NOISE_DB * Math.max(0, CLEAN_SNR_DB - snrDb);
 }
 
 class PocketsphinxSttStream implements SttStream {
@@ -295,10 +315,6 @@ class PocketsphinxSttStream implements SttStream {
   }
 }
 
-/** The model wants 16 kHz: linear ×2 upsampling of the 8 kHz phone audio is enough. */
-function toDecoderPcm(mulaw: Uint8Array): Buffer {
-  return pcm16ToLeBytes(upsample2xLinear(mulawToPcm16(mulaw)));
-}
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const total = chunks.reduce((n, c) => n + c.length, 0);

@@ -50,6 +50,8 @@ export interface Recognition {
   /** The pass the engine believes; its text is the transcript's text. */
   chosen: 'grammar' | 'open';
   fit: number;
+  /** Speech-to-noise ratio of the utterance, dB (speech/line-level.ts); noise lowers trust in `fit`. */
+  snrDb?: number;
 }
 
 /** What the next caller turn is expected to contain, in a form each engine can use. */

@@ -40,6 +40,7 @@ export interface RecordedRecognition {
   open?: RecordedPass;
   chosen: 'grammar' | 'open';
   fit: number;
+  snrDb?: number;
 }
 
 export interface CallerTurn {

@@ -63,4 +63,15 @@ describe('offline calls with callers who do not follow the grammar', () => {
     expect(call.session.record.toolCalls.filter((t) => t.name !== 'check_availability')).toEqual([]);
     await call.hangUp();
   }, 180_000);
+
+  it('a clarifying question answered yes leads to the action it asked about, on the next turn', async () => {
+    const call = new Caller(voice('flite-rms'));
+    await call.start();
+    let reply = await call.say('hello, something came up and I have to cancel my visit');
+    const asked = /did you want to cancel an appointment/i.test(reply);
+    if (asked) reply = await call.say('yes please');
+    expect(reply, asked ? 'after the yes' : 'acted at once').toMatch(/number you are calling from/i);
+    expect(call.session.record.toolCalls.map((t) => t.name).filter((n) => n !== 'find_bookings')).toEqual([]);
+    await call.hangUp();
+  }, 120_000);
 });

@@ -10,20 +10,31 @@ const REPEAT = new Map([['double', 2], ['triple', 3]]);
 /** Words callers wrap numbers in; anything else means this is not a digit string. */
 const FILLER = new Set(['my', 'number', 'is', 'it', 'the', 'phone', 'its', 'uh', 'um', 'dash', 'and', 'area', 'code', 'yes', 'no', 'use', 'make', 'should', 'be', 'try', 'a', 'different', 'one']);
 
+/** Words an open-vocabulary recogniser writes for a digit it heard ("two" -> "to"); only inside a run. */
+const HOMOPHONE_OF = new Map<string, string>([['to', '2'], ['too', '2'], ['for', '4'], ['won', '1'], ['ate', '8']]);
+
 /**
- * The digits in a spoken or written digit string, or null if the text holds other content words
- * or no digits. Written digits ("555-1234") pass through.
+ * The digits in a spoken or written digit string, or null if it holds none. Written digits
+ * ("555-1234") pass through. Carrier words may come before the first digit and after the last
+ * ("you can reach me at ... thanks"); between digits only fillers ("dash", "uh") and digit
+ * homophones may appear, so "book two at three" is not a number.
  */
 export function parseDigitString(text: string): string | null {
+  const tokens = words(text);
+  const isDigit = (t: string) => DIGIT_OF.has(t) || REPEAT.has(t) || /^\d+$/.test(t);
+  const first = tokens.findIndex(isDigit);
+  if (first < 0) return null;
+  let last = tokens.length - 1;
+  while (last > first && (!isDigit(tokens[last]!) || REPEAT.has(tokens[last]!))) last--;
   let out = '';
   let repeat = 1;
-  for (const token of words(text)) {
+  for (const token of tokens.slice(first, last + 1)) {
     const rep = REPEAT.get(token);
     if (rep !== undefined) {
       repeat = rep;
       continue;
     }
-    const digit = DIGIT_OF.get(token) ?? (/^\d+$/.test(token) ? token : undefined);
+    const digit = DIGIT_OF.get(token) ?? HOMOPHONE_OF.get(token) ?? (/^\d+$/.test(token) ? token : undefined);
     if (digit !== undefined) {
       out += digit.length === 1 ? digit.repeat(repeat) : digit;
       repeat = 1;

@@ -10,9 +10,15 @@ export const YES_PHRASES = [
   'okay', 'ok', 'absolutely', 'affirmative', 'uh huh', 'sounds good', 'perfect', 'exactly',
 ] as const;
 
+/**
+ * More everyday yeses, for parsing only: kept out of YES_PHRASES, which also feeds the open-vocabulary
+ * language model, where each extra phrase thins out a plain "yes" (a short "yes" then came back as "the us").
+ */
+const MORE_YES = ['sounds great', 'fine', 'that works', 'go ahead', 'definitely', 'of course'];
+
 export function parseYesNo(text: string): YesNo | null {
   const t = words(text);
   if (NO_PHRASES.some((p) => containsPhrase(t, p.split(' ')))) return 'no';
-  if (YES_PHRASES.some((p) => containsPhrase(t, p.split(' ')))) return 'yes';
+  if ([...YES_PHRASES, ...MORE_YES].some((p) => containsPhrase(t, p.split(' ')))) return 'yes';
   return null;
 }

@@ -56,6 +56,11 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
     const a = parseYesNo(believed);
     const b = parseYesNo(other);
     if (a && b && a !== b) return { kind: 'none' };
+    // A yes that commits something (the booking or cancellation read back, the action asked about)
+    // needs both passes to hear it: a grammar of yes-words turns anything into one, even audio it
+    // fits well ("no, do not cancel it" came back as "oh okay yup please"). A miss costs one
+    // "please say yes or no"; a wrong yes costs the caller's appointment.
+    if (IRREVERSIBLE_ANSWER_STEPS.has(input.step) && a === 'yes' && b !== 'yes') return { kind: 'none' };
   }
 
   const best = scorer.best(believed);
@@ -73,8 +78,11 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
     const sameTask = action === input.task;
     const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && midTask);
     if (inMenu) {
-      // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome.
-      const sure = IRREVERSIBLE.has(action) ? sameWords : agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
+      // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome. A
+      // goodbye there is what the question invites, so the believed grammar pass is enough when the
+      // open pass asks for nothing else clearly (on a noisy line the two rarely agree word for word).
+      const expectedGoodbye = action === 'goodbye' && input.step === 'anythingElse' && !openChosen && !(otherBest && otherBest.score >= t.actScore);
+      const sure = IRREVERSIBLE.has(action) ? sameWords || expectedGoodbye : agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
       return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
     }
     if (sameTask && answered) return { kind: 'answer', text: believed };
@@ -95,6 +103,13 @@ export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thre
     return { kind: 'clarify', intent: otherBest.intent, text: other! };
   }
   if (answered) return { kind: 'answer', text: believed };
+  // The open pass was believed for its better fit, yet it neither asks for anything clearly nor
+  // answers the question, while the grammar heard an answer: take that answer where a read-back
+  // still follows before anything is committed, rather than reprompting or asking about a stray
+  // word ("where" in "it hi where" for "it is Taylor").
+  if (openChosen && !IRREVERSIBLE_ANSWER_STEPS.has(input.step) && !YES_NO_STEPS.has(input.step) && (!best || best.score < t.actScore) && input.answers(grammarText)) {
+    return { kind: 'answer', text: grammarText };
+  }
   if (best && best.score >= t.clarifyScore && best.margin > 0) return { kind: 'clarify', intent: best.intent, text: believed };
   // The grammar pass made no sense here; the open pass may have. Never act on it alone: a slot
   // value still gets its read-back, an intent gets a question. (Not the other way round: when the

@@ -55,6 +55,14 @@ describe('step grammars', () => {
     ['fixWhich', 'book', 'the phone number'],
     ['anythingElse', null, 'no thanks'],
     ['pickBooking', 'cancel', 'the first one'],
+    // Carrier words around slot answers.
+    ['date', 'book', 'um how about next friday please'],
+    ['date', 'book', 'i think thursday would work'],
+    ['time', 'book', 'uh let us say half past two if possible'],
+    ['name', 'book', 'um it is sarah thanks'],
+    ['phone', 'book', 'you can reach me at five five five one two three four five six seven'],
+    ['phone', 'book', 'one eight double oh five five five one two one two'],
+    ['confirm', 'book', 'no it should be tuesday'],
   ];
   it.each(accepts)('%s (%s) accepts "%s"', (step, task, phrase) => expect(jsgfMatcher(stepHints({ step, task }, ctx).jsgf!)(phrase)).toBe(true));
 
@@ -62,6 +70,11 @@ describe('step grammars', () => {
     ['confirm', 'cancel', 'make it four p m'],
     ['phone', 'book', 'book an appointment'],
     ['name', 'book', 'zorblax'],
+    // Phone numbers are counted: five digits is no number, twelve is too many.
+    ['phone', 'book', 'five five five one two'],
+    ['phone', 'book', 'five five five one two three four five six seven eight nine'],
+    // A correction at the read-back needs its "no" or lead: a bare name is not an answer there.
+    ['confirm', 'book', 'karen'],
   ] as const)('%s (%s) rejects "%s"', (step, task, phrase) => expect(jsgfMatcher(stepHints({ step, task }, ctx).jsgf!)(phrase)).toBe(false));
 
   it('gives cloud engines keywords', () => {

@@ -102,7 +102,11 @@ describe('digits', () => {
     ['my number is five five five, one two three, four five six seven', '5551234567'],
     ['555-123-4567', '5551234567'],
     ['zero', '0'],
-    ['hello five', null],
+    ['hello five', '5'],
+    ['you can reach me at two zero two, four five six, seven eight nine one thanks', '2024567891'],
+    ['five five five to one two three', '5552123'],
+    ['book two at three', null],
+    ['double booking', null],
     ['', null],
   ])('%s → %s', (text, expected) => expect(parseDigitString(text)).toBe(expected));
   it.each([

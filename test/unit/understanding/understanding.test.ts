@@ -4,7 +4,8 @@ import type { StepName } from '../../../src/config/dialog-schema.js';
 import { buildArpa } from '../../../src/dialog/understanding/arpa.js';
 import { IntentScorer } from '../../../src/dialog/understanding/intent-scorer.js';
 import { understand } from '../../../src/dialog/understanding/understand.js';
-import { choose } from '../../../src/speech/pocketsphinx-stt.js';
+import { choose, noiseAdjustedThreshold } from '../../../src/speech/pocketsphinx-stt.js';
+import { lineSnrDb } from '../../../src/speech/line-level.js';
 import type { Recognition } from '../../../src/speech/stt.js';
 import { parseDate } from '../../../src/dialog/slots/dates.js';
 
@@ -26,6 +27,24 @@ describe('intent scorer', () => {
     ['sorry I did not catch that', 'repeat'],
   ])('"%s" → %s', (text, intent) => {
     expect(scorer.best(text)?.intent.id).toBe(intent);
+  });
+
+  it.each([
+    ['I was hoping to get my booking cancelled', 'cancel'],
+    ['cancel my booking please', 'cancel'],
+    ['I am rescheduling my visit', 'reschedule'],
+    ['when do you close', 'hours'],
+  ])('matches inflections by stem: "%s" → %s', (text, intent) => {
+    expect(scorer.best(text)?.intent.id).toBe(intent);
+  });
+
+  it('hears a goodbye only where a closing goes: at the end', () => {
+    expect(scorer.best('okay thanks then bye')?.intent.id).toBe('goodbye');
+    expect(scorer.best('bye i was hoping to see the doctor this week')?.intent.id).toBe('book');
+  });
+
+  it('counts a cue and its inflection once', () => {
+    expect(scorer.best('move my')?.score).toBe(2);
   });
 
   it('scores nothing for unrelated talk', () => {
@@ -56,8 +75,28 @@ describe('understand: act, ask or reprompt', () => {
   it('fills a slot from the open pass when the grammar was forced', () => {
     expect(run('date', 'book', rec('the fifth of june', 'it is um tuesday i think', 'open'), dateAnswers)).toEqual({ kind: 'answer', text: 'it is um tuesday i think' });
   });
-  it('does not parse the grammar text the audio was forced into', () => {
-    expect(run('date', 'book', rec('august the tenth', 'uh the bit then please', 'open'), dateAnswers)).toEqual({ kind: 'none' });
+  it('takes the grammar answer when the believed open pass means nothing (a read-back follows)', () => {
+    expect(run('date', 'book', rec('august the tenth', 'uh the bit then please', 'open'), dateAnswers)).toEqual({ kind: 'answer', text: 'august the tenth' });
+  });
+  it('does not take a forced grammar answer that would commit something', () => {
+    expect(run('confirm', 'book', rec('yes', 'uh the bit then please', 'open'), (t) => t === 'yes')).toEqual({ kind: 'none' });
+  });
+  it('asks about a clear request in the open pass rather than take the forced answer', () => {
+    expect(run('date', 'book', rec('august the tenth', 'i want to talk to a person', 'open'), dateAnswers)).toMatchObject({ kind: 'clarify', intent: { id: 'person' } });
+  });
+  it('commits on a yes only when both passes heard one', () => {
+    const r = (grammar: string, open: string, fit: number): Recognition => ({ ...rec(grammar, open, 'grammar'), fit });
+    const yes = (t: string) => /yes|yep|yup|good|okay/.test(t);
+    expect(run('confirm', 'book', r('oh all good yup all good', 'two o clock can week', 1.5), yes)).toEqual({ kind: 'none' });
+    expect(run('confirm', 'cancel', r('oh okay yup please', 'two o clock can delete', -1.8), yes)).toEqual({ kind: 'none' });
+    expect(run('confirm', 'book', r('yes that is right', 'yeah that is right', 3), yes)).toMatchObject({ kind: 'answer' });
+    // Not at a question that commits nothing.
+    expect(run('phoneChoice', 'book', r('um yep', 'again', 2), yes)).toMatchObject({ kind: 'answer' });
+  });
+  it('hangs up on a goodbye at "anything else?" that the grammar heard, unless the open pass asks for more', () => {
+    expect(run('anythingElse', null, rec('goodbye', 'move my', 'grammar'))).toMatchObject({ kind: 'act', intent: { id: 'goodbye' } });
+    expect(run('menu', null, rec('goodbye', 'move my', 'grammar'))).toMatchObject({ kind: 'clarify', intent: { id: 'goodbye' } });
+    expect(run('anythingElse', null, rec('goodbye', 'i want to reschedule my appointment', 'grammar'))).toMatchObject({ kind: 'clarify' });
   });
   it('takes no yes/no the two passes disagree on', () => {
     expect(run('confirm', 'book', rec('yes', 'no that is wrong', 'grammar'), () => true)).toEqual({ kind: 'none' });
@@ -78,6 +117,32 @@ describe('which pass to believe', () => {
   });
   it('believes the open pass when the grammar matched a fragment', () => {
     expect(choose(r('come again', -5000), r('i would like to come in and see someone', -5100), 2).recognition.chosen).toBe('open');
+  });
+  it('asks more of the open pass on a noisy line', () => {
+    // "goodbye" over hiss: the open pass explains the noise with words ("move my") and leads by 4 per frame.
+    expect(choose(r('goodbye', -5400), r('move my', -5000), 2, 35).recognition.chosen).toBe('open');
+    expect(choose(r('goodbye', -5400), r('move my', -5000), 2, 19).recognition).toMatchObject({ chosen: 'grammar', snrDb: 19 });
+  });
+  it.each([
+    [null, 2],
+    [40, 2],
+    [30, 2],
+    [20, 5.5],
+  ])('noise-adjusted threshold at SNR %s dB is %s', (snr, threshold) => expect(noiseAdjustedThreshold(2, snr)).toBeCloseTo(threshold));
+});
+
+describe('line SNR', () => {
+  const tone = (amplitude: number, n: number) => Array.from({ length: n }, (_, i) => Math.round(amplitude * Math.sin(i / 3)));
+  const noise = (amplitude: number, n: number) => Array.from({ length: n }, (_, i) => ((i * 7919) % 13 - 6) * (amplitude / 6));
+  it('is the gap between speech and the noise floor', () => {
+    const clean = Int16Array.from([...noise(30, 4000), ...tone(8000, 8000), ...noise(30, 4000)]);
+    const noisy = Int16Array.from([...noise(600, 4000), ...tone(8000, 8000).map((s, i) => s + noise(600, 8000)[i]!), ...noise(600, 4000)]);
+    expect(lineSnrDb(clean)!).toBeGreaterThan(40);
+    expect(lineSnrDb(noisy)!).toBeLessThan(25);
+    expect(lineSnrDb(new Int16Array(800))).toBeNull();
+    // Digital silence around the utterance (no line at all) is not the line's noise floor.
+    const padded = Int16Array.from([...new Array<number>(8000).fill(0), ...noisy, ...new Array<number>(8000).fill(0)]);
+    expect(lineSnrDb(padded)!).toBeLessThan(25);
   });
 });
 
