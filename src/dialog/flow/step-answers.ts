@@ -11,6 +11,7 @@ import { parseDigitString, parseKeypadEntry } from '../slots/digits.js';
 import { containsPhrase, words } from '../slots/normalize.js';
 import { parseKeypadTime, parseTime } from '../slots/times.js';
 import { parseYesNo } from '../slots/yes-no.js';
+import type { StepName } from '../../config/dialog-schema.js';
 import type { FormSlot } from './flow-state.js';
 import { ask, say, today, type FlowRuntime } from './runtime.js';
 import { advance, finishTask } from './tasks.js';
@@ -95,144 +96,199 @@ export function canAnswer(rt: FlowRuntime, text: string): boolean {
   }
 }
 
+/** The caller's answer as every step reads it. */
+interface Heard {
+  answer: Answer;
+  /** The words (speech), else ''. */
+  text: string;
+  /** The keys (keypad), else ''. */
+  keys: string;
+  /** Yes/no by voice, or 1/2 on the keypad. */
+  yesNo: 'yes' | 'no' | null;
+  runIntent: IntentRunner;
+}
+
+type StepHandler = (rt: FlowRuntime, heard: Heard) => Handled;
+
 export async function* answerStep(rt: FlowRuntime, answer: Answer, runIntent: IntentRunner): Handled {
-  const s = rt.state;
   const text = answer.kind === 'speech' ? answer.text : '';
   const keys = answer.kind === 'dtmf' ? parseKeypadEntry(answer.digits) : '';
   const yesNo = answer.kind === 'speech' ? parseYesNo(text) : keys === '1' ? 'yes' : keys === '2' ? 'no' : null;
-  switch (s.step) {
-    case 'menu':
-    case 'anythingElse': {
-      const intent = answer.kind === 'speech' ? matchIntent(text, rt.config.offline.intents) : intentForKey(answer.digits, rt.config.offline.intents);
-      if (intent) {
-        yield* runIntent(rt, intent, text);
-        return true;
-      }
-      if (s.step === 'anythingElse' && answer.kind === 'speech' && yesNo) {
-        const goodbye = rt.config.offline.intents.find((i) => i.action === 'goodbye');
-        if (yesNo === 'no' && goodbye) yield* runIntent(rt, goodbye, text);
-        else yield* ask(rt, 'menu');
-        return true;
-      }
-      return false;
-    }
-    case 'date':
-    case 'time': {
-      const values: Partial<Record<FormSlot, string>> = {};
-      const pick = s.step === 'time' && s.offered.length > 0 && answer.kind === 'speech' ? pickIndex(text, s.offered.length) : null;
-      if (pick !== null) values.time = s.offered[pick]!;
-      else if (answer.kind === 'speech') {
-        const date = parseDate(text, today(rt));
-        const time = parseTime(text, rt.window);
-        if (date) values.date = date;
-        if (time) values.time = time;
-      } else {
-        const value = s.step === 'date' ? parseKeypadDate(keys, today(rt)) : parseKeypadTime(keys, rt.window);
-        if (value) values[s.step] = value;
-      }
-      if (Object.keys(values).length === 0) return false;
-      applySlots(rt, values);
-      // An offered time was free a moment ago: no need to ask the calendar again before the read-back
-      // (book_appointment still rejects it if someone took it meanwhile).
-      if (pick !== null && s.slots.date) s.checked = `${s.slots.date} ${values.time}`;
-      yield* advance(rt);
-      return true;
-    }
-    case 'name': {
-      const name = answer.kind === 'speech' ? rt.parseName(text) : null;
-      if (!name) return false;
-      applySlots(rt, { name });
-      yield* advance(rt);
-      return true;
-    }
-    case 'phoneChoice':
-    case 'phone': {
-      const digits = answer.kind === 'speech' ? parseDigitString(text) : keys;
-      if (digits !== null && digits.length >= 7 && digits.length <= 15) {
-        applySlots(rt, { phone: digits });
-      } else if (s.step === 'phoneChoice' && yesNo === 'yes' && rt.callerId) {
-        applySlots(rt, { phone: rt.callerId });
-      } else if (s.step === 'phoneChoice' && yesNo === 'no') {
-        s.callerIdDeclined = true;
-        yield* ask(rt, 'phone');
-        return true;
-      } else return false;
-      yield* advance(rt);
-      return true;
-    }
-    case 'pickBooking': {
-      let index = answer.kind === 'dtmf' ? (keys.length === 1 ? Number(keys) - 1 : -1) : (pickIndex(text, s.bookings.length) ?? -1);
-      if (answer.kind === 'speech' && index < 0) {
-        const date = parseDate(text, today(rt));
-        const onDate = s.bookings.filter((b) => b.date === date);
-        if (onDate.length === 1) index = s.bookings.indexOf(onDate[0]!);
-      }
-      const booking = s.bookings[index];
-      if (!booking) return false;
-      s.target = booking;
-      yield* advance(rt);
-      return true;
-    }
-    case 'confirm': {
-      const corrections = answer.kind === 'speech' ? parseCorrections(rt, text) : {};
-      if (Object.keys(corrections).length > 0) {
-        rt.tools.answer({ kind: 'no', corrections });
-        applySlots(rt, corrections);
-        yield* advance(rt);
-        return true;
-      }
-      if (yesNo === null) return false;
-      const outcome = rt.tools.answer(yesNo === 'yes' ? { kind: 'yes' } : { kind: 'no' });
-      if (outcome.kind === 'confirmed') {
-        yield { type: 'slots', slots: { ...rt.tools.confirmed } };
-        yield* advance(rt);
-      } else if (outcome.kind === 'not-heard') {
-        rt.tools.repeated();
-        yield* say(rt, rt.config.offline.messages.notHeardYet);
-        yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: outcome.readBack });
-        yield* ask(rt, 'confirm');
-      } else if (s.task === 'cancel') {
-        yield* say(rt, rt.config.offline.messages.keptAppointment);
-        yield* finishTask(rt);
-      } else {
-        yield* ask(rt, 'fixWhich');
-      }
-      return true;
-    }
-    case 'clarify': {
-      const pending = s.clarify;
-      const intent = pending && rt.config.offline.intents.find((i) => i.id === pending.intentId);
-      if (!pending || !intent || yesNo === null) return false;
-      s.clarify = null;
-      if (yesNo === 'yes') {
-        s.step = pending.returnStep; // the intent runs from where the caller was
-        yield* runIntent(rt, intent, pending.text);
-      } else {
-        yield* say(rt, rt.config.offline.messages.clarifyDeclined);
-        yield* ask(rt, pending.returnStep);
-      }
-      return true;
-    }
-    case 'fixWhich': {
-      const corrections = answer.kind === 'speech' ? parseCorrections(rt, text) : {};
-      if (Object.keys(corrections).length > 0) {
-        applySlots(rt, corrections);
-        yield* advance(rt);
-        return true;
-      }
-      const t = words(text);
-      const slot: FormSlot | null =
-        containsPhrase(t, ['phone']) || containsPhrase(t, ['number']) ? 'phone'
-          : containsPhrase(t, ['day']) || containsPhrase(t, ['date']) ? 'date'
-            : containsPhrase(t, ['time']) ? 'time'
-              : containsPhrase(t, ['name']) && s.task === 'book' ? 'name'
-                : null;
-      if (!slot) return false;
-      delete s.slots[slot];
-      if (slot === 'date' || slot === 'time') s.checked = null;
-      if (slot === 'phone') s.callerIdDeclined = true;
-      yield* advance(rt);
-      return true;
-    }
-  }
+  return yield* STEP_HANDLERS[rt.state.step](rt, { answer, text, keys, yesNo, runIntent });
 }
+
+/** A request at the menu or at "anything else?" (there, a bare no is goodbye). */
+async function* answerMenu(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, yesNo, answer } = heard;
+  const intent = answer.kind === 'speech' ? matchIntent(text, rt.config.offline.intents) : intentForKey(answer.digits, rt.config.offline.intents);
+  if (intent) {
+    yield* heard.runIntent(rt, intent, text);
+    return true;
+  }
+  if (s.step === 'anythingElse' && answer.kind === 'speech' && yesNo) {
+    const goodbye = rt.config.offline.intents.find((i) => i.action === 'goodbye');
+    if (yesNo === 'no' && goodbye) yield* heard.runIntent(rt, goodbye, text);
+    else yield* ask(rt, 'menu');
+    return true;
+  }
+  return false;
+}
+
+/** A date and/or time (or a pick among offered times), by voice or keypad. */
+async function* answerDateOrTime(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, keys, answer } = heard;
+  const values: Partial<Record<FormSlot, string>> = {};
+  const pick = s.step === 'time' && s.offered.length > 0 && answer.kind === 'speech' ? pickIndex(text, s.offered.length) : null;
+  if (pick !== null) values.time = s.offered[pick]!;
+  else if (answer.kind === 'speech') {
+    const date = parseDate(text, today(rt));
+    const time = parseTime(text, rt.window);
+    if (date) values.date = date;
+    if (time) values.time = time;
+  } else {
+    const slot = s.step === 'date' ? 'date' : 'time';
+    const value = slot === 'date' ? parseKeypadDate(keys, today(rt)) : parseKeypadTime(keys, rt.window);
+    if (value) values[slot] = value;
+  }
+  if (Object.keys(values).length === 0) return false;
+  applySlots(rt, values);
+  // An offered time was free a moment ago: no need to ask the calendar again before the read-back
+  // (book_appointment still rejects it if someone took it meanwhile).
+  if (pick !== null && s.slots.date) s.checked = `${s.slots.date} ${values.time}`;
+  yield* advance(rt);
+  return true;
+}
+
+/** The caller's name. */
+async function* answerName(rt: FlowRuntime, heard: Heard): Handled {
+  const { text, answer } = heard;
+  const name = answer.kind === 'speech' ? rt.parseName(text) : null;
+  if (!name) return false;
+  applySlots(rt, { name });
+  yield* advance(rt);
+  return true;
+}
+
+/** A phone number, or yes/no to the number they are calling from. */
+async function* answerPhone(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, keys, yesNo, answer } = heard;
+  const digits = answer.kind === 'speech' ? parseDigitString(text) : keys;
+  if (digits !== null && digits.length >= 7 && digits.length <= 15) {
+    applySlots(rt, { phone: digits });
+  } else if (s.step === 'phoneChoice' && yesNo === 'yes' && rt.callerId) {
+    applySlots(rt, { phone: rt.callerId });
+  } else if (s.step === 'phoneChoice' && yesNo === 'no') {
+    s.callerIdDeclined = true;
+    yield* ask(rt, 'phone');
+    return true;
+  } else return false;
+  yield* advance(rt);
+  return true;
+}
+
+/** Which of the caller's bookings ("the second one", its date, or its key). */
+async function* answerPickBooking(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, keys, answer } = heard;
+  let index = answer.kind === 'dtmf' ? (keys.length === 1 ? Number(keys) - 1 : -1) : (pickIndex(text, s.bookings.length) ?? -1);
+  if (answer.kind === 'speech' && index < 0) {
+    const date = parseDate(text, today(rt));
+    const onDate = s.bookings.filter((b) => b.date === date);
+    if (onDate.length === 1) index = s.bookings.indexOf(onDate[0]!);
+  }
+  const booking = s.bookings[index];
+  if (!booking) return false;
+  s.target = booking;
+  yield* advance(rt);
+  return true;
+}
+
+/** The read-back: yes, no, or a correction. */
+async function* answerConfirm(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, keys, yesNo, answer } = heard;
+  const corrections = answer.kind === 'speech' ? parseCorrections(rt, text) : {};
+  if (Object.keys(corrections).length > 0) {
+    rt.tools.answer({ kind: 'no', corrections });
+    applySlots(rt, corrections);
+    yield* advance(rt);
+    return true;
+  }
+  if (yesNo === null) return false;
+  const outcome = rt.tools.answer(yesNo === 'yes' ? { kind: 'yes' } : { kind: 'no' });
+  if (outcome.kind === 'confirmed') {
+    yield { type: 'slots', slots: { ...rt.tools.confirmed } };
+    yield* advance(rt);
+  } else if (outcome.kind === 'not-heard') {
+    rt.tools.repeated();
+    yield* say(rt, rt.config.offline.messages.notHeardYet);
+    yield* say(rt, rt.config.offline.messages.confirmLead, { readBack: outcome.readBack });
+    yield* ask(rt, 'confirm');
+  } else if (s.task === 'cancel') {
+    yield* say(rt, rt.config.offline.messages.keptAppointment);
+    yield* finishTask(rt);
+  } else {
+    yield* ask(rt, 'fixWhich');
+  }
+  return true;
+}
+
+/** Yes/no to "did you want to …?": the intent runs from where the caller was, or the step is asked again. */
+async function* answerClarify(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, yesNo } = heard;
+  const pending = s.clarify;
+  const intent = pending && rt.config.offline.intents.find((i) => i.id === pending.intentId);
+  if (!pending || !intent || yesNo === null) return false;
+  s.clarify = null;
+  if (yesNo === 'yes') {
+    s.step = pending.returnStep; // the intent runs from where the caller was
+    yield* heard.runIntent(rt, intent, pending.text);
+  } else {
+    yield* say(rt, rt.config.offline.messages.clarifyDeclined);
+    yield* ask(rt, pending.returnStep);
+  }
+  return true;
+}
+
+/** Which value to change after a no at the read-back. */
+async function* answerFixWhich(rt: FlowRuntime, heard: Heard): Handled {
+  const s = rt.state;
+  const { text, keys, answer } = heard;
+  const corrections = answer.kind === 'speech' ? parseCorrections(rt, text) : {};
+  if (Object.keys(corrections).length > 0) {
+    applySlots(rt, corrections);
+    yield* advance(rt);
+    return true;
+  }
+  const t = words(text);
+  const slot: FormSlot | null =
+    containsPhrase(t, ['phone']) || containsPhrase(t, ['number']) ? 'phone'
+      : containsPhrase(t, ['day']) || containsPhrase(t, ['date']) ? 'date'
+        : containsPhrase(t, ['time']) ? 'time'
+          : containsPhrase(t, ['name']) && s.task === 'book' ? 'name'
+            : null;
+  if (!slot) return false;
+  delete s.slots[slot];
+  if (slot === 'date' || slot === 'time') s.checked = null;
+  if (slot === 'phone') s.callerIdDeclined = true;
+  yield* advance(rt);
+  return true;
+}
+
+const STEP_HANDLERS: Record<StepName, StepHandler> = {
+  menu: answerMenu,
+  anythingElse: answerMenu,
+  date: answerDateOrTime,
+  time: answerDateOrTime,
+  name: answerName,
+  phoneChoice: answerPhone,
+  phone: answerPhone,
+  pickBooking: answerPickBooking,
+  confirm: answerConfirm,
+  clarify: answerClarify,
+  fixWhich: answerFixWhich,
+};
