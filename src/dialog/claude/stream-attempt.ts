@@ -39,29 +39,110 @@ export interface AttemptOptions {
 
 export type AttemptEvent = { type: 'text'; text: string };
 
+/**
+ * The two body watchdogs: armed after every event (first-token until content arrives, idle after),
+ * paused while a delta is handed downstream. On expiry it aborts its signal with the stall.
+ */
+class StallWatchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  stall: ClaudeStallError | null = null;
+
+  constructor(private readonly options: Pick<AttemptOptions, 'firstTokenTimeoutMs' | 'idleTimeoutMs'>) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  arm(sawContent: boolean): void {
+    this.disarm();
+    const phase = sawContent ? 'idle' : 'first-token';
+    const ms = sawContent ? this.options.idleTimeoutMs : this.options.firstTokenTimeoutMs;
+    this.timer = setTimeout(() => {
+      this.stall = new ClaudeStallError(phase, ms);
+      this.controller.abort(this.stall);
+    }, ms);
+  }
+
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/** What one streamed message has said so far. */
+interface MessageSoFar {
+  blocks: Map<number, { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }>;
+  usage: ClaudeUsage;
+  stopReason: StopReason | null;
+  stopped: boolean;
+  text: string;
+  /** A token or a tool call arrived (the first-token watchdog is done). */
+  sawContent: boolean;
+}
+
+const emptyMessage = (): MessageSoFar => ({
+  blocks: new Map(),
+  usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+  stopReason: null,
+  stopped: false,
+  text: '',
+  sawContent: false,
+});
+
+/** Folds one stream event into the message; returns the text it added ('' for none). */
+function accumulate(message: MessageSoFar, event: RawMessageStreamEvent): string {
+  switch (event.type) {
+    case 'message_start': {
+      const u = event.message.usage;
+      message.usage = { inputTokens: u.input_tokens, outputTokens: u.output_tokens, cacheReadInputTokens: u.cache_read_input_tokens ?? 0, cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0 };
+      return '';
+    }
+    case 'content_block_start': {
+      // An empty text block start is no token yet; a tool call's start names the tool.
+      const block = event.content_block;
+      if (block.type === 'text') message.blocks.set(event.index, { type: 'text', text: block.text });
+      else if (block.type === 'tool_use') {
+        message.sawContent = true;
+        message.blocks.set(event.index, { type: 'tool_use', id: block.id, name: block.name, json: '' });
+      }
+      return '';
+    }
+    case 'content_block_delta': {
+      message.sawContent = true;
+      const block = message.blocks.get(event.index);
+      if (event.delta.type === 'text_delta' && block?.type === 'text') {
+        block.text += event.delta.text;
+        message.text += event.delta.text;
+        return event.delta.text;
+      }
+      if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') block.json += event.delta.partial_json;
+      return '';
+    }
+    case 'message_delta': {
+      message.stopReason = event.delta.stop_reason ?? message.stopReason;
+      // message_delta usage is cumulative: take it as the final count.
+      const u = event.usage;
+      message.usage.outputTokens = u.output_tokens;
+      if (u.input_tokens != null) message.usage.inputTokens = u.input_tokens;
+      if (u.cache_read_input_tokens != null) message.usage.cacheReadInputTokens = u.cache_read_input_tokens;
+      if (u.cache_creation_input_tokens != null) message.usage.cacheCreationInputTokens = u.cache_creation_input_tokens;
+      return '';
+    }
+    case 'message_stop':
+      message.stopped = true;
+      return '';
+    default:
+      return '';
+  }
+}
+
 export async function* streamAttempt(
   client: Anthropic,
   params: MessageCreateParamsBase,
   options: AttemptOptions,
 ): AsyncGenerator<AttemptEvent, AttemptResult, undefined> {
-  const watchdog = new AbortController();
-  let stall: ClaudeStallError | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let sawContent = false;
-  const arm = () => {
-    disarm();
-    const phase = sawContent ? 'idle' : 'first-token';
-    const ms = sawContent ? options.idleTimeoutMs : options.firstTokenTimeoutMs;
-    timer = setTimeout(() => {
-      stall = new ClaudeStallError(phase, ms);
-      watchdog.abort(stall);
-    }, ms);
-  };
-  const disarm = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-  };
-
+  const watchdog = new StallWatchdog(options);
   const signal = AbortSignal.any([options.signal, watchdog.signal]);
   const stream = client.messages.stream({ ...params, stream: true } as Parameters<Anthropic['messages']['stream']>[0], {
     signal,
@@ -72,82 +153,34 @@ export async function* streamAttempt(
   let streamError: unknown = null;
   stream.on('error', (error) => (streamError ??= error));
 
-  const blocks = new Map<number, { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }>();
-  const usage: ClaudeUsage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
-  let stopReason: StopReason | null = null;
-  let stopped = false;
-  let text = '';
-
-  arm();
+  const message = emptyMessage();
+  watchdog.arm(false);
   try {
     for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
       // The SDK still hands out events it buffered before an abort: a barge-in means stop now.
       if (options.signal.aborted) throw new APIUserAbortError();
-      switch (event.type) {
-        case 'message_start': {
-          const u = event.message.usage;
-          usage.inputTokens = u.input_tokens;
-          usage.outputTokens = u.output_tokens;
-          usage.cacheReadInputTokens = u.cache_read_input_tokens ?? 0;
-          usage.cacheCreationInputTokens = u.cache_creation_input_tokens ?? 0;
-          break;
-        }
-        case 'content_block_start':
-          // An empty text block start is no token yet; a tool call's start names the tool.
-          if (event.content_block.type === 'tool_use') sawContent = true;
-          if (event.content_block.type === 'text') blocks.set(event.index, { type: 'text', text: event.content_block.text });
-          else if (event.content_block.type === 'tool_use') {
-            blocks.set(event.index, { type: 'tool_use', id: event.content_block.id, name: event.content_block.name, json: '' });
-          }
-          break;
-        case 'content_block_delta': {
-          sawContent = true;
-          const block = blocks.get(event.index);
-          if (event.delta.type === 'text_delta' && block?.type === 'text') {
-            block.text += event.delta.text;
-            text += event.delta.text;
-            if (event.delta.text) {
-              disarm();
-              yield { type: 'text', text: event.delta.text };
-            }
-          } else if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') {
-            block.json += event.delta.partial_json;
-          }
-          break;
-        }
-        case 'message_delta': {
-          stopReason = event.delta.stop_reason ?? stopReason;
-          // message_delta usage is cumulative: take it as the final count.
-          const u = event.usage;
-          usage.outputTokens = u.output_tokens;
-          if (u.input_tokens != null) usage.inputTokens = u.input_tokens;
-          if (u.cache_read_input_tokens != null) usage.cacheReadInputTokens = u.cache_read_input_tokens;
-          if (u.cache_creation_input_tokens != null) usage.cacheCreationInputTokens = u.cache_creation_input_tokens;
-          break;
-        }
-        case 'message_stop':
-          stopped = true;
-          break;
-        default:
-          break;
+      const text = accumulate(message, event);
+      if (text) {
+        watchdog.disarm();
+        yield { type: 'text', text };
       }
-      arm();
+      watchdog.arm(message.sawContent);
     }
   } catch (error) {
-    throw stall ?? error;
+    throw watchdog.stall ?? error;
   } finally {
-    disarm();
-    if (!stopped) stream.abort();
+    watchdog.disarm();
+    if (!message.stopped) stream.abort();
   }
-  if (stall) throw stall;
-  if (!stopped) throw streamError ?? new ClaudeIncompleteStreamError();
+  if (watchdog.stall) throw watchdog.stall;
+  if (!message.stopped) throw streamError ?? new ClaudeIncompleteStreamError();
 
   const toolUses: ToolUseBlock[] = [];
-  for (const [, block] of [...blocks].sort(([a], [b]) => a - b)) {
+  for (const [, block] of [...message.blocks].sort(([a], [b]) => a - b)) {
     if (block.type !== 'tool_use') continue;
     toolUses.push({ id: block.id, name: block.name, input: parseToolInput(block.json) });
   }
-  return { text, toolUses, stopReason, usage };
+  return { text: message.text, toolUses, stopReason: message.stopReason, usage: message.usage };
 }
 
 /** An empty `input_json_delta` sequence means `{}`; anything unparsable is passed on as-is for the tool to reject. */
