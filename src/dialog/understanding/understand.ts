@@ -44,65 +44,107 @@ const YES_NO_STEPS: ReadonlySet<StepName> = new Set<StepName>(['confirm', 'phone
 /** Needs both passes to agree, or the caller's yes. */
 const IRREVERSIBLE = new Set(['transfer', 'goodbye']);
 
-export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thresholds): Understanding {
+/** The two offline passes as understanding reads them: the believed text and the other one. */
+interface Passes {
+  believed: string;
+  /** The pass not believed (null: only one pass, e.g. a cloud recogniser). */
+  other: string | null;
+  grammarText: string;
+  openChosen: boolean;
+}
+
+function readPasses(input: UnderstandInput): Passes {
   const rec = input.recognition;
   const openChosen = rec?.chosen === 'open' && !!rec.open?.text;
   const grammarText = rec?.grammar?.text ?? input.text;
   const believed = openChosen ? rec!.open!.text : input.text;
   const other = rec?.open ? (openChosen ? grammarText : rec.open.text) : null;
-  if (believed === '') return { kind: 'none' };
+  return { believed, other, grammarText, openChosen };
+}
 
-  if (other !== null && YES_NO_STEPS.has(input.step)) {
-    const a = parseYesNo(believed);
-    const b = parseYesNo(other);
-    if (a && b && a !== b) return { kind: 'none' };
-    // A yes that commits something (the booking or cancellation read back, the action asked about)
-    // needs both passes to hear it: a grammar of yes-words turns anything into one, even audio it
-    // fits well ("no, do not cancel it" came back as "oh okay yup please"). A miss costs one
-    // "please say yes or no"; a wrong yes costs the caller's appointment.
-    if (IRREVERSIBLE_ANSWER_STEPS.has(input.step) && a === 'yes' && b !== 'yes') return { kind: 'none' };
-  }
+/** At a yes/no question, passes that disagree (or a committing yes only one pass heard) mean nothing. */
+function yesNoInDoubt(input: UnderstandInput, { believed, other }: Passes): boolean {
+  if (other === null || !YES_NO_STEPS.has(input.step)) return false;
+  const a = parseYesNo(believed);
+  const b = parseYesNo(other);
+  if (a && b && a !== b) return true;
+  // A yes that commits something (the booking or cancellation read back, the action asked about)
+  // needs both passes to hear it: a grammar of yes-words turns anything into one, even audio it
+  // fits well ("no, do not cancel it" came back as "oh okay yup please"). A miss costs one
+  // "please say yes or no"; a wrong yes costs the caller's appointment.
+  return IRREVERSIBLE_ANSWER_STEPS.has(input.step) && a === 'yes' && b !== 'yes';
+}
 
-  const best = scorer.best(believed);
-  const otherBest = other !== null ? scorer.best(other) : null;
-  const agree = other === null || (best !== null && otherBest?.intent.id === best.intent.id);
-  const strong = best !== null && best.score >= t.actScore && best.margin >= 1;
+type ScoredIntent = NonNullable<ReturnType<IntentScorer['best']>>;
+
+/** What the scorer made of both passes, and the facts the decisions below turn on. */
+interface Judged {
+  best: ScoredIntent | null;
+  otherBest: ScoredIntent | null;
+  /** Both passes point at the same intent (or there is only one pass). */
+  agree: boolean;
+  inMenu: boolean;
+  /** The believed words answer the step's question. */
+  answered: boolean;
+  midTask: boolean;
+  /** Two different searches returning identical words is the strongest evidence we have. */
+  sameWords: boolean;
+}
+
+export function understand(input: UnderstandInput, scorer: IntentScorer, t: Thresholds): Understanding {
+  const passes = readPasses(input);
+  if (passes.believed === '') return { kind: 'none' };
+  if (yesNoInDoubt(input, passes)) return { kind: 'none' };
+  const best = scorer.best(passes.believed);
+  const otherBest = passes.other !== null ? scorer.best(passes.other) : null;
   const inMenu = MENU_STEPS.has(input.step);
-  const answered = input.answers(believed);
-  const midTask = input.task !== null && !inMenu;
-  // Two different searches returning identical words is the strongest evidence we have.
-  const sameWords = other === null || other === believed;
+  const judged: Judged = {
+    best,
+    otherBest,
+    agree: passes.other === null || (best !== null && otherBest?.intent.id === best.intent.id),
+    inMenu,
+    answered: input.answers(passes.believed),
+    midTask: input.task !== null && !inMenu,
+    sameWords: passes.other === null || passes.other === passes.believed,
+  };
+  const strong = best !== null && best.score >= t.actScore && best.margin >= 1;
+  return (strong && onStrongIntent(input, passes, judged, t)) || withoutClearIntent(input, passes, judged, t);
+}
 
-  if (best && strong) {
-    const action = best.intent.action;
-    const sameTask = action === input.task;
-    const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && midTask);
-    if (inMenu) {
-      // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome. A
-      // goodbye there is what the question invites, so the believed grammar pass is enough when the
-      // open pass asks for nothing else clearly (on a noisy line the two rarely agree word for word).
-      const expectedGoodbye = action === 'goodbye' && input.step === 'anythingElse' && !openChosen && !(otherBest && otherBest.score >= t.actScore);
-      const sure = IRREVERSIBLE.has(action) ? sameWords || expectedGoodbye : agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
-      return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
-    }
-    if (sameTask && answered) return { kind: 'answer', text: believed };
-    if (action === 'repeat' && !answered) return { kind: 'act', intent: best.intent, text: believed };
-    if (!answered || best.score >= t.actScore + 2) {
-      // Mid-task, a transfer or hang-up the offline recogniser heard is always confirmed first: one
-      // short question is cheap ("correct" can come back as "human" from both passes).
-      if (IRREVERSIBLE.has(action)) return { kind: other === null ? 'act' : 'clarify', intent: best.intent, text: believed };
-      if (irreversible) return agree ? { kind: 'act', intent: best.intent, text: believed } : { kind: 'clarify', intent: best.intent, text: believed };
-      if (!best.intent.global) return { kind: 'clarify', intent: best.intent, text: believed };
-      return { kind: 'act', intent: best.intent, text: believed };
-    }
+/** The believed pass asks clearly for something: act, answer, or ask first; null to decide as if it did not. */
+function onStrongIntent(input: UnderstandInput, { believed, other, openChosen }: Passes, j: Judged, t: Thresholds): Understanding | null {
+  const best = j.best!;
+  const action = best.intent.action;
+  const irreversible = IRREVERSIBLE.has(action) || (action === 'start-over' && j.midTask);
+  if (j.inMenu) {
+    // "no that is all" at "anything else?" is an answer and a goodbye at once: same outcome. A
+    // goodbye there is what the question invites, so the believed grammar pass is enough when the
+    // open pass asks for nothing else clearly (on a noisy line the two rarely agree word for word).
+    const expectedGoodbye = action === 'goodbye' && input.step === 'anythingElse' && !openChosen && !(j.otherBest && j.otherBest.score >= t.actScore);
+    const sure = IRREVERSIBLE.has(action) ? j.sameWords || expectedGoodbye : j.agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
+    return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
   }
+  if (action === input.task && j.answered) return { kind: 'answer', text: believed };
+  if (action === 'repeat' && !j.answered) return { kind: 'act', intent: best.intent, text: believed };
+  if (j.answered && best.score < t.actScore + 2) return null;
+  // Mid-task, a transfer or hang-up the offline recogniser heard is always confirmed first: one
+  // short question is cheap ("correct" can come back as "human" from both passes).
+  if (IRREVERSIBLE.has(action)) return { kind: other === null ? 'act' : 'clarify', intent: best.intent, text: believed };
+  if (irreversible) return { kind: j.agree ? 'act' : 'clarify', intent: best.intent, text: believed };
+  if (!best.intent.global) return { kind: 'clarify', intent: best.intent, text: believed };
+  return { kind: 'act', intent: best.intent, text: believed };
+}
+
+/** No clear request in the believed pass: an answer, a question about what the other pass heard, or nothing. */
+function withoutClearIntent(input: UnderstandInput, { believed, other, grammarText, openChosen }: Passes, j: Judged, t: Thresholds): Understanding {
+  const { best, otherBest } = j;
   // The grammar heard an answer, but the open pass heard a clear request for something else ("I need
   // to cancel my appointment" forced into a date): ask, rather than fill a slot with it.
   const otherStrong = otherBest !== null && otherBest.score >= t.actScore && otherBest.margin >= 1;
-  if (!inMenu && !openChosen && otherStrong && otherBest.intent.action !== input.task && (!best || best.score < otherBest.score)) {
+  if (!j.inMenu && !openChosen && otherStrong && otherBest.intent.action !== input.task && (!best || best.score < otherBest.score)) {
     return { kind: 'clarify', intent: otherBest.intent, text: other! };
   }
-  if (answered) return { kind: 'answer', text: believed };
+  if (j.answered) return { kind: 'answer', text: believed };
   // The open pass was believed for its better fit, yet it neither asks for anything clearly nor
   // answers the question, while the grammar heard an answer: take that answer where a read-back
   // still follows before anything is committed, rather than reprompting or asking about a stray
