@@ -190,7 +190,14 @@ export async function scriptedCall(url: string, script: Utterance[], options: { 
   await caller.hangUp();
   let record: CallRecord | null = null;
   try {
+    // The final record is written as the call ends, maybe by another worker: until it is, the store
+    // holds the start snapshot (no turns yet). Wait for the end, a few seconds at most.
+    const deadline = now() + 5000;
     record = await fetchRecord(url, caller.callSid);
+    while (record?.endReason == null && now() < deadline) {
+      await sleep(100);
+      record = await fetchRecord(url, caller.callSid);
+    }
   } catch (e) {
     error ??= `record: ${(e as Error).message}`;
   }
