@@ -1,7 +1,8 @@
 /**
  * The Deepgram and ElevenLabs fakes in their own process (so their timers and sockets do not run on
  * the server's event loop), with the latencies the harness asks for. Every Deepgram utterance is
- * transcribed as `text`: the fake's transcript cursor is shared by all the calls it serves.
+ * transcribed as `text`, or as what the bench last said it hears (`say`): the transcript is shared by
+ * all the calls the fake serves.
  */
 import { AnthropicFake } from '../testkit/fakes/anthropic-fake.js';
 import { FakeDeepgram } from '../testkit/fakes/deepgram-fake.js';
@@ -15,7 +16,10 @@ const deepgram = await FakeDeepgram.start({
   defaultBehavior: { resultLatencyMs: options.resultLatencyMs, finalizeLatencyMs: options.finalizeLatencyMs },
   idleTimeoutMs: 60_000,
 });
-deepgram.utteranceAt = () => ({ text: options.text });
+// What the Deepgram fake "hears": `text` for every utterance (load benches), or what the bench sets
+// before each utterance with `{command: 'say', text}` (bench:turns).
+let heard = options.text;
+deepgram.utteranceAt = () => ({ text: heard });
 // The fake records everything it receives for assertions; a load run must not keep it.
 const trim = setInterval(() => {
   for (const c of deepgram.connections) {
@@ -44,8 +48,9 @@ async function exit(): Promise<void> {
   await Promise.race([Promise.all([deepgram.close(), elevenlabs.stop(), anthropic?.stop()]), new Promise((r) => setTimeout(r, 3000))]);
   process.exit(0);
 }
-process.on('message', (m: { id?: number; command: string }) => {
+process.on('message', (m: { id?: number; command: string; text?: string }) => {
   if (m.command === 'exit') return void exit();
+  if (m.command === 'say') heard = m.text ?? '';
   process.send?.({ id: m.id, result: { deepgramConnections: deepgram.connections.length, elevenlabsConnections: elevenlabs.connections } });
 });
 process.on('disconnect', () => void exit());

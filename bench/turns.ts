@@ -229,7 +229,7 @@ async function startServerSlow(options: ServerProcOptions): Promise<Child & { ur
 }
 
 async function runPath(path: 'offline' | 'cloud') {
-  const fakes = path === 'cloud' ? await Child.start('turns-fakes-proc.js', { resultLatencyMs: 30, finalizeLatencyMs: 30, ttsFirstByteMs: 120, msPerWord: 320 }, 240_000) : null;
+  const fakes = path === 'cloud' ? await Child.start('fakes-proc.js', { text: '', resultLatencyMs: 30, finalizeLatencyMs: 30, ttsFirstByteMs: 120, msPerWord: 320 }, 240_000) : null;
   const env: Env = {
     fakes,
     server: await startServerSlow({
