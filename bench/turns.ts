@@ -30,7 +30,10 @@ const variant = cli.str('variant', 'default');
 const concurrency = cli.num('concurrency', 2);
 const TUNING = ['flite:slt', 'flite:rms'];
 const HELD_OUT = ['flite:awb', 'espeak:en-us', 'espeak:en-us+f3'];
-const VOICES = [...TUNING, ...HELD_OUT];
+/** `--voices slt,rms` (flite or espeak names) runs only those voices, for iterating; default all. */
+const VOICES = [...TUNING, ...HELD_OUT].filter((v) => cli.str('voices', '') === '' || cli.str('voices', '').split(',').includes(v.split(':')[1]!));
+/** `--cases a,b` runs only those cases (a–d); default all. */
+const CASES = cli.str('cases', 'a,b,c,d').split(',');
 
 // ---- caller audio -----------------------------------------------------------------------------
 
@@ -136,9 +139,13 @@ async function greeted(env: Env): Promise<BenchCaller> {
   return caller;
 }
 
+/** One answer's TTFA and where it went, from the call record (ms; null where a stage did not run). */
+interface Breakdown { text: string; heard: string; wire: number; ttfa: number | null; endpoint: number | null; stt: number | null; brain: number | null; tts: number | null; grammarMs: number | null; openMs: number | null }
+
 async function caseA(env: Env, voice: string) {
   const caller = await greeted(env);
   const ttfa: number[] = [];
+  let stages: Breakdown[] = [];
   try {
     await quiet(caller);
     for (const text of COMPLETE_SCRIPT) {
@@ -149,8 +156,14 @@ async function caseA(env: Env, voice: string) {
     }
   } finally {
     await caller.hangUp();
+    const turns = callerTurns(await fetchRecord(env.server.url, caller.callSid));
+    stages = turns.map((t, i) => ({
+      text: COMPLETE_SCRIPT[i] ?? '', heard: t.text, wire: Math.round(ttfa[i] ?? NaN),
+      ttfa: t.metrics.ttfaMs, endpoint: t.metrics.endpointMs, stt: t.metrics.sttMs, brain: t.metrics.llmFirstTokenMs, tts: t.metrics.ttsFirstByteMs,
+      grammarMs: t.recognition?.grammar?.decodeMs ?? null, openMs: t.recognition?.open?.decodeMs ?? null,
+    }));
   }
-  return { ttfa };
+  return { ttfa, stages };
 }
 
 async function caseB(env: Env, voice: string, [first, rest]: [string, string], pauseMs: number) {
@@ -197,6 +210,12 @@ async function overGreeting(env: Env, u: Utterance, hearText: string) {
   await caller.hangUp();
   const record = await fetchRecord(env.server.url, caller.callSid);
   return { caller, firstSpeechAt, lastSpeechAt, clearAt, resumedAt, record };
+}
+
+/** p50 of each stage of (a)'s answers, ms. */
+function breakdown(rows: Breakdown[]) {
+  const p50 = (key: keyof Breakdown) => stats(rows.flatMap((r) => (typeof r[key] === 'number' && Number.isFinite(r[key]) ? [r[key] as number] : []))).p50;
+  return { wire: p50('wire'), ttfa: p50('ttfa'), endpoint: p50('endpoint'), stt: p50('stt'), brain: p50('brain'), tts: p50('tts'), grammarMs: p50('grammarMs'), openMs: p50('openMs') };
 }
 
 // ---- runner ---------------------------------------------------------------------------------
@@ -247,9 +266,10 @@ async function runPath(path: 'offline' | 'cloud') {
   const reference = frameKeys(ref.twilio.played.map((p) => p.audio));
 
   const group = (voice: string) => (TUNING.includes(voice) ? 'tuning' : 'held-out');
-  const a = await pool(VOICES.map((voice) => async () => ({ voice, ...(await caseA(env, voice)) })), n);
+  const a = !CASES.includes('a') ? [] : await pool(VOICES.map((voice) => async () => ({ voice, ...(await caseA(env, voice)) })), n);
   console.log(`${path}: (a) done`);
-  const b = await pool(
+  for (const r of a) for (const st of r.stages) console.log(`  (a) ${r.voice} ${JSON.stringify(st)}`);
+  const b = !CASES.includes('b') ? [] : await pool(
     VOICES.flatMap((voice, vi) => PAUSES.slice(0, cli.num('pauses', 3)).map((p, pi) => async () => {
       const pauseMs = 500 + ((vi * 3 + pi) * 137) % 401;
       return { voice, pauseMs, ...(await caseB(env, voice, p, pauseMs)) };
@@ -261,7 +281,7 @@ async function runPath(path: 'offline' | 'cloud') {
     ...[BACKCHANNELS[vi % 5]!, BACKCHANNELS[(vi + 2) % 5]!].map((text) => ({ voice, kind: 'backchannel', text, u: () => say(text, voice) })),
     { voice, kind: 'cough', text: '', u: () => utteranceOf([coughPcm(300 + vi * 60, vi + 1)], 'cough') },
   ]);
-  const c = await pool(cJobs.map((j) => async () => {
+  const c = !CASES.includes('c') ? [] : await pool(cJobs.map((j) => async () => {
     const r = await overGreeting(env, j.u(), j.text);
     const heard = frameKeys(r.caller.twilio.played.map((p) => p.audio));
     const covered = [...reference].filter((k) => heard.has(k)).length / Math.max(1, reference.size);
@@ -275,7 +295,7 @@ async function runPath(path: 'offline' | 'cloud') {
     };
   }), n);
   console.log(`${path}: (c) done`);
-  const d = await pool(VOICES.flatMap((voice, vi) => [INTERRUPTIONS[vi % 4]!, INTERRUPTIONS[(vi + 1) % 4]!].map((text) => async () => {
+  const d = !CASES.includes('d') ? [] : await pool(VOICES.flatMap((voice, vi) => [INTERRUPTIONS[vi % 4]!, INTERRUPTIONS[(vi + 1) % 4]!].map((text) => async () => {
     const r = await overGreeting(env, say(text, voice), text);
     const answered = callerTurns(r.record).length > 0;
     return {
@@ -294,6 +314,7 @@ async function runPath(path: 'offline' | 'cloud') {
     const ds = by(d, g);
     return {
       ttfa: stats(by(a, g).flatMap((r) => r.ttfa)),
+      stages: breakdown(by(a, g).flatMap((r) => r.stages)),
       premature: `${by(b, g).filter((r) => r.premature).length}/${by(b, g).length}`,
       heardShare: stats(cs.map((r) => r.heardShare)),
       gap: stats(cs.flatMap((r) => (r.gapMs === null ? [] : [r.gapMs]))),
@@ -322,7 +343,12 @@ out); agent voice flite kal (offline) or the ElevenLabs fake (cloud, Deepgram fa
 
 ${table(['path (voices)', '(a) wire TTFA p50 / p95 ms', '(b) premature replies', '(c) greeting heard % p50 / mean', '(c) silence left by clear p50 / p95 ms', '(c) recorded as interrupted', '(d) onset → clear p50 / p95 ms', '(d) wrongly kept talking'], rows)}
 
-(a) ${COMPLETE_SCRIPT.length} complete answers per voice (menu request, date, time, name, yes). (b) ${PAUSES.length} unfinished phrases per voice, pause 500–900 ms.
+(a) ${COMPLETE_SCRIPT.length} complete answers per voice (menu request, date, time, name, yes). Where (a)'s time goes, p50 per stage from the call records (ms):
+${results.flatMap((r) => (['tuning', 'heldOut'] as const).map((g) => {
+  const s = r[g].stages;
+  return `${r.path} ${g === 'tuning' ? 'tuning' : 'held out'}: wire ${s.wire} = server TTFA ${s.ttfa} (last word → endpoint ${s.endpoint}, → transcript ${s.stt}, → brain text ${s.brain}, → first TTS audio ${s.tts}); decode grammar ${s.grammarMs}, open ${s.openMs}.`;
+})).join('\n')}
+ (b) ${PAUSES.length} unfinished phrases per voice, pause 500–900 ms.
 Failed runs (left out): ${failures.length}${failures.length ? ` (${[...new Set(failures)].join('; ')})` : ''}.
 (c) two backchannels and one cough-like burst per voice, 1.5 s into the greeting. (d) two interruptions per voice ("no", "wait", a request, a question).`;
 console.log(`\n${md}`);

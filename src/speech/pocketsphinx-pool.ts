@@ -6,6 +6,11 @@
  * Why processes and not an addon: no compiler or node-gyp step, `npm ci` works without the system
  * packages, and a decoder crash cannot take the call server down. One process per core by default;
  * extra requests queue.
+ *
+ * Streams: each process also keeps a few decoders (`streamDecoders`, ~45 MB each with the open
+ * model) that decode an utterance while the caller is still speaking, so at the caller's pause only
+ * the last audio is left to decode. They are per machine like the processes: a stream that finds
+ * none free is not opened and its utterance is decoded whole, as before.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +46,24 @@ export interface PocketsphinxPoolOptions {
   decodeTimeoutMs?: number;
   /** An ARPA model every decoder loads before it reports ready (loading takes seconds). */
   preloadLm?: string;
+  /** Stream decoders per process (see `openStream`); 0 turns streaming off. Default 2. */
+  streamDecoders?: number;
 }
+
+/**
+ * One utterance decoded as it is spoken, on one decoder process; messages to a process are handled
+ * in order, so `finish` answers for all the audio fed before it.
+ */
+export interface DecodeStream {
+  /** More audio, 16 kHz PCM16 little-endian; nothing comes back (a failure shows at `finish`). */
+  feed(pcm16kLe: Buffer): void;
+  /** The last audio (may be empty), then the utterance's result. The stream is done after this. */
+  finish(pcm16kLe: Buffer, signal?: AbortSignal): Promise<DecodeResult>;
+  /** Abandon the utterance; no result. Idempotent. */
+  drop(): void;
+}
+
+export const DEFAULT_STREAM_DECODERS = 2;
 
 export const DEFAULT_DECODER_SCRIPT = fileURLToPath(new URL('../../scripts/pocketsphinx-decoder.py', import.meta.url));
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -64,6 +86,12 @@ interface Worker {
   timer: NodeJS.Timeout | undefined;
   stdoutBuffer: string;
   stderrTail: string;
+  /** Stream decoders the process has, and how many open streams use one. */
+  streamSlots: number;
+  streamsOpen: number;
+  /** Stream `finish` requests awaiting their reply, by request id. */
+  finishing: Map<number, { job: Job; timer: NodeJS.Timeout }>;
+  gone: boolean;
 }
 
 export class PocketsphinxPool {
@@ -73,6 +101,8 @@ export class PocketsphinxPool {
   private readonly modelDir: string | undefined;
   private readonly decodeTimeoutMs: number;
   private readonly preloadLm: string | undefined;
+  private readonly streamDecoders: number;
+  private nextStreamId = 1;
   private readonly workers: Worker[] = [];
   private readonly queue: Job[] = [];
   private nextJobId = 1;
@@ -87,6 +117,7 @@ export class PocketsphinxPool {
     this.modelDir = options.modelDir;
     this.decodeTimeoutMs = options.decodeTimeoutMs ?? 10_000;
     this.preloadLm = options.preloadLm;
+    this.streamDecoders = Math.max(0, options.streamDecoders ?? DEFAULT_STREAM_DECODERS);
   }
 
   /** Number of decoder processes this pool runs at most. */
@@ -137,7 +168,13 @@ export class PocketsphinxPool {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('pocketsphinx pool closed'));
     for (const worker of this.workers.splice(0)) {
+      worker.gone = true;
       if (worker.timer) clearTimeout(worker.timer);
+      for (const { job, timer } of worker.finishing.values()) {
+        clearTimeout(timer);
+        job.reject(new Error('pocketsphinx pool closed'));
+      }
+      worker.finishing.clear();
       worker.job?.reject(new Error('pocketsphinx pool closed'));
       worker.child.stdin.destroy();
       worker.child.kill('SIGKILL');
@@ -156,9 +193,13 @@ export class PocketsphinxPool {
       ...process.env,
       ...(this.modelDir ? { PS_MODEL_DIR: this.modelDir } : {}),
       ...(this.preloadLm ? { PS_PRELOAD_LM: this.preloadLm } : {}),
+      PS_STREAM_DECODERS: String(this.streamDecoders),
     };
     const child = spawn(this.python, ['-u', this.script], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    const worker: Worker = { child, ready: false, job: undefined, jobId: 0, timer: undefined, stdoutBuffer: '', stderrTail: '' };
+    const worker: Worker = {
+      child, ready: false, job: undefined, jobId: 0, timer: undefined, stdoutBuffer: '', stderrTail: '',
+      streamSlots: 0, streamsOpen: 0, finishing: new Map(), gone: false,
+    };
     this.workers.push(worker);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.onStdout(worker, chunk));
@@ -183,7 +224,7 @@ export class PocketsphinxPool {
   }
 
   private onReply(worker: Worker, line: string): void {
-    let reply: { ready?: boolean; id?: number; text?: string; confidence?: number; ms?: number; cpuMs?: number; ascore?: number; frames?: number; error?: string };
+    let reply: { ready?: boolean; streams?: number; id?: number; text?: string; confidence?: number; ms?: number; cpuMs?: number; ascore?: number; frames?: number; error?: string };
     try {
       reply = JSON.parse(line) as typeof reply;
     } catch {
@@ -191,8 +232,17 @@ export class PocketsphinxPool {
     }
     if (reply.ready) {
       worker.ready = true;
+      worker.streamSlots = reply.streams ?? 0;
       this.startFailures = 0;
       this.dispatch();
+      return;
+    }
+    const finishing = reply.id !== undefined ? worker.finishing.get(reply.id) : undefined;
+    if (finishing) {
+      worker.finishing.delete(reply.id!);
+      clearTimeout(finishing.timer);
+      worker.streamsOpen = Math.max(0, worker.streamsOpen - 1);
+      settleReply(finishing.job, reply);
       return;
     }
     const job = worker.job;
@@ -200,25 +250,99 @@ export class PocketsphinxPool {
     if (worker.timer) clearTimeout(worker.timer);
     worker.job = undefined;
     worker.timer = undefined;
-    if (reply.error !== undefined) job.reject(new Error(`pocketsphinx: ${reply.error}`));
-    else {
-      job.resolve({
-        text: reply.text ?? '',
-        confidence: reply.confidence ?? 0,
-        decodeMs: reply.ms ?? 0,
-        cpuMs: reply.cpuMs ?? 0,
-        acousticScore: reply.ascore ?? 0,
-        frames: reply.frames ?? 0,
-      });
-    }
+    settleReply(job, reply);
     this.dispatch();
+  }
+
+  /**
+   * Start decoding an utterance as it is spoken, with `search`, on a process with a free stream
+   * decoder (not `avoid`'s, when another has one: the two passes of an utterance run side by side).
+   * Null when none is free or streaming is off: decode the utterance whole instead.
+   */
+  openStream(search: DecodeSearch, avoid?: DecodeStream): DecodeStream | null {
+    if (this.closed) return null;
+    this.start();
+    const avoidWorker = avoid ? this.streamWorkers.get(avoid) : undefined;
+    const free = this.workers.filter((w) => w.ready && !w.gone && w.streamsOpen < w.streamSlots);
+    const worker = free.filter((w) => w !== avoidWorker).sort((a, b) => a.streamsOpen - b.streamsOpen)[0] ?? free[0];
+    if (!worker) return null;
+    worker.streamsOpen++;
+    const id = this.nextStreamId++;
+    let started = false;
+    let done = false;
+    const searchFields = typeof search === 'string' ? { jsgf: search } : { lm: search.lm };
+    const send = (header: Record<string, unknown>, pcm: Buffer) => {
+      const first = started ? {} : searchFields;
+      started = true;
+      worker.child.stdin.write(JSON.stringify({ ...header, stream: id, ...first, bytes: pcm.length }) + '\n');
+      if (pcm.length > 0) worker.child.stdin.write(pcm);
+    };
+    const stream: DecodeStream = {
+      feed: (pcm) => {
+        if (done || worker.gone || pcm.length === 0) return;
+        send({ op: 'feed' }, pcm);
+      },
+      finish: (pcm, signal) => {
+        if (done) return Promise.reject(new Error('pocketsphinx stream already finished'));
+        done = true;
+        this.streamWorkers.delete(stream);
+        if (worker.gone) return Promise.reject(new Error('pocketsphinx decoder of this stream exited'));
+        if (signal?.aborted) {
+          send({ op: 'drop' }, Buffer.alloc(0));
+          worker.streamsOpen = Math.max(0, worker.streamsOpen - 1);
+          return Promise.reject(abortError('decode'));
+        }
+        return this.finishStream(worker, send, pcm, signal);
+      },
+      drop: () => {
+        if (done) return;
+        done = true;
+        this.streamWorkers.delete(stream);
+        if (worker.gone) return;
+        if (started) send({ op: 'drop' }, Buffer.alloc(0));
+        worker.streamsOpen = Math.max(0, worker.streamsOpen - 1);
+      },
+    };
+    this.streamWorkers.set(stream, worker);
+    return stream;
+  }
+
+  private readonly streamWorkers = new Map<DecodeStream, Worker>();
+
+  private finishStream(worker: Worker, send: (header: Record<string, unknown>, pcm: Buffer) => void, pcm: Buffer, signal: AbortSignal | undefined): Promise<DecodeResult> {
+    return new Promise<DecodeResult>((resolve, reject) => {
+      const requestId = this.nextJobId++;
+      const job: Job = {
+        pcm,
+        search: '',
+        signal,
+        settled: false,
+        resolve: (result) => this.settle(job, () => resolve(result)),
+        reject: (error) => this.settle(job, () => reject(error)),
+        // The decoder still finishes (a few ms) and frees its stream decoder; the reply is ignored.
+        onAbort: () => job.reject(abortError('decode')),
+      };
+      signal?.addEventListener('abort', job.onAbort, { once: true });
+      const timer = setTimeout(() => {
+        job.reject(new Error(`pocketsphinx stream finish timed out after ${this.decodeTimeoutMs} ms; restarting decoder`));
+        worker.child.kill('SIGKILL');
+      }, this.decodeTimeoutMs);
+      worker.finishing.set(requestId, { job, timer });
+      send({ op: 'finish', id: requestId }, pcm);
+    });
   }
 
   private onWorkerGone(worker: Worker, reason: string): void {
     const index = this.workers.indexOf(worker);
     if (index < 0) return; // already handled ('error' and 'exit' can both fire)
     this.workers.splice(index, 1);
+    worker.gone = true;
     if (worker.timer) clearTimeout(worker.timer);
+    for (const { job, timer } of worker.finishing.values()) {
+      clearTimeout(timer);
+      job.reject(new Error(`pocketsphinx ${reason}`));
+    }
+    worker.finishing.clear();
     const detail = worker.stderrTail.trim() ? `${reason}: ${worker.stderrTail.trim().slice(-500)}` : reason;
     worker.job?.reject(new Error(`pocketsphinx ${detail}`));
     if (this.closed) return;
@@ -249,5 +373,21 @@ export class PocketsphinxPool {
         worker.child.kill('SIGKILL'); // 'exit' removes it and respawns
       }, this.decodeTimeoutMs);
     }
+  }
+}
+
+type Reply = { id?: number; text?: string; confidence?: number; ms?: number; cpuMs?: number; ascore?: number; frames?: number; error?: string };
+
+function settleReply(job: Job, reply: Reply): void {
+  if (reply.error !== undefined) job.reject(new Error(`pocketsphinx: ${reply.error}`));
+  else {
+    job.resolve({
+      text: reply.text ?? '',
+      confidence: reply.confidence ?? 0,
+      decodeMs: reply.ms ?? 0,
+      cpuMs: reply.cpuMs ?? 0,
+      acousticScore: reply.ascore ?? 0,
+      frames: reply.frames ?? 0,
+    });
   }
 }

@@ -9,12 +9,19 @@
  * Per call: a ring buffer of the last `preRollMs` of audio, so the first syllable before the VAD
  * onset is kept; from `speechStarted()` to `speechEnded()` frames are collected; the utterance is
  * upsampled to 16 kHz (the en-us model's rate) and sent to a shared long-lived decoder pool.
+ *
+ * Streamed while spoken: when the pool has stream decoders free, the utterance's audio is fed to
+ * both passes as it arrives (`LiveDecode`), so the decode at the caller's pause only finalises
+ * (a few ms instead of a whole-utterance decode, which under load was most of the wait). If the
+ * caller speaks on after that pause, the utterance so far is fed again to new streams; without a
+ * free stream decoder, the utterance is decoded whole at the pause, as before.
  */
 import type { Recognition, SpeechToText, SttHints, SttHypothesis, SttOpenOptions, SttStream } from './stt.js';
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
 import { lineSnrDb } from './line-level.js';
 import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
+import { concat, LiveDecode } from './pocketsphinx-live.js';
 
 const SAMPLE_RATE = 8000;
 /** Longest utterance kept; a caller talking longer than this is cut (grammar answers are short). */
@@ -137,6 +144,18 @@ export class Recognizer {
     }
     return choose(g, o, this.fitThreshold, lineSnrDb(pcm8k));
   }
+
+  /** Both passes as streams, or null when the pool has no stream decoders free for them. */
+  openLive(jsgf: string): LiveDecode | null {
+    const grammar = this.pool.openStream(jsgf);
+    if (!grammar) return null;
+    const open = this.openLm ? this.pool.openStream({ lm: this.openLm }, grammar) : undefined;
+    if (open === null) {
+      grammar.drop();
+      return null;
+    }
+    return new LiveDecode(jsgf, grammar, open, this.fitThreshold);
+  }
 }
 
 const hypothesis = (r: DecodeResult): SttHypothesis => ({
@@ -195,6 +214,11 @@ class PocketsphinxSttStream implements SttStream {
   private utteranceBytes = 0;
   private hints: SttHints;
   private closed = false;
+  /** The utterance's passes fed as it is spoken; none once a pause finalised them (or no decoder was free). */
+  private live: LiveDecode | undefined;
+  /** After a pause: voiced frames in a row (the caller speaking on), and whether a new live decode was tried. */
+  private voicedRun = 0;
+  private resumeTried = false;
   /** A decode started at the caller's last pause, to be used if the turn ends without more speech. */
   private early: { result: Promise<Heard>; jsgf: string; controller: AbortController } | undefined;
   /** Aborts in-flight decodes when the stream closes. */
@@ -216,8 +240,10 @@ class PocketsphinxSttStream implements SttStream {
     if (this.closed) return;
     if (this.utterance) {
       if (this.utteranceBytes + mulaw.length > (MAX_UTTERANCE_MS * SAMPLE_RATE) / 1000) return;
-      this.utterance.push(mulaw.slice()); // the caller may reuse its frame buffer
+      const frame = mulaw.slice(); // the caller may reuse its frame buffer
+      this.utterance.push(frame);
       this.utteranceBytes += mulaw.length;
+      this.feedLive(frame);
     } else {
       this.preRoll.write(mulaw);
     }
@@ -229,7 +255,7 @@ class PocketsphinxSttStream implements SttStream {
     const jsgf = this.currentJsgf();
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.controller.signal]);
-    const result = this.recognizer.recognize(concat(this.utterance), jsgf, signal);
+    const result = this.decodeSoFar(concat(this.utterance), jsgf, signal);
     result.catch(() => undefined); // surfaced (or dropped) when the turn ends
     this.early = { result, jsgf, controller };
     // What the caller said up to the pause, for turn-taking that weighs whether they sounded done
@@ -248,6 +274,7 @@ class PocketsphinxSttStream implements SttStream {
     this.preRoll.clear();
     this.utterance = [preRoll];
     this.utteranceBytes = preRoll.length;
+    this.startLive();
   }
 
   speechEnded(): void {
@@ -261,11 +288,57 @@ class PocketsphinxSttStream implements SttStream {
     // Since the pause only silence arrived (else the VAD would not have ended the turn now), so the
     // early decode heard the whole utterance: use it, unless the grammar changed meanwhile.
     if (early && early.jsgf === jsgf) {
+      this.dropLive();
       void this.report(early.result, performance.now());
       return;
     }
     early?.controller.abort();
-    void this.decode(concat(chunks), jsgf);
+    void this.report(this.decodeSoFar(concat(chunks), jsgf, this.controller.signal), performance.now());
+  }
+
+  /**
+   * The utterance so far, both passes: finalise the live decode if there is one for this grammar
+   * (falling back to a whole decode if its decoder failed), else decode it whole.
+   */
+  private decodeSoFar(utterance: Uint8Array, jsgf: string, signal: AbortSignal): Promise<Heard> {
+    const live = this.live;
+    this.live = undefined;
+    this.resumeTried = false;
+    this.voicedRun = 0;
+    if (!live || live.jsgf !== jsgf) {
+      live?.drop();
+      return this.recognizer.recognize(utterance, jsgf, signal);
+    }
+    return live.finish(utterance, signal).catch((error: unknown) => {
+      if (signal.aborted) throw error;
+      return this.recognizer.recognize(utterance, jsgf, signal);
+    });
+  }
+
+  /** Start feeding the utterance so far to new live streams (if the pool has decoders free). */
+  private startLive(): void {
+    this.dropLive();
+    if (!this.utterance) return;
+    this.live = this.recognizer.openLive(this.currentJsgf()) ?? undefined;
+    this.live?.write(concat(this.utterance));
+  }
+
+  private dropLive(): void {
+    this.live?.drop();
+    this.live = undefined;
+  }
+
+  /**
+   * A frame of the utterance: to the live decode; or, after a pause finalised it, the caller
+   * speaking again (voiced frames) starts a new one with everything so far, once per pause.
+   */
+  private feedLive(frame: Uint8Array): void {
+    if (this.live) return this.live.write(frame);
+    if (!this.early || this.resumeTried) return;
+    this.voicedRun = isVoiced(frame) ? this.voicedRun + 1 : 0;
+    if (this.voicedRun < RESUME_VOICED_FRAMES) return;
+    this.resumeTried = true;
+    this.startLive();
   }
 
   private currentJsgf(): string {
@@ -286,12 +359,9 @@ class PocketsphinxSttStream implements SttStream {
     this.closed = true;
     this.utterance = undefined;
     this.early = undefined;
+    this.dropLive();
     this.options.signal.removeEventListener('abort', this.onAbort);
     this.controller.abort();
-  }
-
-  private decode(mulaw: Uint8Array, jsgf: string): Promise<void> {
-    return this.report(this.recognizer.recognize(mulaw, jsgf, this.controller.signal), performance.now());
   }
 
   /** Emits the utterance's transcript; `sttMs` runs from the end of the turn to the transcript. */
@@ -315,14 +385,14 @@ class PocketsphinxSttStream implements SttStream {
   }
 }
 
+/** Voiced frames in a row that mean the caller speaks on after a pause. */
+const RESUME_VOICED_FRAMES = 2;
+/** Mean absolute sample level of a voiced frame: well above a phone line's noise floor (−60 dBFS ≈ 30). */
+const VOICED_LEVEL = 600;
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+function isVoiced(mulaw: Uint8Array): boolean {
+  const pcm = mulawToPcm16(mulaw);
+  let sum = 0;
+  for (const x of pcm) sum += Math.abs(x);
+  return pcm.length > 0 && sum / pcm.length >= VOICED_LEVEL;
 }

@@ -7,6 +7,10 @@ import { jsgfForPhrases } from '../../../src/speech/default-grammar.js';
 import { PocketsphinxStt } from '../../../src/speech/pocketsphinx-stt.js';
 import type { SttEvent } from '../../../src/speech/stt.js';
 import { childPids, waitFor } from '../../../testkit/helpers/process.js';
+import { callerMulaw } from '../../../testkit/helpers/caller-audio.js';
+import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from '../../../src/speech/audio-convert.js';
+
+const pcm16kOf = (mulaw: Uint8Array) => pcm16ToLeBytes(upsample2xLinear(mulawToPcm16(mulaw)));
 
 const GRAMMAR = jsgfForPhrases(['yes', 'no']);
 const silence = Buffer.alloc(3200);
@@ -69,6 +73,26 @@ for line in sys.stdin.buffer:
     await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
     await expect(inFlight).resolves.toMatchObject({ text: '' });
     await expect(pool.decode(silence, GRAMMAR, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    pool.close();
+  });
+
+  it('streams: fed audio decodes like a whole utterance; no stream when every stream decoder is taken', async () => {
+    const pool = new PocketsphinxPool({ size: 1, streamDecoders: 1 });
+    const yes = Buffer.from(pcm16kOf(callerMulaw('yes', 'rms')));
+    const whole = await pool.decode(yes, GRAMMAR);
+    const stream = pool.openStream(GRAMMAR)!;
+    expect(stream).not.toBeNull();
+    expect(pool.openStream(GRAMMAR)).toBeNull(); // its one stream decoder is in use
+    const half = Math.floor(yes.length / 4) * 2;
+    stream.feed(yes.subarray(0, half));
+    const streamed = await stream.finish(yes.subarray(half));
+    expect(streamed.text).toBe(whole.text);
+    expect(streamed.text).toBe('yes');
+    const next = pool.openStream(GRAMMAR)!; // given back at finish
+    next.feed(yes);
+    next.drop();
+    const again = pool.openStream(GRAMMAR)!; // and at drop
+    await expect(again.finish(Buffer.alloc(0))).rejects.toThrow(/no audio/);
     pool.close();
   });
 

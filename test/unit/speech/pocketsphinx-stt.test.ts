@@ -96,6 +96,36 @@ describe('PocketsphinxStt', () => {
     }
   });
 
+  it('on a warm pool the utterance is decoded as it is spoken: the pause only finalises it', async () => {
+    const counting = new CountingPool({ streamDecoders: 2 });
+    try {
+      await counting.decode(Buffer.alloc(3200), MENU); // the decoder is up (and its stream decoders)
+      counting.decodes = 0;
+      const stt = new PocketsphinxStt({ pool: counting });
+      const events: SttEvent[] = [];
+      const stream = stt.open({ signal: new AbortController().signal, hints: { jsgf: MENU }, preRollMs: 300, onEvent: (e) => events.push(e) });
+      const all = frames(callerMulaw('book an appointment', 'rms'));
+      const half = Math.floor(all.length / 2);
+      all.forEach((frame, i) => {
+        if (i === 10) stream.speechStarted();
+        if (i === half) stream.speechPaused!(); // a pause mid-sentence: the caller goes on
+        stream.write(frame);
+      });
+      stream.speechPaused!();
+      stream.write(new Uint8Array(160).fill(0xff));
+      stream.speechEnded();
+      await waitFor(() => events.some((e) => e.type === 'transcript-final'));
+      expect(events.find((e) => e.type === 'transcript-final')).toMatchObject({ text: 'book an appointment', endOfTurn: true });
+      // Both pauses were streams (the second fed the utterance again once the caller spoke on).
+      expect(counting.decodes).toBe(0);
+      // Stream decoders are given back: a new utterance can stream again.
+      expect(counting.openStream(MENU)).not.toBeNull();
+      stream.close();
+    } finally {
+      counting.close();
+    }
+  });
+
   it('recognises in-grammar phrases', async () => {
     const { stream, events } = openStream({ jsgf: MENU });
     speak(stream, callerMulaw('book an appointment'));
