@@ -89,6 +89,16 @@ function utteranceOf(parts: Array<Int16Array | number>, label: string): Utteranc
   return { text: label, frames, speech };
 }
 
+/** The speech without the synthesiser's leading and trailing silence (20 ms frames below −55 dBFS mean level; the line noise is −60). */
+function trimSilence(pcm: Int16Array): Int16Array {
+  const level = (i: number) => pcm.subarray(i, i + 160).reduce((sum, x) => sum + Math.abs(x), 0) / 160;
+  let start = 0;
+  while (start < pcm.length && level(start) < 60) start += 160;
+  let end = pcm.length;
+  while (end > start && level(Math.max(start, end - 160)) < 60) end -= 160;
+  return pcm.subarray(start, end);
+}
+
 const say = (text: string, voice: string) => utteranceOf([voicePcm(text, voice)], text);
 
 // ---- cases ----------------------------------------------------------------------------------
@@ -171,8 +181,11 @@ async function caseB(env: Env, voice: string, [first, rest]: [string, string], p
   try {
     await quiet(caller);
     hear(env, first);
-    const u = utteranceOf([voicePcm(first, voice), pauseMs, voicePcm(rest, voice)], `${first} … ${rest}`);
-    const firstEnd = u.speech.lastIndexOf(true, Math.floor(voicePcm(first, voice).length / 160));
+    // The synthesisers pad their audio with ~0.1–0.3 s of silence at each end: without trimming, a
+    // "774 ms" pause was a 1.2 s one (runs before 03:50 on 2026-12-08 measured that).
+    const [head, tail] = [trimSilence(voicePcm(first, voice)), trimSilence(voicePcm(rest, voice))];
+    const u = utteranceOf([head, pauseMs, tail], `${first} … ${rest}`);
+    const firstEnd = u.speech.lastIndexOf(true, Math.floor(head.length / 160));
     const started = now();
     const done = caller.say(u);
     // Switch what the cloud fake hears once the first part has been spoken.
@@ -348,7 +361,7 @@ ${results.flatMap((r) => (['tuning', 'heldOut'] as const).map((g) => {
   const s = r[g].stages;
   return `${r.path} ${g === 'tuning' ? 'tuning' : 'held out'}: wire ${s.wire} = server TTFA ${s.ttfa} (last word → endpoint ${s.endpoint}, → transcript ${s.stt}, → brain text ${s.brain}, → first TTS audio ${s.tts}); decode grammar ${s.grammarMs}, open ${s.openMs}.`;
 })).join('\n')}
- (b) ${PAUSES.length} unfinished phrases per voice, pause 500–900 ms.
+ (b) ${PAUSES.length} unfinished phrases per voice, pause 500–900 ms between the last sound of the phrase and the first of its rest (the voices' own padding trimmed).
 Failed runs (left out): ${failures.length}${failures.length ? ` (${[...new Set(failures)].join('; ')})` : ''}.
 (c) two backchannels and one cough-like burst per voice, 1.5 s into the greeting. (d) two interruptions per voice ("no", "wait", a request, a question).`;
 console.log(`\n${md}`);

@@ -12,6 +12,7 @@ import { parseYesNo } from '../slots/yes-no.js';
 import type { TurnEvent } from '../turn-machine.js';
 import { classifyHeard, DEFAULT_BACKCHANNELS, withBackchannels, type Interjection } from './backchannel.js';
 import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from './completeness.js';
+import { words } from '../slots/normalize.js';
 
 export class PauseJudge {
   private expectation: Expectation = 'open';
@@ -56,12 +57,7 @@ export class PauseJudge {
       isRequest: (t: string) => matchIntent(t, intents) !== null,
       isName: (t: string) => names.some((n) => ` ${t.toLowerCase()} `.includes(` ${n} `)),
     };
-    let completeness = judgeCompleteness(text, this.expectation, ctx);
-    // A grammar can only return whole answers, so its "complete" for "can i…" is worth little if the
-    // open pass heard the dangling "i": unfinished in either pass is unfinished.
-    if (completeness !== 'incomplete' && this.otherWords && judgeCompleteness(this.otherWords, this.expectation, ctx) === 'incomplete') {
-      completeness = 'incomplete';
-    }
+    const completeness = combinedCompleteness(text, this.otherWords, (t) => judgeCompleteness(t, this.expectation, ctx));
     return { type: 'pause-words', completeness, interjection: this.interjection(text, overYesNoQuestion, this.otherWords ?? undefined) };
   }
 
@@ -93,3 +89,23 @@ export class PauseJudge {
     return { ...hints, jsgf: withBackchannels(hints.jsgf, this.backchannels) };
   }
 }
+
+/**
+ * One verdict from what two recognition passes heard at the pause (`other` null: one pass).
+ * - Unfinished in either pass is unfinished: a grammar can only return whole answers, so its
+ *   "complete" for "can i…" is worth little if the open pass heard the dangling "i".
+ * - A whole answer needs the other pass not to contradict it: when that pass does not hear a whole
+ *   answer and ends on another word, the grammar may have forced the audio onto its nearest phrase
+ *   ("i would like open", a menu answer by its keyword "open", for "i would like to…" heard by the
+ *   open pass as "i would like tenth"): the normal wait, not the short one.
+ */
+export function combinedCompleteness(text: string, other: string | null, judge: (text: string) => Completeness): Completeness {
+  const own = judge(text);
+  if (other === null || other.trim() === '') return own;
+  const theirs = judge(other);
+  if (theirs === 'incomplete') return 'incomplete';
+  if (own === 'complete' && theirs !== 'complete' && lastWord(text) !== lastWord(other)) return 'unknown';
+  return own;
+}
+
+const lastWord = (text: string) => words(text).at(-1) ?? '';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyHeard, classifyInterjection, withBackchannels, type Interjection } from '../../../src/dialog/turn-taking/backchannel.js';
 import { isYesNoQuestion } from '../../../src/dialog/agent-voice.js';
-import { PauseJudge } from '../../../src/dialog/turn-taking/pause-judge.js';
+import { combinedCompleteness, PauseJudge } from '../../../src/dialog/turn-taking/pause-judge.js';
 import { loadAgentConfig } from '../../../src/config/load-agent-config.js';
 import { expectationForStep, judgeCompleteness, type Completeness, type Expectation } from '../../../src/dialog/turn-taking/completeness.js';
 
@@ -48,6 +48,8 @@ describe('completeness at the caller pause', () => {
     ['my name is', 'name', 'incomplete'],
     ['quarter past', 'time', 'incomplete'],
     ['can i book an appointment for', 'request', 'incomplete'],
+    ['can i', 'request', 'incomplete'],
+    ['could i', 'request', 'incomplete'],
     ['it is five five five one', 'open', 'incomplete'],
     ['I would like to book an appointment and', 'open', 'incomplete'],
     ['yes and', 'yes-no', 'incomplete'],
@@ -74,6 +76,35 @@ describe('completeness at the caller pause', () => {
     ['some-new-step', 'open'],
   ])('step %s expects %s', (step, expectation) => {
     expect(expectationForStep(step)).toBe(expectation);
+  });
+});
+
+describe('completeness from both offline passes', () => {
+  const judge = (t: string) => judgeCompleteness(t, 'request', ctx);
+  it.each<[string, string | null, Completeness]>([
+    ['book an appointment', 'book an appointment', 'complete'],
+    ['book an appointment', null, 'complete'],
+    ['book an appointment', '', 'complete'],
+    ['cancel my appointment', 'can sell my appointment', 'complete'], // the same ending: agreed
+    ['i would like to', 'i would like to', 'incomplete'],
+    ['cancel', 'can i', 'incomplete'], // unfinished in either pass
+    ['can i', 'kenya', 'incomplete'],
+    // A forced grammar answer the open pass does not back: the normal wait.
+    ['i would like to cancel', 'i would like tenth', 'unknown'],
+    ['cancel my appointment', 'council', 'unknown'],
+    ['something', 'book an appointment', 'unknown'], // the chosen pass decides a whole answer
+  ])('%j with the other pass %j → %s', (text, other, verdict) => {
+    expect(combinedCompleteness(text, other, judge)).toBe(verdict);
+  });
+
+  it('the judge waits the normal time, not the short one, for an answer only one pass heard whole', () => {
+    const pause = new PauseJudge(loadAgentConfig('config/agent.yaml'));
+    pause.listen('menu');
+    pause.heard('i would like open', 'i would like tenth');
+    expect(pause.verdict()).toMatchObject({ completeness: 'unknown' });
+    pause.heard('can i', 'can i');
+    expect(pause.verdict()).toMatchObject({ completeness: 'incomplete' });
+    expect(pause.silenceFor('incomplete')).toBe(1200);
   });
 });
 
