@@ -20,6 +20,7 @@ import type { Recognition, SpeechToText, SttHints, SttHypothesis, SttOpenOptions
 import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
 import { lineSnrDb } from './line-level.js';
+import { preRollStart } from './pre-roll.js';
 import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
 import { concat, LiveDecode } from './pocketsphinx-live.js';
 
@@ -270,7 +271,9 @@ class PocketsphinxSttStream implements SttStream {
   speechStarted(): void {
     if (this.closed || this.utterance) return;
     this.dropEarly();
-    const preRoll = this.preRoll.snapshot();
+    // From where the speech rose out of the line noise, not the ring's start: see pre-roll.ts.
+    const ring = this.preRoll.snapshot();
+    const preRoll = ring.subarray(preRollStart(ring));
     this.preRoll.clear();
     this.utterance = [preRoll];
     this.utteranceBytes = preRoll.length;
