@@ -32,7 +32,7 @@ const TUNING = ['flite:slt', 'flite:rms'];
 const HELD_OUT = ['flite:awb', 'espeak:en-us', 'espeak:en-us+f3'];
 /** `--voices slt,rms` (flite or espeak names) runs only those voices, for iterating; default all. */
 const VOICES = [...TUNING, ...HELD_OUT].filter((v) => cli.str('voices', '') === '' || cli.str('voices', '').split(',').includes(v.split(':')[1]!));
-/** `--cases a,b` runs only those cases (a–d); default all. */
+/** `--cases a,b` runs only those cases (a–d); default all. `--all-backchannels`, `--all-interruptions`: (c), (d) with every sound / interruption per voice. */
 const CASES = cli.str('cases', 'a,b,c,d').split(',');
 
 // ---- caller audio -----------------------------------------------------------------------------
@@ -291,7 +291,7 @@ async function runPath(path: 'offline' | 'cloud') {
   );
   console.log(`${path}: (b) done`);
   const cJobs = VOICES.flatMap((voice, vi) => [
-    ...[BACKCHANNELS[vi % 5]!, BACKCHANNELS[(vi + 2) % 5]!].map((text) => ({ voice, kind: 'backchannel', text, u: () => say(text, voice) })),
+    ...(cli.flag('all-backchannels') ? BACKCHANNELS : [BACKCHANNELS[vi % 5]!, BACKCHANNELS[(vi + 2) % 5]!]).map((text) => ({ voice, kind: 'backchannel', text, u: () => say(text, voice) })),
     { voice, kind: 'cough', text: '', u: () => utteranceOf([coughPcm(300 + vi * 60, vi + 1)], 'cough') },
   ]);
   const c = !CASES.includes('c') ? [] : await pool(cJobs.map((j) => async () => {
@@ -308,7 +308,7 @@ async function runPath(path: 'offline' | 'cloud') {
     };
   }), n);
   console.log(`${path}: (c) done`);
-  const d = !CASES.includes('d') ? [] : await pool(VOICES.flatMap((voice, vi) => [INTERRUPTIONS[vi % 4]!, INTERRUPTIONS[(vi + 1) % 4]!].map((text) => async () => {
+  const d = !CASES.includes('d') ? [] : await pool(VOICES.flatMap((voice, vi) => (cli.flag('all-interruptions') ? INTERRUPTIONS : [INTERRUPTIONS[vi % 4]!, INTERRUPTIONS[(vi + 1) % 4]!]).map((text) => async () => {
     const r = await overGreeting(env, say(text, voice), text);
     const answered = callerTurns(r.record).length > 0;
     return {

@@ -55,7 +55,19 @@ export function classifyHeard(texts: readonly string[], backchannels: readonly s
   const kinds = texts.map((t) => classifyInterjection(t, backchannels));
   if (kinds.length === 0) return 'none';
   if (texts.length > 1 && texts.some((t) => words(t).some((w) => FLOOR_WORDS.has(w)))) return 'barge-in';
-  return kinds[0] !== 'barge-in' ? kinds[0]! : (kinds.find((k) => k !== 'barge-in') ?? 'barge-in');
+  const kind = kinds[0] !== 'barge-in' ? kinds[0]! : (kinds.find((k) => k !== 'barge-in') ?? 'barge-in');
+  // Two passes over the same audio that share no word did not hear words, they fitted some to a
+  // sound: a hummed "mm hmm" came back as "open monday two monday" from the grammar and "um um agent
+  // um" from the open pass. Short words that take the floor are caught above; longer speech by the
+  // segmenter's `speech-long`; so what is left here is a sound, not an interruption.
+  if (kind === 'barge-in' && texts.length > 1 && !shareAWord(texts)) return 'none';
+  return kind;
+}
+
+/** Whether every pass heard at least one of the same (non-filler) words. */
+function shareAWord(texts: readonly string[]): boolean {
+  const sets = texts.map((t) => new Set(words(t).filter((w) => !NON_WORDS.has(w))));
+  return [...sets[0]!].some((w) => sets.every((s) => s.has(w)));
 }
 
 /** Unfinished lead-ins a caller pauses after; in the grammar so a pause decode can report them as such. */

@@ -196,6 +196,14 @@ describe('an utterance over the agent as two recognition passes heard it', () =>
     [['cancel my appointment', 'can sell my appointment'], 'barge-in'],
     [['okay', 'okay'], 'backchannel'],
     [[], 'none'],
+    // Passes that share no word heard a sound, not words (a hummed "mm hmm", tuning voice rms).
+    [['um um agent um', 'open monday two monday'], 'none'],
+    [['a blood', 'provide'], 'none'],
+    [['um', 'uh'], 'backchannel'],
+    // Shared words are words: an interruption.
+    [['cancel my appointment', 'council my appointment'], 'barge-in'],
+    [['book an appointment', 'book a appointment please'], 'barge-in'],
+    [['speak to an agent', 'agent'], 'barge-in'],
   ])('%j → %s', (texts, kind) => {
     expect(classifyHeard(texts)).toBe(kind);
   });
