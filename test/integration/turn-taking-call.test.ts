@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/config/load-agent-config.js';
 import { loadServerConfig } from '../../src/config/env.js';
 import type { CallSession } from '../../src/dialog/call-session.js';
+import { isYesNoQuestion } from '../../src/dialog/agent-voice.js';
+import { splitSentences } from '../../src/util/sentences.js';
 import { createEngines, type EngineSet } from '../../src/engines.js';
 import { pcm16ToMulaw } from '../../src/speech/audio-convert.js';
 import type { AgentTurn, CallerTurn } from '../../src/store/call-record.js';
@@ -21,6 +23,7 @@ import { until } from '../../testkit/helpers/process.js';
 import { startTestServer, type TestServer } from '../../testkit/helpers/test-app.js';
 
 const agent = loadAgentConfig('config/agent.yaml');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let dataDir: string;
 let engines: EngineSet;
 let server: TestServer;
@@ -103,6 +106,44 @@ describe('turn-taking on the offline engines', () => {
     expect(callerTurns(c.session)[0]!.text).toBe('cancel my appointment');
     await hangUp(c);
   });
+});
+
+describe("a yes over the agent's own yes/no question", () => {
+  /** Says `text` once the agent is listening, and waits for its reply to start. */
+  async function answer(c: { twilio: FakeTwilioCaller; session: CallSession }, text: string): Promise<void> {
+    await until(() => c.session.phase === 'listening', 'the agent listening', 30_000);
+    const before = agentTurns(c.session).length;
+    await c.twilio.sendMulaw(callerMulaw(text, 'slt', 0));
+    await c.twilio.silence(300);
+    await until(() => agentTurns(c.session).length > before, `the reply to ${text}`, 30_000);
+  }
+
+  it('answers it: the question is cut off and the yes is the caller turn, not a backchannel', async () => {
+    const c = await call();
+    for (const text of ['book an appointment', 'next tuesday', 'ten thirty a m']) await answer(c, text);
+    await until(() => c.session.phase === 'listening', 'the agent listening', 30_000);
+    const since = Date.now(); // the question's audio is what comes after this
+    await answer(c, 'riley');
+    // The reply is the phone-number question ("Should we use the number you are calling from…?",
+    // checked below: the record has its text once played); talk 1.5 s into it, while it plays.
+    const media = () => c.twilio.received.filter((m) => m.event === 'media' && m.at >= since);
+    await until(() => media().length > 0, 'the question playing');
+    await until(() => Date.now() >= media()[0]!.at + 1500, 'a second and a half of the question');
+    expect(c.session.phase).toBe('speaking');
+    const callerTurnsBefore = callerTurns(c.session).length;
+    await c.twilio.sendMulaw(callerMulaw('yes', 'rms', 0));
+    await c.twilio.silence(800);
+    await until(() => callerTurns(c.session).length > callerTurnsBefore, 'the yes as a caller turn', 15_000);
+    expect(callerTurns(c.session).at(-1)!.text).toBe('yes');
+    const asking = agentTurns(c.session).findLast((t) => t.text.includes('calling from'))!;
+    expect(isYesNoQuestion(splitSentences(asking.text).at(-1)!)).toBe(true);
+    expect(asking.heardText.length).toBeLessThan(asking.text.length);
+    expect(c.twilio.count('clear')).toBeGreaterThanOrEqual(1);
+    expect(asking.interrupted).toBe(true);
+    expect(asking.resumes ?? 0).toBe(0);
+    expect(c.session.record.bargeIns).toBe(1);
+    await hangUp(c);
+  }, 120_000);
 });
 
 describe('the offline path ends the caller turn with continuous silence and with a quiet wire', () => {

@@ -67,7 +67,10 @@ export class PauseJudge {
    */
   interjection(text: string, overYesNoQuestion = false, otherPass?: string): Interjection {
     const kind = classifyHeard(otherPass === undefined ? [text] : [text, otherPass], this.backchannels);
-    if (kind === 'backchannel' && overYesNoQuestion && parseYesNo(text) !== null) return 'barge-in';
+    // Either pass: the listener sound that made it a backchannel may be the other pass's ("yeah"
+    // for an rms "yes" the open pass heard as "that").
+    const heardYesNo = parseYesNo(text) !== null || (otherPass !== undefined && parseYesNo(otherPass) !== null);
+    if (kind === 'backchannel' && overYesNoQuestion && heardYesNo) return 'barge-in';
     return kind;
   }
 

@@ -183,6 +183,15 @@ describe('a listener sound over a yes/no question answers it', () => {
   ])('%j over a yes/no question (%s) → %s', (text, overQuestion, kind) => {
     expect(judge.interjection(text, overQuestion)).toBe(kind);
   });
+
+  it.each<[string, string, boolean, Interjection]>([
+    ['that', 'yeah', true, 'barge-in'], // the other pass heard the answer
+    ['yeah', 'that', true, 'barge-in'],
+    ['that', 'yeah', false, 'backchannel'],
+    ['mm hmm', 'um', true, 'backchannel'],
+  ])('%j (other pass %j) over a yes/no question (%s) → %s', (text, other, overQuestion, kind) => {
+    expect(judge.interjection(text, overQuestion, other)).toBe(kind);
+  });
 });
 
 describe('an utterance over the agent as two recognition passes heard it', () => {
