@@ -297,7 +297,7 @@ export class CallSession {
           this.dispatch({ type: 'brain-failed' });
         } else if (result.outcome === 'played') {
           if (result.text) this.history.push({ role: 'agent', text: result.text });
-          this.dispatch({ type: 'reply-done', outcome: 'played' });
+          this.dispatch({ type: 'reply-done', outcome: 'played', silent: !result.text.trim() });
         }
       });
   }

@@ -16,6 +16,8 @@ export interface TurnState {
   inactivityCount: number;
   /** The brain asked to hang up or transfer once its reply has played. */
   pendingExit: { kind: 'hang-up' | 'transfer'; reason: string } | null;
+  /** A hang-up the caller interrupted (its reason): ends the call after all if the answer to them is silence. */
+  calledOffExit?: string | null;
   /** The agent's closing words are playing (this is the end reason); nothing but the hang-up follows. */
   closing: string | null;
   /**
@@ -52,7 +54,7 @@ export type TurnEvent =
   /** The brain's first words of a reply: the agent is speaking now (unless the reply is held). */
   | { type: 'reply-text' }
   /** The brain finished its turn and everything it said has played (or was cleared). */
-  | { type: 'reply-done'; outcome: 'played' | 'cleared' }
+  | { type: 'reply-done'; outcome: 'played' | 'cleared'; /** the reply had no words at all */ silent?: boolean }
   | { type: 'brain-exit'; kind: 'hang-up' | 'transfer'; reason: string }
   | { type: 'brain-failed' }
   | { type: 'inactivity'; maxReprompts: number }
@@ -107,6 +109,17 @@ const agentTalking = (phase: Phase) => phase === 'greeting' || phase === 'speaki
  */
 const exitAfterInterruption = (exit: TurnState['pendingExit']) => (exit?.kind === 'transfer' ? exit : null);
 
+/**
+ * The exit fields after the caller interrupts: `exitAfterInterruption`, and a called-off hang-up
+ * remembered (`calledOffExit`) so that, if the brain then has nothing to say to their words (a
+ * flow that already said goodbye), the goodbye is said again and the call ends instead of waiting
+ * in silence for the inactivity timeout.
+ */
+function interruptedExit(state: TurnState): Pick<TurnState, 'pendingExit' | 'calledOffExit'> {
+  const calledOff = state.pendingExit?.kind === 'hang-up' ? state.pendingExit.reason : (state.calledOffExit ?? null);
+  return { pendingExit: exitAfterInterruption(state.pendingExit), calledOffExit: calledOff };
+}
+
 export function transition(state: TurnState, event: TurnEvent): [TurnState, TurnEffect[]] {
   if (state.phase === 'ended') return [state, []];
   switch (event.type) {
@@ -155,7 +168,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
           ];
         }
         return [
-          { ...state, phase: 'caller-speaking', pendingExit: exitAfterInterruption(state.pendingExit) },
+          { ...state, phase: 'caller-speaking', ...interruptedExit(state) },
           [{ type: 'barge-in' }, { type: 'disarm-inactivity' }],
         ];
       }
@@ -163,7 +176,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
 
     case 'speech-long':
       if (!state.suspended || state.closing) return [state, []];
-      return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
+      return [{ ...state, suspended: false, ...interruptedExit(state) }, [{ type: 'disarm-resume-window' }, { type: 'barge-in' }]];
 
     case 'pause-words': {
       if (state.closing || state.phase !== 'caller-speaking') return [state, []];
@@ -175,7 +188,7 @@ function callerSpeech(state: TurnState, event: EventOf<'speech-start' | 'barge-i
     case 'resume-window':
       if (!state.suspended || state.closing) return [state, []];
       // Still talking after the window: it is a real interruption. Otherwise nothing usable came.
-      if (state.phase === 'caller-speaking') return [{ ...state, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) }, [{ type: 'barge-in' }]];
+      if (state.phase === 'caller-speaking') return [{ ...state, suspended: false, ...interruptedExit(state) }, [{ type: 'barge-in' }]];
       return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'resume-reply', cause: 'timeout' }]];
 
     case 'speech-end':
@@ -210,7 +223,7 @@ function callerInput(state: TurnState, event: EventOf<'transcript' | 'dtmf'>): [
       if (state.suspended) effects.push({ type: 'barge-in' }, { type: 'disarm-resume-window' });
       else if (agentTalking(state.phase) && event.agentAudioPending) effects.push({ type: 'barge-in' });
       effects.push({ type: 'disarm-inactivity' }, { type: 'run-brain', input: { type: 'dtmf', digits: event.digits } });
-      return [{ ...state, phase: 'thinking', inactivityCount: 0, pendingExit: exitAfterInterruption(state.pendingExit), suspended: false }, effects];
+      return [{ ...state, phase: 'thinking', inactivityCount: 0, ...interruptedExit(state), suspended: false }, effects];
     }
   }
 }
@@ -239,7 +252,11 @@ function agentReply(state: TurnState, event: EventOf<'reply-text' | 'brain-exit'
         return [{ ...state, phase: 'ended', pendingExit: null }, [effect, { type: 'finalize', reason: exit.reason }]];
       }
       if (state.phase === 'caller-speaking') return [state, []];
-      return [{ ...state, phase: 'listening' }, [{ type: 'arm-inactivity' }]];
+      if (state.calledOffExit && event.silent) {
+        const reason = state.calledOffExit;
+        return [{ ...state, calledOffExit: null, closing: reason }, [{ type: 'disarm-inactivity' }, { type: 'say-goodbye', prompt: 'goodbye' }]];
+      }
+      return [{ ...state, phase: 'listening', calledOffExit: null }, [{ type: 'arm-inactivity' }]];
     }
   }
 }
@@ -300,7 +317,7 @@ function heldReplyTranscript(state: TurnState, event: EventOf<'transcript'>): [T
     return [{ ...state, phase: 'speaking', suspended: false }, [{ type: 'disarm-resume-window' }, { type: 'resume-reply', cause }]];
   }
   return [
-    { ...state, phase: 'thinking', inactivityCount: 0, suspended: false, pendingExit: exitAfterInterruption(state.pendingExit) },
+    { ...state, phase: 'thinking', inactivityCount: 0, suspended: false, ...interruptedExit(state) },
     [
       { type: 'disarm-resume-window' },
       { type: 'barge-in' },

@@ -146,6 +146,27 @@ describe("a yes over the agent's own yes/no question", () => {
   }, 120_000);
 });
 
+describe('a caller who talks over the goodbye', () => {
+  it('hears the goodbye again and the call ends, not an agent gone silent until the inactivity timeout', async () => {
+    const c = await call();
+    await until(() => c.session.phase === 'listening', 'greeting played', 30_000);
+    const since = Date.now();
+    await c.twilio.sendMulaw(callerMulaw('goodbye', 'slt', 0));
+    await c.twilio.silence(300);
+    const media = () => c.twilio.received.filter((m) => m.event === 'media' && m.at >= since);
+    await until(() => media().length > 0, 'the goodbye playing', 15_000);
+    await until(() => Date.now() >= media()[0]!.at + 800, 'some of the goodbye');
+    await c.twilio.sendMulaw(callerMulaw('what are your opening hours', 'rms', 0));
+    const spokeAt = Date.now();
+    await c.twilio.silence(600);
+    await until(() => c.session.isEnded, 'the call to end', 20_000);
+    expect(Date.now() - spokeAt).toBeLessThan(agent.timeouts.inactivityMs);
+    expect(c.session.record.endReason).toBe('caller-goodbye');
+    expect(c.session.record.bargeIns).toBe(1);
+    c.twilio.close();
+  }, 60_000);
+});
+
 describe('the offline path ends the caller turn with continuous silence and with a quiet wire', () => {
   it.each(['continuous', 'on-demand'] as const)('%s pacing: a whole request is answered soon after its last word', async (pacing) => {
     const c = await call(pacing);

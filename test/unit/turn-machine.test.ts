@@ -4,6 +4,42 @@ import { initialTurnState, transition, type Phase, type TurnEffect, type TurnEve
 const state = (phase: Phase, extra: Partial<TurnState> = {}): TurnState => ({ ...initialTurnState, phase, ...extra });
 const types = (effects: TurnEffect[]) => effects.map((e) => e.type);
 
+describe('a caller who talks over the goodbye', () => {
+  const goodbye = state('speaking', { pendingExit: { kind: 'hang-up', reason: 'caller-goodbye' } });
+  const interrupted = (from: TurnState) => {
+    const [talking] = transition(from, { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true });
+    const [ended] = transition(talking, { type: 'speech-end' });
+    return transition(ended, { type: 'transcript', text: 'oh one more thing', confidence: 1 })[0];
+  };
+
+  it('is answered when the brain has something to say, and the conversation goes on', () => {
+    const asked = interrupted(goodbye);
+    expect(asked).toMatchObject({ pendingExit: null, calledOffExit: 'caller-goodbye' });
+    const [next, effects] = transition({ ...asked, phase: 'speaking' }, { type: 'reply-done', outcome: 'played', silent: false });
+    expect(next).toMatchObject({ phase: 'listening', calledOffExit: null });
+    expect(types(effects)).toEqual(['arm-inactivity']);
+  });
+
+  it('hears the goodbye again and the call ends when the brain has nothing more to say', () => {
+    const [next, effects] = transition(interrupted(goodbye), { type: 'reply-done', outcome: 'played', silent: true });
+    expect(next).toMatchObject({ closing: 'caller-goodbye', calledOffExit: null });
+    expect(types(effects)).toEqual(['disarm-inactivity', 'say-goodbye']);
+    const [ended, last] = transition(next, { type: 'closing-done' });
+    expect(ended.phase).toBe('ended');
+    expect(types(last)).toEqual(['hang-up', 'finalize']);
+  });
+
+  it('a held goodbye interrupted by words, and a silent reply when nothing was called off', () => {
+    const [held] = transition(goodbye, { type: 'barge-in-eligible', agentAudioPending: true, bargeInEnabled: true, resumable: true });
+    const [answered] = transition(held, { type: 'transcript', text: 'wait', confidence: 1, interjection: 'barge-in' });
+    expect(answered.calledOffExit).toBe('caller-goodbye');
+    const [plain] = transition(state('speaking'), { type: 'reply-done', outcome: 'played', silent: true });
+    expect(plain.phase).toBe('listening'); // an ordinary silent reply: listen, as before
+    const transfer = state('speaking', { pendingExit: { kind: 'transfer', reason: 'caller-request' } });
+    expect(interrupted(transfer)).toMatchObject({ pendingExit: { kind: 'transfer' }, calledOffExit: null });
+  });
+});
+
 describe('turn machine transitions', () => {
   it.each<[string, TurnState, TurnEvent, Phase, string[]]>([
     ['start greets', state('greeting'), { type: 'start' }, 'greeting', ['run-brain']],
