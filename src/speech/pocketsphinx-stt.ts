@@ -312,10 +312,16 @@ class PocketsphinxSttStream implements SttStream {
       live?.drop();
       return this.recognizer.recognize(utterance, jsgf, signal);
     }
-    return live.finish(utterance, signal).catch((error: unknown) => {
-      if (signal.aborted) throw error;
-      return this.recognizer.recognize(utterance, jsgf, signal);
-    });
+    const whole = () => this.recognizer.recognize(utterance, jsgf, signal);
+    return live.finish(utterance, signal).then(
+      // Streamed audio is normalised as it comes (live CMN), not over the whole utterance, so it
+      // can hear marginal audio differently: its result stands only when both passes agree on it.
+      (heard) => (streamedAgree(heard) ? heard : whole()),
+      (error: unknown) => {
+        if (signal.aborted) throw error;
+        return whole();
+      },
+    );
   }
 
   /** Start feeding the utterance so far to new live streams (if the pool has decoders free). */
@@ -386,6 +392,13 @@ class PocketsphinxSttStream implements SttStream {
       this.options.onEvent({ type: 'error', error: error instanceof Error ? error : new Error(String(error)), fatal: false });
     }
   }
+}
+
+/** Both streamed passes heard the same words (or the grammar pass is the only one). */
+export function streamedAgree(heard: Heard): boolean {
+  const { grammar, open } = heard.recognition;
+  if (!open) return true;
+  return grammar !== undefined && grammar.text !== '' && grammar.text === open.text;
 }
 
 /** Voiced frames in a row that mean the caller speaks on after a pause. */

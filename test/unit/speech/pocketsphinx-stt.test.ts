@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PocketsphinxPool } from '../../../src/speech/pocketsphinx-pool.js';
-import { PocketsphinxStt } from '../../../src/speech/pocketsphinx-stt.js';
+import { PocketsphinxStt, streamedAgree, type Heard } from '../../../src/speech/pocketsphinx-stt.js';
 import { DEFAULT_JSGF, jsgfForPhrases } from '../../../src/speech/default-grammar.js';
 import type { SttEvent, SttHints, SttStream } from '../../../src/speech/stt.js';
 import { pcm16ToMulaw } from '../../../src/speech/audio-convert.js';
@@ -47,6 +47,17 @@ async function nextFinal(events: SttEvent[], count: number): Promise<SttEvent> {
   await waitFor(() => events.length >= count);
   return events[count - 1]!;
 }
+
+describe('a streamed result stands only when both passes agree (else the utterance is decoded whole)', () => {
+  const pass = (text: string) => ({ text, confidence: 1, acousticScore: -1, decodeMs: 1 });
+  const heard = (grammar: string, open?: string): Heard => ({ text: grammar, confidence: 1, recognition: { grammar: pass(grammar), ...(open !== undefined ? { open: pass(open) } : {}), chosen: 'grammar', fit: 0 } });
+  it.each<[Heard, boolean]>([
+    [heard('book an appointment', 'book an appointment'), true],
+    [heard('book an appointment', 'book a appointment'), false],
+    [heard('', ''), false],
+    [heard('yes'), true], // one pass only: nothing to disagree with
+  ])('%#', (h, stands) => expect(streamedAgree(h)).toBe(stands));
+});
 
 describe('PocketsphinxStt', () => {
   it('a decode started at the pause is used when the turn ends without more speech', async () => {
