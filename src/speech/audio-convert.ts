@@ -29,6 +29,69 @@ export function upsample2xLinear(input: Int16Array): Int16Array {
 }
 
 /**
+ * 8 kHz → 16 kHz with a half-band windowed-sinc interpolator: even output samples are the input,
+ * odd ones are interpolated from the `HALF_BAND_SIDE` input samples on each side. Unlike linear
+ * interpolation (which leaves a mirror image of the 0–4 kHz speech at −4…−25 dB in 4–8 kHz), the
+ * band above 4 kHz stays empty, so the 16 kHz model's upper filterbank channels see no invented
+ * energy.
+ */
+export function upsample2xSinc(input: Int16Array): Int16Array {
+  const out = new Int16Array(input.length * 2);
+  const n = input.length;
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = input[i]!;
+    let acc = 0;
+    for (let k = 0; k < HALF_BAND_TAPS.length; k++) {
+      // Taps for input samples i-SIDE+1 … i+SIDE around the midpoint i+½ (edges repeat the end samples).
+      const idx = Math.min(n - 1, Math.max(0, i - HALF_BAND_SIDE + 1 + k));
+      acc += input[idx]! * HALF_BAND_TAPS[k]!;
+    }
+    out[2 * i + 1] = Math.max(-32768, Math.min(32767, Math.round(acc)));
+  }
+  return out;
+}
+
+/**
+ * Adds white noise at `rms` (sample units) to the 4–8 kHz band of 16 kHz audio, in place: the
+ * line's own noise floor continued above the telephone band, so the model's upper filterbank
+ * channels see a line's noise (as in the wideband speech it was trained on) rather than digital
+ * silence, whose log energy is an extreme the model never saw. Deterministic (fixed seed).
+ */
+export function fillUpperBand(pcm16k: Int16Array, rms: number): Int16Array {
+  if (rms <= 0 || pcm16k.length === 0) return pcm16k;
+  let seed = 0x2545f491;
+  const noise = new Int16Array(Math.ceil(pcm16k.length / 2));
+  for (let i = 0; i < noise.length; i++) {
+    // Sum of 4 uniforms: near-Gaussian, unit variance × rms.
+    let u = 0;
+    for (let k = 0; k < 4; k++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      u += seed / 4294967296 - 0.5;
+    }
+    noise[i] = Math.round(u * Math.sqrt(3) * rms);
+  }
+  // Band-limited to 0–4 kHz by the half-band interpolator, then shifted up by fs/2 (×(−1)^n).
+  const low = upsample2xSinc(noise);
+  for (let i = 0; i < pcm16k.length; i++) {
+    const v = pcm16k[i]! + (i & 1 ? -low[i]! : low[i]!);
+    pcm16k[i] = Math.max(-32768, Math.min(32767, v));
+  }
+  return pcm16k;
+}
+
+const HALF_BAND_SIDE = 12;
+const HALF_BAND_TAPS: readonly number[] = (() => {
+  const h: number[] = [];
+  for (let k = 0; k < 2 * HALF_BAND_SIDE; k++) {
+    const t = k - HALF_BAND_SIDE + 0.5; // distance from the midpoint, in input samples
+    const window = 0.5 + 0.5 * Math.cos((Math.PI * t) / (HALF_BAND_SIDE + 0.5)); // Hann
+    h.push((Math.sin(Math.PI * t) / (Math.PI * t)) * window);
+  }
+  const gain = h.reduce((a, b) => a + b, 0); // unity gain at DC
+  return h.map((x) => x / gain);
+})();
+
+/**
  * 16 kHz → 8 kHz: 31-tap Hamming-windowed-sinc low-pass at 3.6 kHz, keep every 2nd sample.
  * For flite's 16 kHz voices (slt, rms, awb); kal is native 8 kHz and skips this.
  */

@@ -5,7 +5,7 @@ import { buildArpa } from '../../../src/dialog/understanding/arpa.js';
 import { IntentScorer } from '../../../src/dialog/understanding/intent-scorer.js';
 import { understand } from '../../../src/dialog/understanding/understand.js';
 import { choose, noiseAdjustedThreshold } from '../../../src/speech/pocketsphinx-stt.js';
-import { lineSnrDb } from '../../../src/speech/line-level.js';
+import { lineSnrDb, noiseFloorRms } from '../../../src/speech/line-level.js';
 import type { Recognition } from '../../../src/speech/stt.js';
 import { parseDate } from '../../../src/dialog/slots/dates.js';
 
@@ -98,6 +98,17 @@ describe('understand: act, ask or reprompt', () => {
     expect(run('menu', null, rec('goodbye', 'move my', 'grammar'))).toMatchObject({ kind: 'clarify', intent: { id: 'goodbye' } });
     expect(run('anythingElse', null, rec('goodbye', 'i want to reschedule my appointment', 'grammar'))).toMatchObject({ kind: 'clarify' });
   });
+  it('asks about the clearer request of the open pass when the believed grammar pass carries one stray menu word', () => {
+    expect(run('menu', null, rec('can i book two the fifth second eight please', 'can i talk to receptionist please', 'grammar'))).toMatchObject({ kind: 'clarify', intent: { id: 'person' } });
+    // Not when the open pass was believed: then the grammar's words are what the audio was forced into.
+    expect(run('menu', null, rec('can i talk to a person', 'could you fit me in for checkup', 'open'))).toMatchObject({ kind: 'clarify', intent: { id: 'book' } });
+  });
+  it('takes the name both passes heard, not the grammar\'s extra one', () => {
+    const names = (t: string) => (t.match(/\b(david|jordan|taylor)\b/g) ?? []).join(' ') || null;
+    const name = (r: Recognition) => understand({ step: 'name', task: 'book', text: r.grammar!.text, recognition: r, answers: (t) => names(t) !== null, value: names }, scorer, thresholds);
+    expect(name(rec('uh david jordan', 'the name is jordan', 'grammar'))).toEqual({ kind: 'answer', text: 'the name is jordan' });
+    expect(name(rec('david jordan', 'the name is taylor', 'grammar'))).toEqual({ kind: 'answer', text: 'david jordan' });
+  });
   it('takes no yes/no the two passes disagree on', () => {
     expect(run('confirm', 'book', rec('yes', 'no that is wrong', 'grammar'), () => true)).toEqual({ kind: 'none' });
   });
@@ -143,6 +154,16 @@ describe('line SNR', () => {
     // Digital silence around the utterance (no line at all) is not the line's noise floor.
     const padded = Int16Array.from([...new Array<number>(8000).fill(0), ...noisy, ...new Array<number>(8000).fill(0)]);
     expect(lineSnrDb(padded)!).toBeLessThan(25);
+  });
+  it('has a noise floor only where the quietest frames are steady line noise', () => {
+    const rms = (a: number[]) => Math.sqrt(a.reduce((n, x) => n + x * x, 0) / a.length);
+    const line = noise(600, 4000);
+    const noisy = Int16Array.from([...line, ...tone(8000, 8000), ...line]);
+    expect(noiseFloorRms(noisy)).toBeGreaterThan(0.8 * rms(line));
+    expect(noiseFloorRms(noisy)).toBeLessThan(1.25 * rms(line));
+    // Digital silence between words, then only speech of varying loudness: no floor to continue.
+    const ramp = Array.from({ length: 16000 }, (_, i) => Math.round((100 + i) * Math.sin(i / 3)));
+    expect(noiseFloorRms(Int16Array.from([...new Array<number>(4000).fill(0), ...ramp]))).toBe(0);
   });
 });
 
