@@ -1,5 +1,6 @@
 /**
  * npm run bench:load [-- --workers 1,2] [--levels 50,100,200] [--modes cloud,offline] [--turns 2] [--floor-seconds 15]
+ *                    [--cpu-prof DIR] [--no-publish] [--no-floor]
  *
  * N concurrent calls against the product as ops run it (the real entry point with `WORKERS=w`, a
  * fresh server per worker count × level, see cluster-server.ts): (a) the cloud path — the real
@@ -10,6 +11,9 @@
  * RSS of the whole server process tree (primary, workers, decoders) from /proc, and the transport
  * floor — a bare `ws` server parsing Twilio media JSON and echoing every frame — with the same number
  * of paced peers in the same run.
+ *
+ * While iterating: `--cpu-prof DIR` runs each server with `node --cpu-prof` (profiles land in DIR),
+ * `--no-floor` skips the transport floor, `--no-publish` leaves BENCHMARKS.md and bench/results alone.
  */
 import { CRITICAL_MS, ENDPOINT_MS, LLM_MS, SEED_FAKES } from './seed-budget.js';
 import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
@@ -25,6 +29,8 @@ const levels = a.list('levels', [50, 100, 200]);
 const modes = a.str('modes', 'cloud,offline').split(',') as Array<'offline' | 'cloud'>;
 const turns = a.num('turns', 2);
 const floorSeconds = a.num('floor-seconds', 15);
+const cpuProfDir = a.str('cpu-prof', '');
+const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
 
 /** Offline: the booking opening, recognised reliably by the per-state grammars. */
 const OFFLINE_SCRIPT = ['book an appointment', 'tuesday', 'ten a m'];
@@ -91,7 +97,7 @@ async function runLevel(server: ClusterServer, mode: 'offline' | 'cloud', n: num
 const m0 = machine();
 const results: Array<Awaited<ReturnType<typeof runLevel>>> = [];
 const floors: FloorResult[] = [];
-for (const n of levels) {
+for (const n of a.flag('no-floor') ? [] : levels) {
   const floor = await measureTransportFloor(n, floorSeconds);
   floors.push(floor);
   console.log(`floor ${n}: ${floor.cpuPercent} % CPU, ${floor.cpuPercentPerCall} %/call, echoed ${floor.echoedShare * 100} %`);
@@ -102,7 +108,7 @@ for (const mode of modes) {
       const fakes = mode === 'cloud' ? await startFakes(SEED_FAKES) : null;
       const agent: Record<string, Record<string, unknown>> = { timeouts: { inactivityMs: 60_000 } };
       if (mode === 'cloud') agent.turn = { endSilenceMs: ENDPOINT_MS };
-      const server = await startClusterServer({ workers, agent, env: fakes?.env ?? {} });
+      const server = await startClusterServer({ workers, agent, env: fakes?.env ?? {}, nodeArgs });
       try {
         const r = await runLevel(server, mode, n);
         results.push(r);
@@ -173,5 +179,5 @@ the same 2 cores, so the server never has both cores to itself: CPU the callers 
 
 Reproduce: \`npm run bench:load\` (flags: \`--workers 1,2 --levels 50,100,200 --modes cloud,offline --turns 2 --floor-seconds 15\`).`;
 console.log('\n' + md);
-publish('load', { machine: m0, machineEnd: m1, fakes: SEED_FAKES, floors, results }, md);
+if (!a.flag('no-publish')) publish('load', { machine: m0, machineEnd: m1, fakes: SEED_FAKES, floors, results }, md);
 process.exit(0);

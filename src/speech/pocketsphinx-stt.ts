@@ -14,6 +14,7 @@ import type { Recognition, SpeechToText, SttHints, SttHypothesis, SttOpenOptions
 import { fillUpperBand, mulawToPcm16, pcm16ToLeBytes, upsample2xSinc } from './audio-convert.js';
 import { DEFAULT_JSGF } from './default-grammar.js';
 import { lineSnrDb, noiseFloorRms } from './line-level.js';
+import { preRollStart } from './pre-roll.js';
 import { PocketsphinxPool, type DecodeResult, type PocketsphinxPoolOptions } from './pocketsphinx-pool.js';
 
 const SAMPLE_RATE = 8000;
@@ -259,7 +260,9 @@ class PocketsphinxSttStream implements SttStream {
   speechStarted(): void {
     if (this.closed || this.utterance) return;
     this.dropEarly();
-    const preRoll = this.preRoll.snapshot();
+    // From where the speech rose out of the line noise, not the ring's start: see pre-roll.ts.
+    const ring = this.preRoll.snapshot();
+    const preRoll = ring.subarray(preRollStart(ring));
     this.preRoll.clear();
     this.utterance = [preRoll];
     this.utteranceBytes = preRoll.length;

@@ -20,13 +20,14 @@ beforeAll(() => {
   audios = [a, new Int16Array(16000), b, whiteNoise(12000, -40, 5), c, a.subarray(1234)];
 });
 
+// The quiet gate is off here: these tests are about the batcher seeing every window.
 describe('SileroVad micro-batching', () => {
   it('gives the same probabilities batched across streams as run one window at a time', async () => {
-    const single = new SileroVad({ maxBatch: 1 });
+    const single = new SileroVad({ maxBatch: 1, quietGateDbfs: null });
     const expected: number[][] = [];
     for (const pcm of audios) expected.push(await feed(single.createStream(), pcm));
 
-    const batched = new SileroVad();
+    const batched = new SileroVad({ quietGateDbfs: null });
     const { batcher } = await batched.load();
     // Different frame sizes so streams fall in and out of step with each other.
     const frames = [160, 160, 320, 100, 160, 700];
@@ -42,9 +43,9 @@ describe('SileroVad micro-batching', () => {
   });
 
   it('respects maxBatch and keeps streams independent when a batch is split', async () => {
-    const vad = new SileroVad({ maxBatch: 2 });
+    const vad = new SileroVad({ maxBatch: 2, quietGateDbfs: null });
     const { batcher } = await vad.load();
-    const single = new SileroVad({ maxBatch: 1 });
+    const single = new SileroVad({ maxBatch: 1, quietGateDbfs: null });
     const pcm = audios.slice(0, 5);
     const expected = await Promise.all(pcm.map((p) => feed(single.createStream(), p.subarray(0, 8192))));
     const actual = await Promise.all(pcm.map((p) => feed(vad.createStream(), p.subarray(0, 8192))));
