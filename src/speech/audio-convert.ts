@@ -51,34 +51,6 @@ export function upsample2xSinc(input: Int16Array): Int16Array {
   return out;
 }
 
-/**
- * Adds white noise at `rms` (sample units) to the 4–8 kHz band of 16 kHz audio, in place: the
- * line's own noise floor continued above the telephone band, so the model's upper filterbank
- * channels see a line's noise (as in the wideband speech it was trained on) rather than digital
- * silence, whose log energy is an extreme the model never saw. Deterministic (fixed seed).
- */
-export function fillUpperBand(pcm16k: Int16Array, rms: number): Int16Array {
-  if (rms <= 0 || pcm16k.length === 0) return pcm16k;
-  let seed = 0x2545f491;
-  const noise = new Int16Array(Math.ceil(pcm16k.length / 2));
-  for (let i = 0; i < noise.length; i++) {
-    // Sum of 4 uniforms: near-Gaussian, unit variance × rms.
-    let u = 0;
-    for (let k = 0; k < 4; k++) {
-      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-      u += seed / 4294967296 - 0.5;
-    }
-    noise[i] = Math.round(u * Math.sqrt(3) * rms);
-  }
-  // Band-limited to 0–4 kHz by the half-band interpolator, then shifted up by fs/2 (×(−1)^n).
-  const low = upsample2xSinc(noise);
-  for (let i = 0; i < pcm16k.length; i++) {
-    const v = pcm16k[i]! + (i & 1 ? -low[i]! : low[i]!);
-    pcm16k[i] = Math.max(-32768, Math.min(32767, v));
-  }
-  return pcm16k;
-}
-
 const HALF_BAND_SIDE = 12;
 const HALF_BAND_TAPS: readonly number[] = (() => {
   const h: number[] = [];

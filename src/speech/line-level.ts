@@ -31,20 +31,3 @@ export function lineSnrDb(pcm8k: Int16Array): number | null {
   const at = (q: number) => levels[Math.min(levels.length - 1, Math.floor(q * levels.length))]!;
   return Math.round((at(0.9) - at(0.1)) * 10) / 10;
 }
-
-/** A line's noise is steady: its quietest frames lie within this many dB of each other. */
-const STEADY_FLOOR_DB = 4;
-
-/**
- * RMS (sample units) of the line's noise floor: the 10th-percentile frame, digital silence left
- * out. 0 when unknown or when there is no steady floor (the 2nd and 10th percentiles apart by more
- * than STEADY_FLOOR_DB): then the quietest frames are soft speech, not line noise (audio whose
- * pauses are digital silence).
- */
-export function noiseFloorRms(pcm8k: Int16Array): number {
-  const levels = frameLevelsDb(pcm8k).filter((l) => l > DIGITAL_SILENCE_DB).sort((a, b) => a - b);
-  if (levels.length < 10) return 0;
-  const p10 = levels[Math.floor(0.1 * levels.length)]!;
-  if (p10 - levels[Math.floor(0.02 * levels.length)]! > STEADY_FLOOR_DB) return 0;
-  return 32768 * 10 ** (p10 / 20);
-}

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   decimate16kTo8k,
-  fillUpperBand,
   mulawToPcm16,
   parseWav,
   pcm16ToLeBytes,
@@ -87,23 +86,6 @@ describe('upsample2xSinc', () => {
     const ratio = (up: Int16Array) => bandEnergy(up.subarray(100, 700), 16000, 4200, 8000) / bandEnergy(up.subarray(100, 700), 16000, 0, 4000);
     expect(ratio(upsample2xLinear(tone))).toBeGreaterThan(0.05); // image at about −10 dB
     expect(ratio(upsample2xSinc(tone))).toBeLessThan(0.001); // below −30 dB
-  });
-});
-
-describe('fillUpperBand', () => {
-  it('adds noise of the asked level above 4 kHz only, deterministically', () => {
-    const silence = () => new Int16Array(1600);
-    const filled = fillUpperBand(silence(), 100);
-    const rms = Math.sqrt(filled.reduce((n, x) => n + x * x, 0) / filled.length);
-    expect(rms).toBeGreaterThan(70);
-    expect(rms).toBeLessThan(130);
-    const part = filled.subarray(400, 1000);
-    expect(bandEnergy(part, 16000, 0, 3800) / bandEnergy(part, 16000, 4200, 8000)).toBeLessThan(0.01);
-    expect(Array.from(fillUpperBand(silence(), 100))).toEqual(Array.from(filled));
-  });
-
-  it('leaves audio alone at level 0', () => {
-    expect(Array.from(fillUpperBand(Int16Array.of(1, 2, 3), 0))).toEqual([1, 2, 3]);
   });
 });
 
