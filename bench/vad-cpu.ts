@@ -3,7 +3,7 @@
  * (speech and silence). Reports CPU ms per audio second per stream from process.cpuUsage().
  *
  *   node .../bench/vad-cpu.js [--module path/to/silero-vad.js] [--max-batch K] [--mode realtime|fast]
- *     [--streams 1,50,200] [--seconds 5] [--quiet-gate-dbfs -55|null] [--noise-dbfs -60]
+ *     [--streams 1,50,200] [--seconds 5] [--quiet-gate-dbfs -55|null] [--noise-dbfs -60] [--batch-wait-ms 10]
  *   --module null measures the harness alone (timers, audio slicing); --module points at another build
  *   of silero-vad.js (e.g. the unbatched one) for before/after.
  */
@@ -25,6 +25,7 @@ const seconds = Number(arg('seconds', '5'));
 const quietGate = arg('quiet-gate-dbfs', '');
 /** White noise under the whole loop (a phone line's floor; bench:load's callers use -60); default none. */
 const noiseDbfs = arg('noise-dbfs', '');
+const batchWait = arg('batch-wait-ms', '');
 const FRAME = 160;
 
 async function makeVad(): Promise<Vad> {
@@ -35,6 +36,7 @@ async function makeVad(): Promise<Vad> {
   )) as typeof import('../src/media/vad/silero-vad.js');
   const vad = new mod.SileroVad({
     ...(maxBatch ? { maxBatch: Number(maxBatch) } : {}),
+    ...(batchWait ? { batchWaitMs: Number(batchWait) } : {}),
     ...(quietGate ? { quietGateDbfs: quietGate === 'null' ? null : Number(quietGate) } : {}),
   });
   await vad.load();
@@ -75,6 +77,8 @@ async function runStream(stream: VadStream, index: number, frames: number, t0: n
 }
 
 const vad = await makeVad();
+/** Model runs and windows, when the VAD is the batched Silero. */
+const batcherStats = 'load' in vad ? (await (vad as { load(): Promise<{ batcher: { stats: { runs: number; windows: number } } }> }).load()).batcher.stats : null;
 // Warm up.
 await Promise.all(Array.from({ length: 4 }, (_, i) => runStreamFast(vad.createStream(), i)));
 async function runStreamFast(s: VadStream, i: number) {
@@ -84,6 +88,8 @@ async function runStreamFast(s: VadStream, i: number) {
 for (const n of counts) {
   const frames = Math.round((seconds * 1000) / 20);
   const lat: number[] = [];
+  const runs0 = batcherStats?.runs ?? 0;
+  const windows0 = batcherStats?.windows ?? 0;
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const windows = await Promise.all(
@@ -96,7 +102,7 @@ for (const n of counts) {
   const total = windows.reduce((a, b) => a + b, 0);
   console.log(
     JSON.stringify({
-      impl: modulePath ? modulePath === 'null' ? 'null' : 'legacy' : `batched(maxBatch=${maxBatch || 'default'}, quietGate=${quietGate || 'default'})`,
+      impl: modulePath ? modulePath === 'null' ? 'null' : 'legacy' : `batched(maxBatch=${maxBatch || 'default'}, quietGate=${quietGate || 'default'}, batchWaitMs=${batchWait || 'default'})`,
       mode,
       streams: n,
       windows: total,
@@ -105,6 +111,8 @@ for (const n of counts) {
       cpuMsPerAudioSecPerStream: +(cpuMs / (audioSecPerStream * n)).toFixed(3),
       cpuCoresUsed: +(cpuMs / wall).toFixed(2),
       realtimeFactor: +((audioSecPerStream * 1000) / wall).toFixed(2),
+      ...('stats' in vad ? { vadStats: (vad as { stats: unknown }).stats } : {}),
+      ...(batcherStats ? { modelRuns: batcherStats.runs - runs0, modelWindows: batcherStats.windows - windows0 } : {}),
       windowLatencyMs: { p50: +pct(lat, 0.5).toFixed(2), p99: +pct(lat, 0.99).toFixed(2) },
     }),
   );
