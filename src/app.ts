@@ -59,13 +59,7 @@ export interface App {
 export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App> {
   const redact = createRedactor(deps.agent.recording.redact);
   const log = deps.logger ?? createLogger(config.logLevel, redact);
-  const fastify = Fastify({
-    loggerInstance: log,
-    // Only the configured proxies' X-Forwarded-* are believed (request.ip/host/protocol).
-    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
-    // Twilio webhooks are small; anything large is not Twilio.
-    bodyLimit: 256 * 1024,
-  }) as unknown as FastifyInstance;
+  const fastify = createFastify(config, log);
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
   const store = deps.store ?? openEmbeddedStore({ dataDir: config.dataDir, ...(deps.now ? { now: deps.now } : {}) });
   const records = new CallRecordStore(config.dataDir, redact, store.callRecords, (error) => log.warn({ err: error }, 'could not write a call record snapshot'));
@@ -103,21 +97,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
   context.transfer?.start();
   fastify.addHook('onClose', async () => context.transfer?.stop());
 
-  await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
-  await fastify.register(async (scope) => voiceRoutes(scope, context));
-  await fastify.register(async (scope) =>
-    mediaRoutes(scope, context, {
-      engines: deps.engines,
-      acceptUpgradeToken: phone.acceptMediaUpgrade,
-      observeCall: phone.observeCall,
-      tickets,
-      ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
-      ...(deps.mediaMessageRate !== undefined ? { messageRate: deps.mediaMessageRate } : {}),
-    }),
-  );
-  await fastify.register(async (scope) => opsRoutes(scope, context));
-  await fastify.register(async (scope) => phoneRoutes(scope, context, phone));
-  await fastify.register(async (scope) => transferRoutes(scope, context));
+  await registerRoutes(fastify, context, deps, phone);
 
   return {
     fastify,
@@ -128,4 +108,32 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<App
       await context.recordings?.flush();
     },
   };
+}
+
+function createFastify(config: ServerConfig, log: NonNullable<AppDeps['logger']>): FastifyInstance {
+  return Fastify({
+    loggerInstance: log,
+    // Only the configured proxies' X-Forwarded-* are believed (request.ip/host/protocol).
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    // Twilio webhooks are small; anything large is not Twilio.
+    bodyLimit: 256 * 1024,
+  }) as unknown as FastifyInstance;
+}
+
+async function registerRoutes(fastify: FastifyInstance, context: AppContext, deps: AppDeps, phone: BrowserPhone): Promise<void> {
+  await fastify.register(websocket, { options: { maxPayload: MEDIA_WS_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
+  await fastify.register(async (scope) => voiceRoutes(scope, context));
+  await fastify.register(async (scope) =>
+    mediaRoutes(scope, context, {
+      engines: deps.engines,
+      acceptUpgradeToken: phone.acceptMediaUpgrade,
+      observeCall: phone.observeCall,
+      tickets: context.tickets,
+      ...(deps.mediaStartTimeoutMs !== undefined ? { startTimeoutMs: deps.mediaStartTimeoutMs } : {}),
+      ...(deps.mediaMessageRate !== undefined ? { messageRate: deps.mediaMessageRate } : {}),
+    }),
+  );
+  await fastify.register(async (scope) => opsRoutes(scope, context));
+  await fastify.register(async (scope) => phoneRoutes(scope, context, phone));
+  await fastify.register(async (scope) => transferRoutes(scope, context));
 }

@@ -16,20 +16,7 @@ import { Metrics } from './observability/metrics.js';
 import { createRedactor } from './observability/redact.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadServerConfig(process.env);
-  } catch (error) {
-    console.error(error instanceof ConfigError ? `config error: ${error.message}` : error);
-    process.exit(1);
-  }
-  let agent;
-  try {
-    agent = loadAgentConfig(config.agentConfigPath);
-  } catch (error) {
-    console.error(`config error: ${(error as Error).message}`);
-    process.exit(1);
-  }
+  const { config, agent } = loadConfigsOrExit();
   const logger = createLogger(config.logLevel, createRedactor(agent.recording.redact));
   if (!config.twilio.authToken) {
     logger.warn('TWILIO_AUTH_TOKEN is not set: webhook and media-stream signatures are NOT checked (development mode)');
@@ -57,23 +44,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await buildApp(config, { agent, engines: engines.forCall, logger, metrics, store });
-
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutting down: no new calls, draining live ones');
+  const openStore = store;
+  const openEngines = engines;
+  onShutdownSignals(logger, config.drainTimeoutMs, async () => {
     await app.drain();
     await app.fastify.close();
-    await engines.close();
-    await store.close();
-    logger.info('bye');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  // A worker whose primary died has nobody to restart or drain it: drain and go.
-  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary-gone'));
+    await openEngines.close();
+    await openStore.close();
+  });
 
   const address = await app.fastify.listen({ host: config.host, port: config.port });
   const shown = address.replace('0.0.0.0', 'localhost');
@@ -81,6 +59,40 @@ async function main(): Promise<void> {
     { stt: engines.names.stt, llm: engines.names.llm, tts: engines.names.tts, vad: engines.names.vad },
     `voice agent ready at ${shown} (browser phone: ${shown}/ · Twilio webhook: ${config.publicUrl ?? shown}/voice)`,
   );
+}
+
+/** Both configs, read once; a bad one ends the process naming the field. */
+function loadConfigsOrExit() {
+  let config;
+  try {
+    config = loadServerConfig(process.env);
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `config error: ${error.message}` : error);
+    process.exit(1);
+  }
+  try {
+    return { config, agent: loadAgentConfig(config.agentConfigPath) };
+  } catch (error) {
+    console.error(`config error: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** SIGTERM/SIGINT (and, in a worker, losing the primary) drain once, then exit 0. */
+function onShutdownSignals(logger: ReturnType<typeof createLogger>, drainTimeoutMs: number, drainAndClose: () => Promise<void>): void {
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal, drainTimeoutMs }, 'shutting down: no new calls, draining live ones');
+    await drainAndClose();
+    logger.info('bye');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // A worker whose primary died has nobody to restart or drain it: drain and go.
+  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary-gone'));
 }
 
 main().catch((error: unknown) => {

@@ -56,30 +56,15 @@ export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promis
       return sendError(reply, 'VA_BAD_INCOMING_CALL');
     }
     const { CallSid: callSid, From: from = '', To: to = '' } = parsed.data;
-    const response = new twilio.twiml.VoiceResponse();
     const refusal = ctx.calls.refusalReason();
     if (refusal) {
       ctx.metrics.callsRejected.inc({ reason: refusal });
       request.log.warn({ callSid, reason: refusal }, 'refusing incoming call');
-      response.say(ctx.agent.prompts.busy);
-      response.hangup();
     } else {
-      const base = publicBaseUrl(request, ctx.config.publicUrl);
-      const connect = response.connect();
-      const stream = connect.stream({
-        url: `${toWebSocketUrl(base)}/media`,
-        statusCallback: `${base}/voice/status`,
-        statusCallbackMethod: 'POST',
-      });
-      stream.parameter({ name: 'callSid', value: callSid });
-      stream.parameter({ name: 'from', value: from });
-      stream.parameter({ name: 'to', value: to });
-      // Binds the stream to this webhook: /media refuses a start without it (stream-ticket.ts).
-      stream.parameter({ name: STREAM_TICKET_PARAMETER, value: ctx.tickets.issue({ callSid, from, to }) });
-      // Reached when our side closes the stream: hang up rather than leave the caller in silence.
-      response.hangup();
       request.log.info({ callSid }, 'incoming call: opening media stream');
     }
+    const base = publicBaseUrl(request, ctx.config.publicUrl);
+    const response = refusal ? busyTwiml(ctx.agent.prompts.busy) : streamTwiml(base, { callSid, from, to }, ctx.tickets.issue({ callSid, from, to }));
     return reply.type('text/xml').send(response.toString());
   });
 
@@ -96,4 +81,30 @@ export async function voiceRoutes(app: FastifyInstance, ctx: AppContext): Promis
     await ctx.calls.noteStreamEvent(s.CallSid, { event, ...(s.StreamError ? { error: s.StreamError } : {}), at: s.Timestamp ?? new Date().toISOString() });
     return reply.code(204).send();
   });
+}
+
+/** At capacity or draining: say so and hang up (Twilio plays it before ending the call). */
+function busyTwiml(busyPrompt: string): twilio.twiml.VoiceResponse {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(busyPrompt);
+  response.hangup();
+  return response;
+}
+
+/** <Connect><Stream> to our /media with the call's identity and its stream ticket as parameters. */
+function streamTwiml(base: string, call: { callSid: string; from: string; to: string }, ticket: string): twilio.twiml.VoiceResponse {
+  const response = new twilio.twiml.VoiceResponse();
+  const stream = response.connect().stream({
+    url: `${toWebSocketUrl(base)}/media`,
+    statusCallback: `${base}/voice/status`,
+    statusCallbackMethod: 'POST',
+  });
+  stream.parameter({ name: 'callSid', value: call.callSid });
+  stream.parameter({ name: 'from', value: call.from });
+  stream.parameter({ name: 'to', value: call.to });
+  // Binds the stream to this webhook: /media refuses a start without it (stream-ticket.ts).
+  stream.parameter({ name: STREAM_TICKET_PARAMETER, value: ticket });
+  // Reached when our side closes the stream: hang up rather than leave the caller in silence.
+  response.hangup();
+  return response;
 }

@@ -152,6 +152,14 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
 }
 
 function migrate(db: Database): void {
+  migrateTo(db, migrations.length);
+}
+
+/**
+ * Applies the migrations after the file's `user_version` up to `target` (exported so tests can
+ * build an older schema and prove the upgrade keeps its rows).
+ */
+export function migrateTo(db: Database, target: number): void {
   // IMMEDIATE takes the write lock before reading user_version, so two processes opening a fresh
   // file at once apply each migration exactly once.
   db.transaction(() => {
@@ -159,9 +167,10 @@ function migrate(db: Database): void {
     if (current > migrations.length) {
       throw new Error(`agent.db has schema version ${current}, newer than this build (${migrations.length})`);
     }
-    for (let version = current; version < migrations.length; version++) {
+    const upTo = Math.min(target, migrations.length);
+    for (let version = current; version < upTo; version++) {
       db.exec(migrations[version] ?? '');
     }
-    db.pragma(`user_version = ${migrations.length}`);
+    if (upTo > current) db.pragma(`user_version = ${upTo}`);
   }).immediate();
 }

@@ -64,7 +64,14 @@ type RescheduleAppointmentArgs = z.infer<typeof rescheduleAppointmentInput>;
 export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
   const calendar = new ClinicCalendar(options);
   const timeoutMs = options.timeoutMs ?? 2000;
+  const [checkAvailability, findBookings] = lookupTools(calendar, timeoutMs);
+  const [bookAppointment, cancelAppointment, rescheduleAppointment] = changeTools(calendar, timeoutMs);
+  // The order the model has always seen (it is part of the cached prompt prefix).
+  return [checkAvailability, bookAppointment, findBookings, cancelAppointment, rescheduleAppointment] as Tool[];
+}
 
+/** Tools that only read the calendar. */
+function lookupTools(calendar: ClinicCalendar, timeoutMs: number): Tool[] {
   const checkAvailability: Tool<CheckAvailabilityArgs, AvailabilityResult> = {
     name: 'check_availability',
     description:
@@ -79,18 +86,6 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     },
   };
 
-  const bookAppointment: Tool<BookAppointmentArgs, BookingResult> = {
-    name: 'book_appointment',
-    description:
-      "Book an appointment for the caller at a free slot. Confirm the date, time and phone number with the caller first.",
-    input: bookAppointmentInput,
-    timeoutMs,
-    async run(args, { signal }) {
-      signal.throwIfAborted();
-      return { booking: await calendar.book(args) };
-    },
-  };
-
   const findBookings: Tool<FindBookingsArgs, BookingsResult> = {
     name: 'find_bookings',
     description: "List the caller's upcoming appointments by phone number (digits only).",
@@ -101,6 +96,22 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
       const bookings = await calendar.upcoming(args.phone);
       signal.throwIfAborted();
       return { bookings };
+    },
+  };
+  return [checkAvailability, findBookings] as Tool[];
+}
+
+/** Tools that change a booking (the brain confirms with the caller first). */
+function changeTools(calendar: ClinicCalendar, timeoutMs: number): Tool[] {
+  const bookAppointment: Tool<BookAppointmentArgs, BookingResult> = {
+    name: 'book_appointment',
+    description:
+      "Book an appointment for the caller at a free slot. Confirm the date, time and phone number with the caller first.",
+    input: bookAppointmentInput,
+    timeoutMs,
+    async run(args, { signal }) {
+      signal.throwIfAborted();
+      return { booking: await calendar.book(args) };
     },
   };
 
@@ -127,7 +138,7 @@ export function createCalendarTools(options: CalendarToolsOptions): Tool[] {
     },
   };
 
-  return [checkAvailability, bookAppointment, findBookings, cancelAppointment, rescheduleAppointment];
+  return [bookAppointment, cancelAppointment, rescheduleAppointment] as Tool[];
 }
 
 /** The rules behind the tools, kept apart from the Tool plumbing. */

@@ -175,11 +175,23 @@ export class WarmTransfer {
     return true;
   }
 
-  /** TwiML for the person's leg when they answer. */
+  /**
+   * TwiML for the person's leg when they answer. Their picking up restarts the clock: the hold
+   * deadline moves to now + the accept window + room for the whisper, so a person who answered
+   * late in the ring window still gets the whole whisper and time to press 1.
+   */
   async whisper(attemptId: string): Promise<string | null> {
     const attempt = await this.options.store.attempt(attemptId);
     if (!attempt || attempt.status !== 'ringing') return null;
+    await this.extendDeadline(attemptId, attempt.deadlineAt);
     return whisperTwiml(this.options.publicUrl, attemptId, attempt.whisper ?? '', this.config);
+  }
+
+  private async extendDeadline(attemptId: string, current: string | null): Promise<void> {
+    const answeredDeadline = this.now() + (this.config.acceptTimeoutSeconds + WHISPER_ROOM_SECONDS) * 1000;
+    if (current !== null && Date.parse(current) >= answeredDeadline) return;
+    const extended = await this.options.store.transition(attemptId, ['ringing'], 'ringing', { deadlineAt: new Date(answeredDeadline).toISOString() });
+    if (extended && this.deadlines.has(attemptId)) this.armDeadline(attemptId, answeredDeadline - this.now());
   }
 
   /** The person's key (empty: no key before the gather timed out). TwiML for their leg. */
@@ -249,8 +261,9 @@ export class WarmTransfer {
     this.deadlines.delete(attemptId);
   }
 
-  private armDeadline(attemptId: string): void {
-    const timer = setTimeout(() => void this.expire(attemptId).catch((error: unknown) => this.options.logger.warn({ err: error, attemptId }, 'warm transfer: hold deadline failed')), this.holdTimeoutMs);
+  private armDeadline(attemptId: string, afterMs = this.holdTimeoutMs): void {
+    this.disarm(attemptId);
+    const timer = setTimeout(() => void this.expire(attemptId).catch((error: unknown) => this.options.logger.warn({ err: error, attemptId }, 'warm transfer: hold deadline failed')), afterMs);
     timer.unref();
     this.deadlines.set(attemptId, timer);
   }

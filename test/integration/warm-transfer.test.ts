@@ -200,6 +200,25 @@ describe('warm transfer', () => {
     resumed.stop();
   });
 
+  it('the person picking up moves the hold deadline: the whisper and the accept window are not cut short', async () => {
+    h = await start(['talk to a person'], { transfer: { hours: 'always', targets: [{ label: 'front desk', number: '+15550001000' }], holdTimeoutSeconds: 1, acceptTimeoutSeconds: 8 } });
+    const callSid = `CA${'7'.repeat(32)}`;
+    const { person } = await askForPersonAndHold(callSid);
+    const pickedUpAt = Date.now();
+    await h.fake.voice.answer(person.sid);
+    const [answering] = await h.store.attemptsFor(callSid);
+    expect(answering).toMatchObject({ status: 'ringing' });
+    // accept window (8 s) + room for the whisper (60 s), counted from the pick-up.
+    expect(Date.parse(answering!.deadlineAt!) - pickedUpAt).toBeGreaterThanOrEqual(68_000 - 1000);
+    // Past the original 1 s deadline, the local timer and the sweep both leave the attempt alone.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await h.app.context.transfer!.sweep()).toBe(0);
+    expect((await h.store.attemptsFor(callSid))[0]).toMatchObject({ status: 'ringing' });
+    const join = await h.fake.voice.press(person.sid, '1');
+    expect(join).toContain('<Conference');
+    expect((await h.store.attemptsFor(callSid))[0]).toMatchObject({ status: 'answered', outcome: 'answered' });
+  });
+
   it('any instance brings back a caller past the hold deadline, even when the one that put them on hold is gone', async () => {
     h = await start([]);
     const attempt = await h.store.createAttempt({ id: '00000000-0000-4000-8000-00000000abcd', callSid: `CA${'8'.repeat(32)}`, from: FROM, to: TO, mode: 'warm', topic: 'general', targetLabel: 'front desk', targetNumber: '+15550001000' });

@@ -83,14 +83,7 @@ export class PostgresCommands implements CallCommandPort {
         reconnectLater();
       });
       next.on('notification', (message) => {
-        if (message.channel !== CHANNEL || !message.payload) return;
-        let payload: { id?: unknown; workerId?: unknown };
-        try {
-          payload = JSON.parse(message.payload) as typeof payload;
-        } catch {
-          return;
-        }
-        if (payload.workerId === workerId) void sweep();
+        if (isNotificationFor(message, workerId)) void sweep();
       });
       try {
         await next.connect();
@@ -115,5 +108,15 @@ export class PostgresCommands implements CallCommandPort {
       clearTimeout(retryTimer);
       await client?.end().catch(() => undefined);
     };
+  }
+}
+
+/** A NOTIFY on our channel naming this worker (the payload only wakes the sweep; the row is the record). */
+export function isNotificationFor(message: { channel: string; payload?: string | undefined }, workerId: string): boolean {
+  if (message.channel !== CHANNEL || !message.payload) return false;
+  try {
+    return (JSON.parse(message.payload) as { workerId?: unknown }).workerId === workerId;
+  } catch {
+    return false;
   }
 }
