@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { PocketsphinxPool } from '../src/speech/pocketsphinx-pool.js';
 import { DEFAULT_JSGF } from '../src/speech/default-grammar.js';
-import { mulawToPcm16, pcm16ToLeBytes, pcm16ToMulaw, upsample2xLinear } from '../src/speech/audio-convert.js';
+import { mulawToPcm16, pcm16ToLeBytes, pcm16ToMulaw, upsample2xSinc } from '../src/speech/audio-convert.js';
 import { FliteTts } from '../src/speech/flite-tts.js';
 import { SileroVad } from '../src/media/vad/silero-vad.js';
 import { EnergyVad } from '../src/media/vad/energy-vad.js';
@@ -42,7 +42,7 @@ function stats(values: number[]): Stats {
 
 /** Phone path: μ-law round trip, then the ×2 upsampling the STT engine does. */
 function utteranceBytes(pcm8k: Int16Array): Buffer {
-  return pcm16ToLeBytes(upsample2xLinear(mulawToPcm16(pcm16ToMulaw(pcm8k))));
+  return pcm16ToLeBytes(upsample2xSinc(mulawToPcm16(pcm16ToMulaw(pcm8k))));
 }
 
 async function benchStt() {

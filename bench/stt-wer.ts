@@ -12,7 +12,7 @@ import { loadAgentConfig } from '../src/config/load-agent-config.js';
 import type { StepName } from '../src/config/dialog-schema.js';
 import { stepHints, type Task } from '../src/dialog/grammar/step-grammars.js';
 import { BUILT_IN_FIRST_NAMES } from '../src/dialog/slots/names.js';
-import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from '../src/speech/audio-convert.js';
+import { mulawToPcm16, pcm16ToLeBytes, upsample2xSinc } from '../src/speech/audio-convert.js';
 import { PocketsphinxPool } from '../src/speech/pocketsphinx-pool.js';
 import { callerMulaw } from '../testkit/helpers/caller-audio.js';
 import { publish } from './harness.js';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       const row = { voice, words: 0, errors: 0, sentences: 0, correct: 0, misses: [] as string[] };
       for (const [step, task, phrase] of PHRASES) {
         const jsgf = stepHints({ step, task }, ctx).jsgf!;
-        const pcm16k = upsample2xLinear(mulawToPcm16(callerMulaw(phrase, voice, 200)));
+        const pcm16k = upsample2xSinc(mulawToPcm16(callerMulaw(phrase, voice, 200)));
         const result = await pool.decode(pcm16ToLeBytes(pcm16k), jsgf);
         const errors = wordErrors(phrase, result.text);
         row.words += phrase.split(' ').length;

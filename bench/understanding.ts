@@ -6,7 +6,8 @@
  * one real flow-brain turn in the step the item answers. Every third item is held out (never tuned
  * on) and reported on its own.
  *
- *   npm run bench:understanding            (flags: --voices flite-rms,espeak-us  --split tune|heldout|all)
+ *   npm run bench:understanding            (flags: --voices flite-rms,espeak-us  --split tune|heldout|all
+ *                                           --results sweep.json: write only that file, not BENCHMARKS.md)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -200,5 +201,8 @@ Recognition cost per utterance: wall time for both passes p50 ${wall.p50} ms, p9
 grammar p50 ${cpuG.p50} ms (p95 ${cpuG.p95}), open vocabulary p50 ${cpuO.p50} ms (p95 ${cpuO.p95}).
 TTFA and concurrency with both passes on: see \`bench:offline\`.${failures.length ? `\n\nDecoder failures (counted as heard nothing): ${failures.length}.` : ''}`;
 console.log('\n' + md);
-publish('understanding', { machine: m0, machineEnd: m1, summaries: sums, rows }, md);
+// `--results file.json`: a sweep run; keep BENCHMARKS.md and bench/results/ as they are.
+const resultsFile = a.str('results', '');
+if (resultsFile) writeFileSync(resultsFile, JSON.stringify({ machine: m0, machineEnd: m1, summaries: sums, rows }, null, 2) + '\n');
+else publish('understanding', { machine: m0, machineEnd: m1, summaries: sums, rows }, md);
 process.exit(0);

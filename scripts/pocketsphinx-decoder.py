@@ -26,6 +26,29 @@ MODEL_DIR = os.environ.get("PS_MODEL_DIR", "/usr/share/pocketsphinx/model/en-us"
 MAX_GRAMMARS = 16  # search slots; the oldest grammar's slot is reused (set_jsgf_string replaces it)
 
 
+# (option, type, default): None leaves the decoder's default (or the model's feat.params) alone.
+TUNABLES = [
+    ("lw", "float", None),
+    ("wip", "float", None),
+    ("pip", "float", None),
+    ("beam", "float", None),
+    ("wbeam", "float", None),
+    ("pbeam", "float", None),
+    ("silprob", "float", None),
+    ("fillprob", "float", None),
+    ("topn", "int", None),
+    ("remove_noise", "bool", None),
+    ("remove_silence", "bool", None),
+    ("cmn", "str", None),
+    ("cmninit", "str", None),
+    ("dither", "bool", None),
+    ("lowerf", "float", None),
+    ("upperf", "float", None),
+    ("samprate", "float", None),
+    ("nfft", "int", None),
+]
+
+
 def make_decoder():
     config = Decoder.default_config()
     config.set_string("-hmm", os.path.join(MODEL_DIR, "en-us"))
@@ -40,6 +63,20 @@ def make_decoder():
     config.set_boolean("-bestpath", env("bestpath", "no") == "yes")
     config.set_int("-maxhmmpf", int(env("maxhmmpf", "3000")))
     config.set_int("-maxwpf", int(env("maxwpf", "10")))
+    # Search weights, beams and front-end switches: PS_LW=7 etc. override (for sweeps on the
+    # understanding benchmark's tuning part); a None default keeps the model's/decoder's own value.
+    for key, kind, default in TUNABLES:
+        value = env(key, default)
+        if value is None:
+            continue
+        if kind == "float":
+            config.set_float("-" + key, float(value))
+        elif kind == "int":
+            config.set_int("-" + key, int(value))
+        elif kind == "bool":
+            config.set_boolean("-" + key, value == "yes")
+        else:
+            config.set_string("-" + key, value)
     return Decoder(config)
 
 

@@ -165,7 +165,7 @@ class FlowSession implements BrainSession {
           ...(input.recognition.open ? { open: { ...input.recognition.open, text: normalizeUtterance(input.recognition.open.text) } } : {}),
         };
         const u = understand(
-          { step: s.step, task: s.task, text, recognition, answers: (t) => canAnswer(rt, t) },
+          { step: s.step, task: s.task, text, recognition, answers: (t) => canAnswer(rt, t), value: (t) => (s.step === 'name' ? rt.parseName(t) : null) },
           rt.scorer,
           rt.config.offline.understanding,
         );

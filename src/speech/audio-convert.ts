@@ -29,6 +29,41 @@ export function upsample2xLinear(input: Int16Array): Int16Array {
 }
 
 /**
+ * 8 kHz → 16 kHz with a half-band windowed-sinc interpolator: even output samples are the input,
+ * odd ones are interpolated from the `HALF_BAND_SIDE` input samples on each side. Unlike linear
+ * interpolation (which leaves a mirror image of the 0–4 kHz speech at −4…−25 dB in 4–8 kHz), the
+ * band above 4 kHz stays empty, so the 16 kHz model's upper filterbank channels see no invented
+ * energy.
+ */
+export function upsample2xSinc(input: Int16Array): Int16Array {
+  const out = new Int16Array(input.length * 2);
+  const n = input.length;
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = input[i]!;
+    let acc = 0;
+    for (let k = 0; k < HALF_BAND_TAPS.length; k++) {
+      // Taps for input samples i-SIDE+1 … i+SIDE around the midpoint i+½ (edges repeat the end samples).
+      const idx = Math.min(n - 1, Math.max(0, i - HALF_BAND_SIDE + 1 + k));
+      acc += input[idx]! * HALF_BAND_TAPS[k]!;
+    }
+    out[2 * i + 1] = Math.max(-32768, Math.min(32767, Math.round(acc)));
+  }
+  return out;
+}
+
+const HALF_BAND_SIDE = 12;
+const HALF_BAND_TAPS: readonly number[] = (() => {
+  const h: number[] = [];
+  for (let k = 0; k < 2 * HALF_BAND_SIDE; k++) {
+    const t = k - HALF_BAND_SIDE + 0.5; // distance from the midpoint, in input samples
+    const window = 0.5 + 0.5 * Math.cos((Math.PI * t) / (HALF_BAND_SIDE + 0.5)); // Hann
+    h.push((Math.sin(Math.PI * t) / (Math.PI * t)) * window);
+  }
+  const gain = h.reduce((a, b) => a + b, 0); // unity gain at DC
+  return h.map((x) => x / gain);
+})();
+
+/**
  * 16 kHz → 8 kHz: 31-tap Hamming-windowed-sinc low-pass at 3.6 kHz, keep every 2nd sample.
  * For flite's 16 kHz voices (slt, rms, awb); kal is native 8 kHz and skips this.
  */

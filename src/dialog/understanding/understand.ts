@@ -32,6 +32,8 @@ export interface UnderstandInput {
   recognition?: Recognition | undefined;
   /** Whether `text` answers the current step (a slot value, yes/no, a pick). */
   answers: (text: string) => boolean;
+  /** The slot value `text` gives in the current step, in words ("David Jordan"), if the step has one. */
+  value?: ((text: string) => string | null) | undefined;
 }
 
 export interface Thresholds {
@@ -122,7 +124,12 @@ function onStrongIntent(input: UnderstandInput, { believed, other, openChosen }:
     // open pass asks for nothing else clearly (on a noisy line the two rarely agree word for word).
     const expectedGoodbye = action === 'goodbye' && input.step === 'anythingElse' && !openChosen && !(j.otherBest && j.otherBest.score >= t.actScore);
     const sure = IRREVERSIBLE.has(action) ? j.sameWords || expectedGoodbye : j.agree || (!irreversible && best.score >= t.actScore + 2 && best.margin >= 2);
-    return { kind: sure ? 'act' : 'clarify', intent: best.intent, text: believed };
+    if (sure) return { kind: 'act', intent: best.intent, text: believed };
+    // Not sure, so a question follows. When the grammar pass is believed, ask about what the open
+    // pass heard if its request is clearer: a forced menu grammar path often carries one stray menu
+    // word ("book" for "talk") where the open pass heard the whole request ("talk to the receptionist").
+    const ask = !openChosen && j.otherBest && j.otherBest.score > best.score && j.otherBest.margin >= 1 ? { intent: j.otherBest.intent, text: other! } : { intent: best.intent, text: believed };
+    return { kind: 'clarify', ...ask };
   }
   if (action === input.task && j.answered) return { kind: 'answer', text: believed };
   if (action === 'repeat' && !j.answered) return { kind: 'act', intent: best.intent, text: believed };
@@ -144,7 +151,7 @@ function withoutClearIntent(input: UnderstandInput, { believed, other, grammarTe
   if (!j.inMenu && !openChosen && otherStrong && otherBest.intent.action !== input.task && (!best || best.score < otherBest.score)) {
     return { kind: 'clarify', intent: otherBest.intent, text: other! };
   }
-  if (j.answered) return { kind: 'answer', text: believed };
+  if (j.answered) return { kind: 'answer', text: narrowerAnswer(input, believed, other, openChosen) ?? believed };
   // The open pass was believed for its better fit, yet it neither asks for anything clearly nor
   // answers the question, while the grammar heard an answer: take that answer where a read-back
   // still follows before anything is committed, rather than reprompting or asking about a stray
@@ -161,6 +168,19 @@ function withoutClearIntent(input: UnderstandInput, { believed, other, grammarTe
     if (otherBest && otherBest.score >= t.clarifyScore && otherBest.margin > 0) return { kind: 'clarify', intent: otherBest.intent, text: other };
   }
   return { kind: 'none' };
+}
+
+/**
+ * The open pass's answer when it is a part of the believed grammar pass's ("Jordan" where the
+ * grammar heard "David Jordan"): the grammar's optional second name is where carrier words a caller
+ * said ("the name is …") get forced into, so the part both passes heard is the safer value.
+ */
+function narrowerAnswer(input: UnderstandInput, believed: string, other: string | null, openChosen: boolean): string | null {
+  if (!input.value || other === null || openChosen) return null;
+  const mine = input.value(believed)?.toLowerCase().split(' ');
+  const theirs = input.value(other)?.toLowerCase().split(' ');
+  if (!mine || !theirs || theirs.length >= mine.length) return null;
+  return theirs.every((w) => mine.includes(w)) ? other : null;
 }
 
 /** Steps where an answer commits something (a yes books or cancels): the believed pass only. */

@@ -6,6 +6,7 @@ import {
   pcm16ToLeBytes,
   pcm16ToMulaw,
   upsample2xLinear,
+  upsample2xSinc,
   wavPcm16,
 } from '../../../src/speech/audio-convert.js';
 
@@ -43,6 +44,48 @@ describe('upsample2xLinear', () => {
     { input: [-32768, 32767], output: [-32768, -1, 32767, 32767] },
   ])('$input → $output', ({ input, output }) => {
     expect(Array.from(upsample2xLinear(Int16Array.from(input)))).toEqual(output);
+  });
+});
+
+/** Energy of `x` in a band, by a direct DFT at the bin frequencies (fine for short test signals). */
+function bandEnergy(x: Int16Array, rate: number, lowHz: number, highHz: number): number {
+  let total = 0;
+  for (let k = 0; k < x.length / 2; k++) {
+    const f = (k * rate) / x.length;
+    if (f < lowHz || f >= highHz) continue;
+    let re = 0;
+    let im = 0;
+    for (let n = 0; n < x.length; n++) {
+      re += x[n]! * Math.cos((2 * Math.PI * k * n) / x.length);
+      im -= x[n]! * Math.sin((2 * Math.PI * k * n) / x.length);
+    }
+    total += re * re + im * im;
+  }
+  return total;
+}
+
+describe('upsample2xSinc', () => {
+  it('keeps the input as the even samples', () => {
+    const input = Int16Array.from({ length: 64 }, (_, i) => Math.round(8000 * Math.sin(i / 3)));
+    const out = upsample2xSinc(input);
+    expect(out.length).toBe(128);
+    for (let i = 0; i < input.length; i++) expect(out[2 * i]).toBe(input[i]);
+  });
+
+  it.each([
+    { input: [], output: [] },
+    { input: [100], output: [100, 100] },
+    { input: [500, 500, 500], output: [500, 500, 500, 500, 500, 500] },
+  ])('$input → $output (unity gain at DC)', ({ input, output }) => {
+    expect(Array.from(upsample2xSinc(Int16Array.from(input)))).toEqual(output);
+  });
+
+  it('leaves 4–8 kHz nearly empty where linear interpolation mirrors the speech band', () => {
+    // A 3.2 kHz tone (on a DFT bin of the 600-sample window) at 8 kHz: its image lands at 4.8 kHz.
+    const tone = Int16Array.from({ length: 400 }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * 3200 * i) / 8000)));
+    const ratio = (up: Int16Array) => bandEnergy(up.subarray(100, 700), 16000, 4200, 8000) / bandEnergy(up.subarray(100, 700), 16000, 0, 4000);
+    expect(ratio(upsample2xLinear(tone))).toBeGreaterThan(0.05); // image at about −10 dB
+    expect(ratio(upsample2xSinc(tone))).toBeLessThan(0.001); // below −30 dB
   });
 });
 

@@ -98,6 +98,17 @@ describe('understand: act, ask or reprompt', () => {
     expect(run('menu', null, rec('goodbye', 'move my', 'grammar'))).toMatchObject({ kind: 'clarify', intent: { id: 'goodbye' } });
     expect(run('anythingElse', null, rec('goodbye', 'i want to reschedule my appointment', 'grammar'))).toMatchObject({ kind: 'clarify' });
   });
+  it('asks about the clearer request of the open pass when the believed grammar pass carries one stray menu word', () => {
+    expect(run('menu', null, rec('can i book two the fifth second eight please', 'can i talk to receptionist please', 'grammar'))).toMatchObject({ kind: 'clarify', intent: { id: 'person' } });
+    // Not when the open pass was believed: then the grammar's words are what the audio was forced into.
+    expect(run('menu', null, rec('can i talk to a person', 'could you fit me in for checkup', 'open'))).toMatchObject({ kind: 'clarify', intent: { id: 'book' } });
+  });
+  it('takes the name both passes heard, not the grammar\'s extra one', () => {
+    const names = (t: string) => (t.match(/\b(david|jordan|taylor)\b/g) ?? []).join(' ') || null;
+    const name = (r: Recognition) => understand({ step: 'name', task: 'book', text: r.grammar!.text, recognition: r, answers: (t) => names(t) !== null, value: names }, scorer, thresholds);
+    expect(name(rec('uh david jordan', 'the name is jordan', 'grammar'))).toEqual({ kind: 'answer', text: 'the name is jordan' });
+    expect(name(rec('david jordan', 'the name is taylor', 'grammar'))).toEqual({ kind: 'answer', text: 'david jordan' });
+  });
   it('takes no yes/no the two passes disagree on', () => {
     expect(run('confirm', 'book', rec('yes', 'no that is wrong', 'grammar'), () => true)).toEqual({ kind: 'none' });
   });
