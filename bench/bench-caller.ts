@@ -138,7 +138,8 @@ export class BenchCaller {
     await this.until(
       () => this.mediaAt.length > 0 && this.twilio.playedAudioMs >= this.twilio.receivedAudioBytes / 8 - 1 && now() - this.mediaAt.at(-1)! > quietMs,
       timeoutMs,
-      'agent to finish speaking',
+      // A clear the caller's playback never catches up from is the usual way to get stuck here.
+      `agent to finish speaking (${this.clearAt.length} clear(s) received)`,
     );
   }
 

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
@@ -76,7 +77,10 @@ export async function startClusterServer(options: ClusterServerOptions): Promise
   };
   const proc: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
+  // BENCH_SERVER_LOG=file: every server log line is appended there too (to see what a failed call did).
+  const logFile = process.env.BENCH_SERVER_LOG;
   const keep = (line: string) => {
+    if (logFile) appendFileSync(logFile, line + '\n');
     tail.push(line);
     if (tail.length > 20) tail.shift();
   };

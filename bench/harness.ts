@@ -74,3 +74,20 @@ export function publish(name: string, results: unknown, markdown: string): void 
   writeFileSync(md, doc);
   console.log(`\nwrote ${file} and updated ${md}`);
 }
+
+/**
+ * Replaces the `<!-- bench:NAME -->` … `<!-- /bench:NAME -->` section of README.md (a table the
+ * README quotes from a benchmark); a README without the markers is left alone.
+ */
+export function publishReadme(name: string, markdown: string): void {
+  const file = 'README.md';
+  if (!existsSync(file)) return;
+  const doc = readFileSync(file, 'utf8');
+  const begin = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) return;
+  writeFileSync(file, `${doc.slice(0, a)}${begin}\n${markdown.trim()}\n${end}${doc.slice(b + end.length)}`);
+  console.log(`updated the ${name} section of ${file}`);
+}

@@ -16,7 +16,7 @@
  * `--no-floor` skips the transport floor, `--no-publish` leaves BENCHMARKS.md and bench/results alone.
  */
 import { CRITICAL_MS, ENDPOINT_MS, LLM_MS, SEED_FAKES } from './seed-budget.js';
-import { args, fmt, machine, machineLine, now, publish, sleep, stats, table } from './harness.js';
+import { args, fmt, machine, machineLine, now, publish, publishReadme, sleep, stats, table } from './harness.js';
 import { startFakes } from './children.js';
 import { type Utterance, callerTurns, scriptedCall, summarize, utterance } from './bench-caller.js';
 import { startClusterServer, type ClusterServer } from './cluster-server.js';
@@ -179,5 +179,46 @@ the same 2 cores, so the server never has both cores to itself: CPU the callers 
 
 Reproduce: \`npm run bench:load\` (flags: \`--workers 1,2 --levels 50,100,200 --modes cloud,offline --turns 2 --floor-seconds 15\`).`;
 console.log('\n' + md);
-if (!a.flag('no-publish')) publish('load', { machine: m0, machineEnd: m1, fakes: SEED_FAKES, floors, results }, md);
+
+/** README's capacity table: server CPU per call at the lowest level run (nothing saturated yet). */
+function capacityTable(): string {
+  const low = Math.min(...levels);
+  const at = (mode: string) => results.filter((r) => r.mode === mode && r.n === low);
+  const cpu = (rows: typeof results) => rows.map((r) => `${r.cpuPercentPerCall} % (${r.workers} worker${r.workers > 1 ? 's' : ''})`).join(', ');
+  const perCore = (rows: typeof results) => {
+    const xs = rows.map((r) => Math.round(100 / r.cpuPercentPerCall));
+    return xs.length ? `≈ ${Math.min(...xs)}–${Math.max(...xs)}` : '–';
+  };
+  const floor = floorOf(low);
+  const rss = (mode: string) => {
+    const xs = results.filter((r) => r.mode === mode).map((r) => r.rssPerCallMb);
+    return xs.length ? `${Math.min(...xs)}–${Math.max(...xs)} MB` : '–';
+  };
+  const wire200 = (w: number) => results.find((r) => r.mode === 'cloud' && r.workers === w && r.n === Math.max(...levels))?.summary.wireTtfa.p95;
+  const rows: string[][] = [];
+  if (at('cloud').length) {
+    rows.push(['cloud (Deepgram + Claude + ElevenLabs)', cpu(at('cloud')), perCore(at('cloud')), 'the main thread of each worker: Silero VAD, socket writes to Deepgram and Twilio, ws parsing (profile in BENCHMARKS.md)']);
+  }
+  if (at('offline').length) {
+    rows.push(['offline (pocketsphinx ×2 passes, flite)', `${cpu(at('offline'))}, decoder processes included`, '≈ 2 within the p95 rule (`bench:offline`)', 'the decodes: they queue on the machine\'s decoder processes (sized per machine, shared by the workers)']);
+  }
+  if (floor) rows.push(['transport floor (parse, base64, echo; no VAD, STT or dialog)', `${floor.cpuPercentPerCall} %`, `≈ ${Math.round(100 / floor.cpuPercentPerCall)}`, '—']);
+  const w1 = wire200(1);
+  const w2 = wire200(2);
+  return `From \`bench:load\` (${machineLine(m0, m1)}; server CPU = the whole process tree, % of one core, at ${low} calls where
+nothing is saturated yet; calls per core = 100 / that, the server alone):
+
+| path | server CPU per call | calls per core (server only) | what limits it |
+|---|---|---|---|
+${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+RSS per call: ${rss('cloud')} (cloud), ${rss('offline')} (offline).${w1 !== undefined && w2 !== undefined ? ` Wire TTFA p95 at ${Math.max(...levels)} cloud calls: ${w1} ms with 1 worker, ${w2} ms with 2.` : ''}
+On this machine the callers and fakes use the same cores as the server, so size \`MAX_CONCURRENT_CALLS\` per worker from
+the per-call CPU above on the production host, not from the saturated rows. Written by \`npm run bench:load\`.`;
+}
+
+if (!a.flag('no-publish')) {
+  publish('load', { machine: m0, machineEnd: m1, fakes: SEED_FAKES, floors, results }, md);
+  publishReadme('load-capacity', capacityTable());
+}
 process.exit(0);

@@ -70,6 +70,8 @@ export interface FakeConnectionRecord {
   audioBytes: number;
   /** Types of the JSON control messages received, in order (KeepAlive, Finalize, CloseStream). */
   control: string[];
+  /** Audio bytes received before each control message (same order as `control`). */
+  audioBytesAtControl: number[];
   /** Messages sent to the client, in order. */
   sent: Record<string, unknown>[];
   open: boolean;
@@ -141,6 +143,7 @@ export class FakeDeepgram {
       audio: [],
       audioBytes: 0,
       control: [],
+      audioBytesAtControl: [],
       sent: [],
       open: false,
       closeCode: null,
@@ -258,6 +261,7 @@ class ListenSession {
       // recorded as invalid below
     }
     this.record.control.push(type);
+    this.record.audioBytesAtControl.push(this.record.audioBytes);
     if (this.behavior.stall) return;
     if (type === 'Finalize') {
       this.flush(this.behavior.finalizeLatencyMs ?? 0);

@@ -219,6 +219,34 @@ describe('DeepgramStt against the fake Deepgram', () => {
     expect(errors()).toEqual([]);
   });
 
+  it('sends 40 ms messages (two frames each), and a held frame goes out before Finalize and CloseStream', async () => {
+    await startFake({ transcript: { utterances: [{ text: 'Yes.' }] } });
+    const { stream, finals } = open({ endpointingMs: 10_000, utteranceEndMs: 10_000 });
+    await until(() => fake!.openConnections === 1, 'connection');
+    stream.speechStarted();
+    await feed(stream, speech(100)); // five frames: two messages and one frame held
+    await until(() => fake!.connections[0]!.audioBytes === 640, 'two messages');
+    stream.speechEnded();
+    await until(() => finals().length === 1, 'final');
+    const connection = fake!.connections[0]!;
+    expect(connection.audio.map((m) => m.length)).toEqual([320, 320, 160]);
+    expect(connection.control).toEqual(['Finalize']);
+    expect(connection.audioBytesAtControl).toEqual([800]); // the held frame arrived before the Finalize
+    await feed(stream, silence(20));
+    stream.close();
+    await until(() => connection.control.includes('CloseStream'), 'CloseStream');
+    expect(connection.audioBytesAtControl.at(-1)).toBe(960);
+  });
+
+  it('chunkMs 20 sends every frame as its own message', async () => {
+    await startFake({ transcript: { utterances: [{ text: 'Yes.' }] } });
+    const { stream } = open({ chunkMs: 20 });
+    await until(() => fake!.openConnections === 1, 'connection');
+    await feed(stream, speech(60));
+    await until(() => fake!.connections[0]!.audioBytes === 480, 'audio');
+    expect(fake!.connections[0]!.audio.map((m) => m.length)).toEqual([160, 160, 160]);
+  });
+
   it('close/abort sends CloseStream and leaves no socket or timer behind', async () => {
     await startFake({ transcript: { utterances: [{ text: 'Hi.' }] } });
     const resources = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;

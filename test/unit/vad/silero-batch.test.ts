@@ -53,6 +53,24 @@ describe('SileroVad micro-batching', () => {
     actual.forEach((probs, s) => probs.forEach((p, i) => expect(Math.abs(p - expected[s]![i]!)).toBeLessThan(1e-4)));
   });
 
+  it('waits for more streams only while many are active, and goes as soon as each has a window queued', async () => {
+    // A wait no test could sit out: finishing at all shows no batch waited for its timer.
+    const vad = new SileroVad({ quietGateDbfs: null, batchWaitMs: 600_000, batchWaitFromStreams: 8 });
+    const { batcher } = await vad.load();
+    const single = new SileroVad({ maxBatch: 1, quietGateDbfs: null });
+    const pcm = audios[0]!.subarray(0, 8192);
+    // A lone stream: below batchWaitFromStreams, every window runs in the next event-loop turn.
+    const alone = await feed(vad.createStream(), pcm);
+    const expected = await feed(single.createStream(), pcm);
+    alone.forEach((p, i) => expect(Math.abs(p - expected[i]!)).toBeLessThan(1e-4));
+    // Twelve streams in step: after the first turn counts them active, each batch is all of them.
+    await new Promise((r) => setTimeout(r, 150)); // the lone stream is no longer counted active
+    const runs0 = batcher.stats.runs;
+    const many = await Promise.all(Array.from({ length: 12 }, () => feed(vad.createStream(), pcm)));
+    for (const probs of many) probs.forEach((p, i) => expect(Math.abs(p - expected[i]!)).toBeLessThan(1e-4));
+    expect(batcher.stats.runs - runs0).toBeLessThanOrEqual(expected.length + 2);
+  }, 20_000);
+
   it('a stream closed while its window is queued returns what it has and others carry on', async () => {
     const vad = new SileroVad();
     await vad.load();
