@@ -12,6 +12,8 @@
  * (d) real interruptions 1.5 s into the greeting: speech onset → `clear`, and wrongly kept talking.
  * Paths: offline engines; cloud = Deepgram + ElevenLabs fakes (flow brain). `--variant fixed`
  * turns adaptive endpointing and resuming off (the behaviour before issue 13) for comparison.
+ * `--turn '{"completeSilenceMs":200}'` overrides `turn` settings of the agent config (to choose
+ * defaults; such runs publish to their own results file and BENCHMARKS section).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -252,7 +254,11 @@ async function pool<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
   return out;
 }
 
-const turnOverrides = variant === 'fixed' ? { adaptiveEndpointing: false, resumeFalseInterruptions: false } : {};
+const turnJson = cli.str('turn', '');
+const turnOverrides = {
+  ...(variant === 'fixed' ? { adaptiveEndpointing: false, resumeFalseInterruptions: false } : {}),
+  ...(turnJson ? (JSON.parse(turnJson) as Record<string, unknown>) : {}),
+};
 
 /** The shared machine can be slow to load the models: a longer start budget than the harness's. */
 async function startServerSlow(options: ServerProcOptions): Promise<Child & { url: string }> {
@@ -348,7 +354,7 @@ const rows = results.flatMap((r) => (['tuning', 'heldOut'] as const).map((g) => 
   const s = r[g];
   return [`${r.path} (${g === 'tuning' ? 'slt, rms' : 'held out: awb, espeak ×2'})`, fmt(s.ttfa), s.premature, `${s.heardShare.p50} / ${s.heardShare.mean}`, fmt(s.gap), s.wronglyInterrupted, fmt(s.clear), s.keptTalking];
 }));
-const md = `## bench:turns ${paths.join(' + ')} (${variant === 'fixed' ? 'fixed endpointing, no resume: the behaviour before issue 13' : 'default agent config'})
+const md = `## bench:turns ${paths.join(' + ')} (${variant === 'fixed' ? 'fixed endpointing, no resume: the behaviour before issue 13' : 'default agent config'}${turnJson ? `, turn ${turnJson}` : ''})
 
 ${machineLine(m0, m1)}. Shared 2-core machine with other helpers' builds and tests running: absolute
 figures are pessimistic. Callers: flite slt/rms (tuning) and flite awb, espeak-ng en-us, en-us+f3 (held
@@ -365,5 +371,5 @@ ${results.flatMap((r) => (['tuning', 'heldOut'] as const).map((g) => {
 Failed runs (left out): ${failures.length}${failures.length ? ` (${[...new Set(failures)].join('; ')})` : ''}.
 (c) two backchannels and one cough-like burst per voice, 1.5 s into the greeting. (d) two interruptions per voice ("no", "wait", a request, a question).`;
 console.log(`\n${md}`);
-publish(`turns-${paths.join('-')}${variant === 'fixed' ? '-fixed' : ''}`, { machine: { start: m0, end: m1 }, variant, results }, md);
+publish(`turns-${paths.join('-')}${variant === 'fixed' ? '-fixed' : ''}${turnJson ? '-override' : ''}`, { machine: { start: m0, end: m1 }, variant, results }, md);
 process.exit(0);
