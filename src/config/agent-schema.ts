@@ -23,7 +23,7 @@ export const turnSchema = z
      * Silence after which an offline recogniser starts decoding speculatively, so the transcript is
      * ready when the turn ends (if the caller goes on, the early result is dropped), ms.
      */
-    pauseMs: z.number().int().min(50).max(3000).default(130),
+    pauseMs: z.number().int().min(50).max(3000).default(200),
     /** Audio kept before the onset for the recogniser, ms. */
     preRollMs: ms(300),
     /**
