@@ -153,3 +153,15 @@ export function wavPcm16(info: WavInfo): Int16Array {
   for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
   return out;
 }
+
+/** The chunks one after another in one new array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}

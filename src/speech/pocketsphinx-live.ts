@@ -3,10 +3,10 @@
  * while the caller speaks, so the decode at the caller's pause only finalises them. See
  * pocketsphinx-stt.ts for when it is used, pocketsphinx-pool.ts for the stream decoders.
  */
-import { mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
+import { concatBytes, mulawToPcm16, pcm16ToLeBytes, upsample2xLinear } from './audio-convert.js';
 import { lineSnrDb } from './line-level.js';
 import type { DecodeResult, DecodeStream } from './pocketsphinx-pool.js';
-import { choose, type Heard } from './pocketsphinx-stt.js';
+import { choose, type Heard } from './pass-choice.js';
 
 const SAMPLE_RATE = 8000;
 
@@ -34,7 +34,7 @@ export class LiveDecode {
     this.pending.push(mulaw);
     this.pendingBytes += mulaw.length;
     if (this.pendingBytes >= FEED_BYTES) {
-      const pcm = modelPcm(concat(this.pending));
+      const pcm = modelPcm(concatBytes(this.pending));
       this.pending = [];
       this.pendingBytes = 0;
       this.grammar.feed(pcm);
@@ -45,7 +45,7 @@ export class LiveDecode {
   /** The rest of the audio, and both passes' verdict; `utterance`: all of it (line level). */
   async finish(utterance: Uint8Array, signal: AbortSignal): Promise<Heard> {
     this.done = true;
-    const pcm = modelPcm(concat(this.pending));
+    const pcm = modelPcm(concatBytes(this.pending));
     this.pending = [];
     const grammar = this.grammar.finish(pcm, signal);
     const open = this.open?.finish(pcm, signal);
@@ -66,15 +66,4 @@ export class LiveDecode {
     this.grammar.drop();
     this.open?.drop();
   }
-}
-
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }

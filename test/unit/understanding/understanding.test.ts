@@ -4,7 +4,7 @@ import type { StepName } from '../../../src/config/dialog-schema.js';
 import { buildArpa } from '../../../src/dialog/understanding/arpa.js';
 import { IntentScorer } from '../../../src/dialog/understanding/intent-scorer.js';
 import { understand } from '../../../src/dialog/understanding/understand.js';
-import { choose, noiseAdjustedThreshold } from '../../../src/speech/pocketsphinx-stt.js';
+import { choose, noiseAdjustedThreshold } from '../../../src/speech/pass-choice.js';
 import { lineSnrDb } from '../../../src/speech/line-level.js';
 import type { Recognition } from '../../../src/speech/stt.js';
 import { parseDate } from '../../../src/dialog/slots/dates.js';
