@@ -43,6 +43,17 @@ function speak(stream: SttStream, mulaw: Uint8Array, onsetFrame = 10): void {
   stream.speechEnded();
 }
 
+/** Onset at frame 10 and a pause half way through, after which the caller goes on (no end of turn). */
+function speakThroughAPause(stream: SttStream, mulaw: Uint8Array): void {
+  const all = frames(mulaw);
+  const half = Math.floor(all.length / 2);
+  all.forEach((frame, i) => {
+    if (i === 10) stream.speechStarted();
+    if (i === half) stream.speechPaused!();
+    stream.write(frame);
+  });
+}
+
 async function nextFinal(events: SttEvent[], count: number): Promise<SttEvent> {
   await waitFor(() => events.length >= count);
   return events[count - 1]!;
@@ -89,13 +100,7 @@ describe('PocketsphinxStt', () => {
       const stt = new PocketsphinxStt({ pool: counting });
       const events: SttEvent[] = [];
       const stream = stt.open({ signal: new AbortController().signal, hints: { jsgf: MENU }, preRollMs: 300, onEvent: (e) => events.push(e) });
-      const all = frames(callerMulaw('book an appointment', 'rms'));
-      const half = Math.floor(all.length / 2);
-      all.forEach((frame, i) => {
-        if (i === 10) stream.speechStarted();
-        if (i === half) stream.speechPaused!(); // a pause mid-sentence: the caller goes on
-        stream.write(frame);
-      });
+      speakThroughAPause(stream, callerMulaw('book an appointment', 'rms'));
       stream.speechPaused!();
       stream.speechEnded();
       const final = await nextFinal(events, 1);
@@ -115,13 +120,7 @@ describe('PocketsphinxStt', () => {
       const stt = new PocketsphinxStt({ pool: counting });
       const events: SttEvent[] = [];
       const stream = stt.open({ signal: new AbortController().signal, hints: { jsgf: MENU }, preRollMs: 300, onEvent: (e) => events.push(e) });
-      const all = frames(callerMulaw('book an appointment', 'rms'));
-      const half = Math.floor(all.length / 2);
-      all.forEach((frame, i) => {
-        if (i === 10) stream.speechStarted();
-        if (i === half) stream.speechPaused!(); // a pause mid-sentence: the caller goes on
-        stream.write(frame);
-      });
+      speakThroughAPause(stream, callerMulaw('book an appointment', 'rms'));
       stream.speechPaused!();
       stream.write(new Uint8Array(160).fill(0xff));
       stream.speechEnded();
